@@ -1,0 +1,28 @@
+"""Errors the plugin raises for problems that are not test failures.
+
+A failed expectation about the network is an ``AssertionError`` (the test failed); a bad
+argument is a ``ValueError``/``TypeError``; everything here means the environment could not be
+used as asked, and each message names the value and the fix.
+"""
+
+from __future__ import annotations
+
+
+class DockernetError(Exception):
+    """Base class: the plugin could not do what was asked, for a reason outside the test."""
+
+
+class EngineUnavailableError(DockernetError):
+    """No Docker engine answers at the configured address."""
+
+
+class ImageError(DockernetError):
+    """An image is missing locally and cannot be built or pulled."""
+
+
+class PrivilegeError(DockernetError):
+    """The test process lacks a privilege it needs (entering namespaces, reading the firewall)."""
+
+
+class ContainerStartError(DockernetError):
+    """A container did not reach the running state."""

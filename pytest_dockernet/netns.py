@@ -1,0 +1,97 @@
+"""Entering a container's network namespace from the host, without any tool in the image.
+
+Netlink sockets and raw sockets belong to the namespace they were created in. So the plugin
+switches one thread into the container's namespace just long enough to create a socket, then
+switches back; everything afterwards (routes, links, ICMP) happens through that socket.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pyroute2 import IPRoute
+
+from .errors import PrivilegeError
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+PRIVILEGE_HINT = (
+    "entering a container's network namespace needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN, "
+    "CAP_NET_RAW for ping): run pytest as root, e.g. `sudo -E pytest`, or in a CI job running "
+    "as root; membership of the docker group alone is not enough"
+)
+
+
+def netns_path(pid: int) -> str:
+    return f"/proc/{pid}/ns/net"
+
+
+def _setns(fd: int, what: str) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        if err == errno.EPERM:
+            raise PrivilegeError(f"setns({what}) was refused: {PRIVILEGE_HINT}")
+        raise OSError(err, f"setns({what}): {os.strerror(err)}")
+
+
+def _open(path: str) -> int:
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except PermissionError as exc:
+        raise PrivilegeError(f"cannot open {path}: {PRIVILEGE_HINT}") from exc
+
+
+@contextmanager
+def inside(pid: int) -> Iterator[None]:
+    """Run the body with this thread in the network namespace of process ``pid``.
+
+    Only sockets should be created in the body: they keep the namespace after the thread
+    switches back, which it always does, even when the body raises.
+    """
+    target = _open(netns_path(pid))
+    try:
+        own = _open(f"/proc/self/task/{threading.get_native_id()}/ns/net")
+        try:
+            _setns(target, netns_path(pid))
+            try:
+                yield
+            finally:
+                _setns(own, "back to the test's own namespace")
+        finally:
+            os.close(own)
+    finally:
+        os.close(target)
+
+
+def raw_icmp_socket(pid: int | None) -> socket.socket:
+    """A raw ICMP socket in the namespace of ``pid`` (the host's own when None)."""
+    try:
+        if pid is None:
+            return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        with inside(pid):
+            return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    except PermissionError as exc:
+        raise PrivilegeError(f"cannot open a raw ICMP socket: {PRIVILEGE_HINT}") from exc
+
+
+def udp_socket(pid: int) -> socket.socket:
+    """A UDP socket in the namespace of ``pid``, e.g. to ask Docker's embedded DNS."""
+    with inside(pid):
+        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+
+def iproute(pid: int | None) -> IPRoute:
+    """A pyroute2 netlink handle on the namespace of ``pid`` (the host's own when None)."""
+    if pid is None:
+        return IPRoute()
+    try:
+        return IPRoute(netns=netns_path(pid))
+    except PermissionError as exc:
+        raise PrivilegeError(f"cannot read {netns_path(pid)}: {PRIVILEGE_HINT}") from exc

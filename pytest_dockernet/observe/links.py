@@ -1,0 +1,72 @@
+"""Links as the kernel reports them over netlink: names, bridge masters, veth peers, addresses."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from ..netns import iproute
+
+
+@dataclass(frozen=True)
+class Link:
+    """One network interface in one namespace."""
+
+    index: int
+    name: str
+    kind: str | None
+    master: int | None
+    """ifindex of the bridge this link is a port of (IFLA_MASTER), in the same namespace."""
+    peer_index: int | None
+    """IFLA_LINK: for a container's veth end, the ifindex of its peer in the host namespace."""
+    up: bool
+    addresses: tuple[ipaddress.IPv4Interface, ...]
+
+    def __str__(self) -> str:
+        addrs = ",".join(str(a) for a in self.addresses) or "-"
+        master = f" master={self.master}" if self.master else ""
+        return f"{self.index}: {self.name} ({self.kind or 'device'}{master}) {addrs}"
+
+
+def _link(msg: Any, addresses: tuple[ipaddress.IPv4Interface, ...]) -> Link:
+    info = msg.get_attr("IFLA_LINKINFO")
+    kind = info.get_attr("IFLA_INFO_KIND") if info is not None else None
+    return Link(
+        index=msg["index"],
+        name=msg.get_attr("IFLA_IFNAME"),
+        kind=kind,
+        master=msg.get_attr("IFLA_MASTER"),
+        peer_index=msg.get_attr("IFLA_LINK"),
+        up=msg.get_attr("IFLA_OPERSTATE") in ("UP", "UNKNOWN"),
+        addresses=addresses,
+    )
+
+
+def links(pid: int | None = None) -> tuple[Link, ...]:
+    """All links of the namespace of ``pid`` (the host's when None), with their IPv4 addresses."""
+    with iproute(pid) as ipr:
+        by_index: dict[int, list[ipaddress.IPv4Interface]] = {}
+        for addr in ipr.get_addr(family=socket.AF_INET):
+            iface = ipaddress.IPv4Interface(f"{addr.get_attr('IFA_ADDRESS')}/{addr['prefixlen']}")
+            by_index.setdefault(addr["index"], []).append(iface)
+        return tuple(_link(msg, tuple(by_index.get(msg["index"], ()))) for msg in ipr.get_links())
+
+
+def by_name(all_links: tuple[Link, ...], name: str) -> Link | None:
+    return next((link for link in all_links if link.name == name), None)
+
+
+def by_index(all_links: tuple[Link, ...], index: int) -> Link | None:
+    return next((link for link in all_links if link.index == index), None)
+
+
+def holding(all_links: tuple[Link, ...], ip: ipaddress.IPv4Address) -> Link | None:
+    """The link that holds address ``ip``."""
+    return next((link for link in all_links if any(a.ip == ip for a in link.addresses)), None)
+
+
+def ports_of(all_links: tuple[Link, ...], bridge: Link) -> tuple[Link, ...]:
+    """The links enslaved to ``bridge`` (what ``brctl show`` lists)."""
+    return tuple(link for link in all_links if link.master == bridge.index)

@@ -1,0 +1,165 @@
+"""ICMP echo from inside a namespace, from a raw socket the host opens there.
+
+No ``ping`` binary and no ``docker exec``: the echo request leaves the container's own ``eth0``
+exactly as the container's ping would, and the reply's TTL is read from its IP header.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+import select
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+from ..netns import raw_icmp_socket
+
+ECHO_REPLY, DEST_UNREACHABLE, ECHO_REQUEST, TIME_EXCEEDED = 0, 3, 8, 11
+_UNREACHABLE_CODES = {
+    0: "net unreachable",
+    1: "host unreachable",
+    3: "port unreachable",
+    9: "net prohibited",
+    10: "host prohibited",
+    13: "administratively prohibited",
+}
+
+
+def checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071)."""
+    if len(data) % 2:
+        data += b"\0"
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def echo_request(ident: int, seq: int, payload: bytes = b"pytest-dockernet") -> bytes:
+    header = struct.pack("!BBHHH", ECHO_REQUEST, 0, 0, ident, seq)
+    return header[:2] + struct.pack("!H", checksum(header + payload)) + header[4:] + payload
+
+
+@dataclass(frozen=True)
+class Reply:
+    seq: int
+    source: ipaddress.IPv4Address
+    ttl: int
+    rtt_ms: float
+
+
+@dataclass(frozen=True)
+class PingResult:
+    """What one ``ping -c COUNT`` would have printed, as data."""
+
+    source: str
+    destination: ipaddress.IPv4Address
+    sent: int
+    replies: tuple[Reply, ...]
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def received(self) -> int:
+        return len(self.replies)
+
+    def __str__(self) -> str:
+        lines = [
+            f"ping from {self.source} to {self.destination}: "
+            f"{self.sent} sent, {self.received} received"
+        ]
+        lines += [
+            f"    reply seq={r.seq} from {r.source} ttl={r.ttl} time={r.rtt_ms:.3f} ms"
+            for r in self.replies
+        ]
+        lines += [f"    {e}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def parse_icmp(packet: bytes, ident: int) -> tuple[str, int, int, ipaddress.IPv4Address] | None:
+    """Classify a packet read from a raw ICMP socket (IP header included) for echo ``ident``.
+
+    Returns (kind, seq, ttl, source) with kind "reply", or an error text for an ICMP error
+    that quotes our request; None for packets that are not ours.
+    """
+    if len(packet) < 28:
+        return None
+    ihl = (packet[0] & 0x0F) * 4
+    ttl = packet[8]
+    source = ipaddress.IPv4Address(packet[12:16])
+    icmp_type, code = packet[ihl], packet[ihl + 1]
+    if icmp_type == ECHO_REPLY:
+        got_ident, seq = struct.unpack("!HH", packet[ihl + 4 : ihl + 8])
+        return ("reply", seq, ttl, source) if got_ident == ident else None
+    if icmp_type in (DEST_UNREACHABLE, TIME_EXCEEDED):
+        inner = packet[ihl + 8 :]
+        if len(inner) < 28:
+            return None
+        inner_ihl = (inner[0] & 0x0F) * 4
+        if inner[inner_ihl] != ECHO_REQUEST:
+            return None
+        got_ident, seq = struct.unpack("!HH", inner[inner_ihl + 4 : inner_ihl + 8])
+        if got_ident != ident:
+            return None
+        if icmp_type == TIME_EXCEEDED:
+            what = "time to live exceeded"
+        else:
+            what = "destination " + _UNREACHABLE_CODES.get(code, f"unreachable (code {code})")
+        return (f"{what} (from {source})", seq, ttl, source)
+    return None
+
+
+def ping(
+    pid: int | None,
+    destination: ipaddress.IPv4Address,
+    *,
+    count: int = 1,
+    timeout: float = 1.0,
+    source: str = "",
+    ttl: int | None = None,
+) -> PingResult:
+    """Send ``count`` echo requests from the namespace of ``pid`` and wait ``timeout`` seconds.
+
+    The requests go out back to back; the wait ends early once every reply is in.
+    """
+    ident = (os.getpid() ^ int.from_bytes(os.urandom(2), "big")) & 0xFFFF
+    replies: dict[int, Reply] = {}
+    errors: list[str] = []
+    sent_at: dict[int, float] = {}
+    with raw_icmp_socket(pid) as sock:
+        if ttl is not None:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+        for seq in range(1, count + 1):
+            sent_at[seq] = time.monotonic()
+            try:
+                sock.sendto(echo_request(ident, seq), (str(destination), 0))
+            except OSError as exc:
+                errors.append(f"seq={seq}: send failed: {os.strerror(exc.errno or errno.EIO)}")
+                sent_at.pop(seq)
+        deadline = time.monotonic() + timeout
+        while sent_at.keys() - replies.keys() and (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([sock], [], [], left)
+            if not ready:
+                break
+            packet = sock.recv(65535)
+            now = time.monotonic()
+            parsed = parse_icmp(packet, ident)
+            if parsed is None:
+                continue
+            kind, seq, got_ttl, src = parsed
+            if kind == "reply":
+                if src == destination and seq in sent_at and seq not in replies:
+                    replies[seq] = Reply(seq, src, got_ttl, (now - sent_at[seq]) * 1000)
+            elif kind not in errors:
+                errors.append(kind)
+    if not replies and not errors:
+        errors.append(f"no reply within {timeout:g} s")
+    return PingResult(
+        source=source or ("host" if pid is None else f"pid {pid}"),
+        destination=destination,
+        sent=count,
+        replies=tuple(sorted(replies.values(), key=lambda r: r.seq)),
+        errors=tuple(errors),
+    )
