@@ -2,4 +2,35 @@
 
 from __future__ import annotations
 
+import pytest
+
 __version__ = "0.1.0"
+
+pytest.register_assert_rewrite("pytest_dockernet.assertions")
+
+from .assertions import (  # noqa: E402  (after the rewrite hook is registered)
+    assert_bridge_members,
+    assert_host_route,
+    assert_masquerade,
+    assert_no_masquerade,
+    assert_reachable,
+    assert_route,
+    assert_unreachable,
+)
+from .errors import DockernetError  # noqa: E402
+from .topology import Container, DockerNet, Network  # noqa: E402
+
+__all__ = [
+    "Container",
+    "DockerNet",
+    "DockernetError",
+    "Network",
+    "__version__",
+    "assert_bridge_members",
+    "assert_host_route",
+    "assert_masquerade",
+    "assert_no_masquerade",
+    "assert_reachable",
+    "assert_route",
+    "assert_unreachable",
+]

@@ -28,7 +28,9 @@ def is_static_elf(path: str) -> bool:
     """True when ``path`` is an ELF executable with no program interpreter (statically linked)."""
     with open(path, "rb") as f:
         head = f.read(64)
-        if head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit only: busybox-static on amd64/arm64
+        if (
+            len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2
+        ):  # 64-bit only: busybox-static on amd64/arm64
             return False
         order: Literal["little", "big"] = "little" if head[5] == 1 else "big"
         phoff = int.from_bytes(head[32:40], order)
@@ -62,7 +64,7 @@ def rootfs_tar(busybox: str) -> bytes:
             info = tarfile.TarInfo(directory)
             info.type, info.mode = tarfile.DIRTYPE, 0o755
             tar.addfile(info)
-        tar.add(busybox, arcname="bin/busybox")
+        tar.add(os.path.realpath(busybox), arcname="bin/busybox")
         for applet in APPLETS:
             link = tarfile.TarInfo(f"bin/{applet}")
             link.type, link.linkname = tarfile.SYMTYPE, "busybox"

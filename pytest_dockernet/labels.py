@@ -74,7 +74,7 @@ def check_name(name: object, what: str) -> str:
     """Validate a name the test gave; it becomes a DNS alias and part of a Docker name."""
     if not isinstance(name, str):
         raise TypeError(f"{what} name must be a str, got {type(name).__name__}: {name!r}")
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise ValueError(
             f"{what} name {name!r} is not usable: use 1-41 letters, digits, '_', '.' or '-', "
             "starting with a letter or digit (it becomes a DNS alias and part of a Docker name)"

@@ -8,6 +8,7 @@ the run's identity and recorded before anything else can fail, so ``close()`` re
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 import logging
 import time
@@ -47,6 +48,8 @@ class Network:
     """The host's bridge interface, ``br-`` and the first 12 hex digits of the id by default."""
     internal: bool
     masquerade: bool
+    owner: DockerNet = field(repr=False)
+    """The factory that created it (and will remove it)."""
 
     def __repr__(self) -> str:
         return f"<Network {self.alias} {self.subnet} bridge={self.bridge}>"
@@ -66,7 +69,8 @@ class Container:
     id: str
     pid: int
     """The init process, whose network namespace the assertions read."""
-    addresses: dict[Network, ipaddress.IPv4Address] = field(default_factory=dict)
+    addresses: dict[Network, ipaddress.IPv4Address]
+    owner: DockerNet = field(repr=False)
     is_router: bool = False
 
     def ip(self, network: Network) -> ipaddress.IPv4Address:
@@ -161,6 +165,12 @@ class DockerNet:
 
     def _labels(self, name: str) -> dict[str, str]:
         return self.identity.labels(name)
+
+    @functools.cached_property
+    def engine_info(self) -> dict[str, Any]:
+        """``docker info`` of the engine, read once: it names the firewall backend."""
+        info: dict[str, Any] = self.client.info()
+        return info
 
     @property
     def image(self) -> str:
@@ -259,6 +269,7 @@ class DockerNet:
                 bridge=opts.get(BRIDGE_NAME_OPTION, f"br-{net_id[:12]}"),
                 internal=internal,
                 masquerade=masquerade,
+                owner=self,
             )
             self.networks[name] = net
             return net
@@ -321,7 +332,7 @@ class DockerNet:
                 labels=self._labels(name),
                 environment=dict(env) if env else None,
                 host_config=host_config,
-                # types-docker declares one EndpointConfig; docker-py takes {network: EndpointConfig}.
+                # types-docker says EndpointConfig; docker-py takes {network: EndpointConfig}.
                 networking_config=docker.types.NetworkingConfig({first.name: endpoint}),  # type: ignore[arg-type]
             )
         except docker.errors.APIError as exc:
@@ -458,7 +469,12 @@ class DockerNet:
         attached = state["NetworkSettings"]["Networks"]
         addresses = {net: ipaddress.IPv4Address(attached[net.name]["IPAddress"]) for net in order}
         return Container(
-            alias=name, name=docker_name, id=cid, pid=state["State"]["Pid"], addresses=addresses
+            alias=name,
+            name=docker_name,
+            id=cid,
+            pid=state["State"]["Pid"],
+            addresses=addresses,
+            owner=self,
         )
 
     def _exit_report(self, name: str, cid: str, state: Mapping[str, Any]) -> str:

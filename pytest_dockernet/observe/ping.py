@@ -84,9 +84,9 @@ def parse_icmp(packet: bytes, ident: int) -> tuple[str, int, int, ipaddress.IPv4
     Returns (kind, seq, ttl, source) with kind "reply", or an error text for an ICMP error
     that quotes our request; None for packets that are not ours.
     """
-    if len(packet) < 28:
-        return None
     ihl = (packet[0] & 0x0F) * 4
+    if ihl < 20 or len(packet) < ihl + 8:
+        return None
     ttl = packet[8]
     source = ipaddress.IPv4Address(packet[12:16])
     icmp_type, code = packet[ihl], packet[ihl + 1]
@@ -95,9 +95,9 @@ def parse_icmp(packet: bytes, ident: int) -> tuple[str, int, int, ipaddress.IPv4
         return ("reply", seq, ttl, source) if got_ident == ident else None
     if icmp_type in (DEST_UNREACHABLE, TIME_EXCEEDED):
         inner = packet[ihl + 8 :]
-        if len(inner) < 28:
+        inner_ihl = (inner[0] & 0x0F) * 4 if inner else 0
+        if inner_ihl < 20 or len(inner) < inner_ihl + 8 or inner[9] != socket.IPPROTO_ICMP:
             return None
-        inner_ihl = (inner[0] & 0x0F) * 4
         if inner[inner_ihl] != ECHO_REQUEST:
             return None
         got_ident, seq = struct.unpack("!HH", inner[inner_ihl + 4 : inner_ihl + 8])
