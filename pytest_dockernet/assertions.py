@@ -1,0 +1,289 @@
+"""Assertions on what Docker and the kernel really did, each explaining itself when it fails.
+
+Every helper reads the live state (netlink, the nat table, ICMP), compares it with what the test
+expects, and raises ``AssertionError`` with the observed state next to the expectation. A call
+that cannot mean anything (a wrong type, an unknown name) raises ``TypeError``/``ValueError``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+from . import addressing
+from .observe import firewall, names
+from .observe.links import Link, by_index, by_name, holding, links, ports_of
+from .observe.ping import PingResult, ping
+from .observe.routes import Route, format_table, routes
+from .topology import Container, Network, ViaArg, parse_destination
+
+__all__ = [
+    "assert_bridge_members",
+    "assert_host_route",
+    "assert_masquerade",
+    "assert_no_masquerade",
+    "assert_reachable",
+    "assert_route",
+    "assert_unreachable",
+]
+
+
+def _need(value: object, kind: type, what: str) -> None:
+    if not isinstance(value, kind):
+        raise TypeError(f"{what} must be a {kind.__name__}, got {type(value).__name__}: {value!r}")
+
+
+# -- bridge membership ----------------------------------------------------------------------
+
+
+def _host_port(container: Container, net: Network, host_links: tuple[Link, ...]) -> Link | None:
+    """The host end of ``container``'s veth on ``net``: its eth peer's index in the host."""
+    inside = holding(links(container.pid), container.ip(net))
+    if inside is None or inside.peer_index is None:
+        return None
+    return by_index(host_links, inside.peer_index)
+
+
+def assert_bridge_members(
+    net: Network, containers: Iterable[Container], *, exact: bool = False
+) -> None:
+    """The host veth of each container is a port of ``net``'s bridge (``brctl show``).
+
+    With ``exact=True`` the bridge has no other ports.
+    """
+    __tracebackhide__ = True
+    _need(net, Network, "net")
+    expected = list(containers)
+    for c in expected:
+        _need(c, Container, "each member")
+        c.ip(net)  # a container that is not on the network is misuse, not a failure
+    host_links = links(None)
+    bridge = by_name(host_links, net.bridge)
+    if bridge is None:
+        bridges = [link.name for link in host_links if link.kind == "bridge"]
+        raise AssertionError(
+            f"{net}: the host has no interface {net.bridge!r}; host bridges: {bridges}"
+        )
+    ports = ports_of(host_links, bridge)
+    known = {}  # host ifindex -> container alias, for every container of the factory on net
+    for c in net.owner.containers.values():
+        if net in c.addresses:
+            port = _host_port(c, net, host_links)
+            if port is not None:
+                known[port.index] = c.alias
+    observed = [f"{p.name} ({known.get(p.index, 'not a container of this test')})" for p in ports]
+    port_indexes = {p.index for p in ports}
+    missing = []
+    for c in expected:
+        port = _host_port(c, net, host_links)
+        if port is None or port.index not in port_indexes:
+            where = "no host veth found" if port is None else f"its host veth {port.name} "
+            if port is not None:
+                master = by_index(host_links, port.master) if port.master else None
+                where += f"is on {master.name if master else 'no bridge'}"
+            missing.append(f"{c.alias} ({where})")
+    expected_names = {c.alias for c in expected}
+    extra = [
+        o for p, o in zip(ports, observed, strict=True) if known.get(p.index) not in expected_names
+    ]
+    if missing or (exact and extra):
+        lines = [
+            f"bridge {net.bridge} of {net}:",
+            f"  expected {'exactly' if exact else 'at least'}: "
+            + (", ".join(sorted(expected_names)) or "(no members)"),
+            "  observed ports: " + (", ".join(observed) or "(none)"),
+        ]
+        if missing:
+            lines.append("  missing: " + ", ".join(missing))
+        if exact and extra:
+            lines.append("  unexpected: " + ", ".join(extra))
+        raise AssertionError("\n".join(lines))
+
+
+# -- routes ---------------------------------------------------------------------------------
+
+
+def _gateway_of(where: Container | None, via: ViaArg) -> ipaddress.IPv4Address:
+    if isinstance(via, Container):
+        if where is None:
+            shared = list(via.addresses.values())
+            if len(shared) != 1:
+                raise ValueError(
+                    f"via={via} is ambiguous for a host route: it has {len(shared)} addresses; "
+                    "pass the address"
+                )
+            return shared[0]
+        common = where.shared_networks(via)
+        if not common:
+            raise ValueError(f"via={via} shares no network with {where}: pass an address")
+        return via.addresses[common[0]]
+    return addressing.parse_address(via, "via")
+
+
+def _match_route(
+    table: tuple[Route, ...],
+    dst: str | ipaddress.IPv4Network,
+    via: ViaArg | None,
+    dev: str | None,
+    where: Container | None,
+    label: str,
+) -> None:
+    __tracebackhide__ = True
+    network = parse_destination(dst)
+    gateway = _gateway_of(where, via) if via is not None else None
+    if dev is not None:
+        _need(dev, str, "dev")
+    wanted = Route(network, gateway, dev)
+    for route in table:
+        if route.dst != network:
+            continue
+        if gateway is not None and route.gateway != gateway:
+            continue
+        if dev is not None and route.dev != dev:
+            continue
+        return
+    raise AssertionError(
+        f"no route '{wanted}' in {label}; its routes (main table):\n{format_table(table)}"
+    )
+
+
+def assert_route(
+    container: Container,
+    dst: str | ipaddress.IPv4Network,
+    *,
+    via: ViaArg | None = None,
+    dev: str | None = None,
+) -> None:
+    """``container`` has a route to ``dst`` ("default" or a CIDR), via ``via``, out of ``dev``."""
+    __tracebackhide__ = True
+    _need(container, Container, "container")
+    _match_route(routes(container.pid), dst, via, dev, container, str(container))
+
+
+def assert_host_route(
+    dst: str | ipaddress.IPv4Network, *, dev: str | None = None, via: ViaArg | None = None
+) -> None:
+    """The host has a route to ``dst`` (e.g. a bridge's subnet ``dev=net.bridge``)."""
+    __tracebackhide__ = True
+    _match_route(routes(None), dst, via, dev, None, "the host")
+
+
+# -- reachability ---------------------------------------------------------------------------
+
+
+def _target(
+    src: Container, dst: Container | str | ipaddress.IPv4Address
+) -> tuple[ipaddress.IPv4Address | None, str]:
+    """Where a probe from ``src`` goes, and how to name it; None when a name did not resolve."""
+    if isinstance(dst, Container):
+        common = src.shared_networks(dst)
+        net = common[0] if common else dst.networks[0]
+        return dst.addresses[net], f"{dst} at {dst.addresses[net]} on {net.alias!r}"
+    if isinstance(dst, ipaddress.IPv4Address):
+        src.owner.check_local_target(dst)
+        return dst, str(dst)
+    if not isinstance(dst, str):
+        raise TypeError(f"dst must be a Container, an address or a name, got {dst!r}")
+    try:
+        return _target(src, ipaddress.IPv4Address(dst))
+    except ipaddress.AddressValueError:
+        pass  # not an address: a container name, resolved as the container resolves it
+    if dst not in src.owner.containers:
+        raise ValueError(
+            f"dst {dst!r} is neither an address nor a container of this test "
+            f"(containers: {', '.join(src.owner.containers) or 'none'})"
+        )
+    try:
+        found = names.resolve(src.pid, dst)
+    except LookupError as exc:
+        return None, f"{dst!r} (did not resolve in {src}: {exc})"
+    return found[0], f"{dst!r} at {found[0]} (resolved by Docker's DNS in {src})"
+
+
+def probe(
+    src: Container, dst: Container | str | ipaddress.IPv4Address, count: int, timeout: float
+) -> tuple[PingResult | None, str]:
+    """Ping ``dst`` from ``src``'s namespace; None when the name did not resolve."""
+    _need(src, Container, "src")
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    ip, label = _target(src, dst)
+    if ip is None:
+        return None, label
+    return ping(src.pid, ip, count=count, timeout=timeout, source=src.alias), label
+
+
+def assert_reachable(
+    src: Container,
+    dst: Container | str | ipaddress.IPv4Address,
+    *,
+    count: int = 1,
+    timeout: float = 1.0,
+    reply_ttl: int | None = None,
+) -> None:
+    """Every one of ``count`` echo requests from ``src`` to ``dst`` is answered in time.
+
+    ``reply_ttl`` also checks the TTL the replies arrive with: 64 from the same bridge, one
+    less for each router on the way back (the seed's ttl=63 through its router).
+    """
+    __tracebackhide__ = True
+    result, label = probe(src, dst, count, timeout)
+    if result is None:
+        raise AssertionError(f"{src} cannot reach {label}")
+    if result.received < count:
+        raise AssertionError(f"{src} cannot reach {label}:\n{result}")
+    if reply_ttl is not None and any(r.ttl != reply_ttl for r in result.replies):
+        raise AssertionError(
+            f"{src} reaches {label}, but replies arrive with ttl "
+            f"{sorted({r.ttl for r in result.replies})}, expected {reply_ttl}:\n{result}"
+        )
+
+
+def assert_unreachable(
+    src: Container,
+    dst: Container | str | ipaddress.IPv4Address,
+    *,
+    count: int = 1,
+    timeout: float = 1.0,
+) -> None:
+    """No echo request from ``src`` to ``dst`` is answered within ``timeout`` seconds."""
+    __tracebackhide__ = True
+    result, label = probe(src, dst, count, timeout)
+    if result is not None and result.received:
+        raise AssertionError(f"{src} can reach {label}, expected it not to:\n{result}")
+
+
+# -- NAT ------------------------------------------------------------------------------------
+
+
+def _nat_report(net: Network, table: firewall.NatTable) -> str:
+    mentioning = table.rules_mentioning(net.subnet, net.bridge)
+    rules = "\n".join(f"    {r.text}" for r in mentioning) or "    (none)"
+    note = f"\n  note: {table.note}" if table.note else ""
+    return (
+        f"  expected: MASQUERADE of {net.subnet} leaving by any interface but {net.bridge}\n"
+        f"  firewall: {table.backend.value}, read with {table.source}{note}\n"
+        f"  nat rules mentioning {net.subnet} or {net.bridge}:\n{rules}"
+    )
+
+
+def assert_masquerade(net: Network) -> None:
+    """The nat table masquerades ``net``'s subnet when it leaves by another interface."""
+    __tracebackhide__ = True
+    _need(net, Network, "net")
+    table = firewall.read_nat_table(net.owner.engine_info)
+    if not table.masquerade_rules(net.subnet, net.bridge):
+        raise AssertionError(f"no masquerade rule for {net}\n{_nat_report(net, table)}")
+
+
+def assert_no_masquerade(net: Network) -> None:
+    """No nat rule masquerades ``net``'s subnet (e.g. ``masquerade=False``)."""
+    __tracebackhide__ = True
+    _need(net, Network, "net")
+    table = firewall.read_nat_table(net.owner.engine_info)
+    found = table.masquerade_rules(net.subnet, net.bridge)
+    if found:
+        rules = "\n".join(f"    {r.text}" for r in found)
+        raise AssertionError(f"{net} is masqueraded, expected it not to be:\n{rules}")

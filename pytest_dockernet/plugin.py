@@ -1,0 +1,116 @@
+"""The pytest entry point: options, the engine check, and thin fixtures over DockerNet."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+
+import pytest
+
+from .errors import DockernetError
+from .session import DockerNetFactory, connect
+from .settings import Settings, add_options
+from .topology import DockerNet
+
+SETTINGS = pytest.StashKey[Settings]()
+FACTORY = pytest.StashKey[DockerNetFactory]()
+USED = pytest.StashKey[DockerNet]()
+FIXTURES = ("dockernet", "dockernet_session", "dockernet_factory")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[SETTINGS] = Settings.from_config(config)
+
+
+def _factory(config: pytest.Config) -> DockerNetFactory:
+    """The run's factory, created on first need; no engine means one error for the whole run."""
+    if FACTORY not in config.stash:
+        try:
+            config.stash[FACTORY] = DockerNetFactory(connect(), config.stash[SETTINGS])
+        except DockernetError as exc:
+            pytest.exit(f"pytest-dockernet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    return config.stash[FACTORY]
+
+
+def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
+    if any(name in getattr(item, "fixturenames", ()) for item in items for name in FIXTURES):
+        _factory(session.config)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    settings = config.stash[SETTINGS]
+    return (
+        f"dockernet: image={settings.image or 'built-in busybox'} pool={settings.pool}/"
+        f"{settings.prefix} keep={settings.keep}"
+    )
+
+
+@pytest.fixture(scope="session")
+def dockernet_factory(request: pytest.FixtureRequest) -> DockerNetFactory:
+    """The run's factory of DockerNets (engine client, run id, settings)."""
+    return _factory(request.config)
+
+
+@pytest.fixture
+def dockernet(
+    dockernet_factory: DockerNetFactory, request: pytest.FixtureRequest
+) -> Iterator[DockerNet]:
+    """Networks and containers for one test, removed when it ends, whatever its outcome."""
+    dn = dockernet_factory.new()
+    request.node.stash[USED] = dn
+    try:
+        yield dn
+    finally:
+        dockernet_factory.close(dn)
+
+
+@pytest.fixture(scope="session")
+def dockernet_session(dockernet_factory: DockerNetFactory) -> Iterator[DockerNet]:
+    """Networks and containers shared by the whole run, removed at its end."""
+    dn = dockernet_factory.new("session")
+    try:
+        yield dn
+    finally:
+        dockernet_factory.close(dn)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On a failure, attach the test's topology: names, addresses and bridges."""
+    report = yield
+    dn = item.stash.get(USED, None)
+    if dn is not None and report.failed and (dn.networks or dn.containers):
+        lines = [repr(n) for n in dn.networks.values()]
+        lines += [f"{c!r} pid={c.pid} docker name={c.name}" for c in dn.containers.values()]
+        report.sections.append(("dockernet topology", "\n".join(lines)))
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    factory = session.config.stash.get(FACTORY, None)
+    if factory is not None:
+        factory.close_all()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    factory = terminalreporter.config.stash.get(FACTORY, None)
+    if factory is None:
+        return
+    run = factory.identity.run_id
+    if factory.kept:
+        terminalreporter.write_sep("-", "dockernet: kept for debugging (--dockernet-keep)")
+        terminalreporter.write_line(", ".join(factory.kept))
+        terminalreporter.write_line(
+            f"remove them with: docker rm -f $(docker ps -aq --filter "
+            f"label=pytest-dockernet.session={run}) && docker network rm $(docker network ls "
+            f"-q --filter label=pytest-dockernet.session={run})"
+        )
+    if factory.leftovers:
+        terminalreporter.write_sep("-", "dockernet: could not remove")
+        for line in factory.leftovers:
+            terminalreporter.write_line(line)

@@ -1,0 +1,91 @@
+"""One run's connection to the engine, its identity, and every DockerNet it opened.
+
+The fixtures ask this factory for a DockerNet per test; whatever a test's teardown did not get
+to (Ctrl-C, SIGTERM from a CI runner) is closed here at the end of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from types import FrameType
+
+import docker
+import docker.errors
+
+from . import images, labels
+from .errors import EngineUnavailableError
+from .settings import Settings
+from .topology import DockerNet
+
+
+def connect() -> docker.DockerClient:
+    """A client for the engine that DOCKER_HOST (or the default socket) names, known to answer."""
+    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock (DOCKER_HOST unset)"
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise EngineUnavailableError(
+            f"no Docker engine answers at {where}: {exc}\n"
+            "Start one (`systemctl start docker`, or `dockerd &` where there is no systemd; "
+            "`scripts/setup-host.sh` does it on Debian/Ubuntu), or point DOCKER_HOST at a "
+            "running engine."
+        ) from exc
+    return client
+
+
+def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+class DockerNetFactory:
+    """Makes a DockerNet per test for one run, and closes any left open."""
+
+    def __init__(self, client: docker.DockerClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.identity = labels.RunIdentity.current()
+        self._open: list[DockerNet] = []
+        self._count = 0
+        self.leftovers: list[str] = []
+        self.kept: list[str] = []
+        if settings.image is not None:
+            images.check_image(client, settings.image)
+        # A CI runner cancels a job with SIGTERM: turn it into the Ctrl-C path, which tears down.
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        ):
+            signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+
+    def new(self, scope: str | None = None) -> DockerNet:
+        self._count += 1
+        dn = DockerNet(
+            self.client,
+            self.identity,
+            image=self.settings.image,
+            pool=self.settings.pool,
+            prefix=self.settings.prefix,
+            scope=scope or f"t{self._count}",
+            keep=self.settings.keep,
+            allow_external=self.settings.allow_external,
+        )
+        self._open.append(dn)
+        return dn
+
+    def close(self, dn: DockerNet) -> None:
+        try:
+            dn.close()
+        finally:
+            if dn in self._open:
+                self._open.remove(dn)
+            self.leftovers += dn.leftovers
+            if dn.keep:
+                self.kept += [c.name for c in dn.containers.values()]
+                self.kept += [n.name for n in dn.networks.values()]
+
+    def close_all(self) -> None:
+        for dn in list(self._open):
+            self.close(dn)

@@ -1,0 +1,99 @@
+"""The plugin's options, resolved once: command line, then environment, then ini file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from . import addressing
+
+OPTIONS: dict[str, tuple[str, str, str | None]] = {
+    # name: (environment variable, help, default)
+    "image": (
+        "DOCKERNET_IMAGE",
+        "image for containers that name none (default: a busybox "
+        "image built locally from busybox-static)",
+        None,
+    ),
+    "pool": (
+        "DOCKERNET_POOL",
+        "IPv4 range that subnets are allocated from",
+        addressing.DEFAULT_POOL,
+    ),
+    "prefix": (
+        "DOCKERNET_PREFIX",
+        "prefix length of allocated subnets",
+        str(addressing.DEFAULT_PREFIX),
+    ),
+}
+FLAGS: dict[str, tuple[str, str]] = {
+    "keep": ("DOCKERNET_KEEP", "keep every network and container after the run, for debugging"),
+    "allow_external": (
+        "DOCKERNET_ALLOW_EXTERNAL",
+        "allow probes of addresses outside every "
+        "Docker network (traffic that may leave this machine)",
+    ),
+}
+
+
+def _option(name: str) -> str:
+    return "--dockernet-" + name.replace("_", "-")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dockernet", "Docker network topology (pytest-dockernet)")
+    for name, (env, text, default) in OPTIONS.items():
+        group.addoption(
+            _option(name),
+            dest=f"dockernet_{name}",
+            default=None,
+            help=f"{text}; env {env}, ini dockernet_{name}",
+        )
+        parser.addini(f"dockernet_{name}", text, default=default)
+    for name, (env, text) in FLAGS.items():
+        group.addoption(
+            _option(name),
+            dest=f"dockernet_{name}",
+            action="store_true",
+            default=None,
+            help=f"{text}; env {env}=1, ini dockernet_{name}",
+        )
+        parser.addini(f"dockernet_{name}", text, type="bool", default=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    image: str | None
+    pool: str
+    prefix: int
+    keep: bool
+    allow_external: bool
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        values: dict[str, object] = {}
+        for name, (env, _, _) in OPTIONS.items():
+            cli = config.getoption(f"dockernet_{name}")
+            values[name] = cli or os.environ.get(env) or config.getini(f"dockernet_{name}")
+        for name, (env, _) in FLAGS.items():
+            cli = config.getoption(f"dockernet_{name}")
+            from_env = os.environ.get(env, "").lower() in ("1", "true", "yes")
+            values[name] = bool(cli or from_env or config.getini(f"dockernet_{name}"))
+        try:
+            addressing.parse_subnet(values["pool"], "--dockernet-pool")
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(str(exc)) from None
+        prefix = str(values["prefix"])
+        if not prefix.isdigit() or not 8 <= int(prefix) <= 30:
+            raise pytest.UsageError(
+                f"--dockernet-prefix {prefix!r} must be a whole number from 8 to 30"
+            )
+        return cls(
+            image=str(values["image"]) if values["image"] else None,
+            pool=str(values["pool"]),
+            prefix=int(prefix),
+            keep=bool(values["keep"]),
+            allow_external=bool(values["allow_external"]),
+        )

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Make this machine ready for pytest-dockernet, as root on Debian or Ubuntu:
+# a Docker engine that answers (Debian's docker.io, dockerd started if none answers),
+# iptables and nftables to read the firewall, busybox-static for the built-in image,
+# and a virtualenv in .venv holding the package. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v iptables-save >/dev/null || need+=(iptables)
+command -v nft >/dev/null || need+=(nftables)
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if [ -d /run/systemd/system ]; then
+    systemctl start docker
+  else
+    echo "setup: no engine answers and no systemd: starting dockerd (log: /var/log/dockerd.log)"
+    nohup dockerd >/var/log/dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not answer; see /var/log/dockerd.log" >&2; exit 1; }
+fi
+
+if [ ! -x .venv/bin/pytest ] || [ pyproject.toml -nt .venv/.installed ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e '.[test,lint]'
+  touch .venv/.installed
+fi
+echo "setup: $(docker version -f 'engine {{.Server.Version}}') | $(iptables -V) | $(.venv/bin/python -V)"

@@ -1,0 +1,170 @@
+"""Each misuse raises an error that names the value and the fix, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_dockernet import DockerNet, labels
+from pytest_dockernet.errors import DockernetError, ImageError
+from tests.conftest import labelled
+
+
+@pytest.fixture
+def dn(client):
+    """A DockerNet whose leftovers are checked after the misuse."""
+    with DockerNet(client) as dn:
+        yield dn
+    assert labelled(client, labels.SESSION, dn.identity.run_id) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"subnet": "10.231.300.0/24"}, ValueError, r"'10\.231\.300\.0/24' is not an IPv4 network"),
+        ({"subnet": "10.231.5.1/24"}, ValueError, r"'10\.231\.5\.1/24'.*no host bits"),
+        ({"subnet": 1024}, TypeError, "subnet must be a str"),
+        (
+            {"subnet": "10.231.5.0/24", "gateway": "10.231.6.1"},
+            ValueError,
+            r"gateway 10\.231\.6\.1 is outside the subnet 10\.231\.5\.0/24",
+        ),
+        (
+            {"subnet": "10.231.5.0/24", "gateway": "10.231.5.255"},
+            ValueError,
+            "network or broadcast address",
+        ),
+        ({"gateway": "10.231.5.1"}, ValueError, "needs subnet= too"),
+        (
+            {
+                "masquerade": True,
+                "options": {"com.docker.network.bridge.enable_ip_masquerade": "false"},
+            },
+            ValueError,
+            "pass masquerade=False",
+        ),
+    ],
+)
+def test_bad_network_arguments(dn, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        dn.network("bad", **kwargs)
+
+
+@pytest.mark.parametrize("name", ["", "has space", "-dash", "x" * 42])
+def test_bad_names(dn, name):
+    with pytest.raises(ValueError, match="name .* is not usable"):
+        dn.network(name)
+
+
+def test_subnet_overlapping_another_network_names_it(dn, client):
+    first = dn.network("first", subnet="10.231.8.0/24")
+    with pytest.raises(
+        ValueError, match=rf"overlaps 10\.231\.8\.0/24 of Docker network '{first.name}'"
+    ):
+        dn.network("second", subnet="10.231.8.128/25")
+
+
+def test_subnet_overlapping_a_host_route_names_it(dn):
+    with pytest.raises(
+        ValueError, match=r"overlaps 127\.0\.0\.0/8 of host route|overlaps .* host route"
+    ):
+        dn.network("loop", subnet=_a_host_route_subnet())
+
+
+def _a_host_route_subnet() -> str:
+    from pytest_dockernet.observe.routes import DEFAULT, routes
+
+    route = next(
+        r for r in routes(None) if r.dst != DEFAULT and not r.dev.startswith(("br-", "docker"))
+    )
+    return str(route.dst)
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("10.231.9.300", "is not an IPv4 address"),
+        ("10.231.10.5", r"10\.231\.10\.5 is outside the subnet 10\.231\.9\.0/24"),
+        ("10.231.9.1", "is the network's gateway"),
+        ("10.231.9.0", "network or broadcast"),
+    ],
+)
+def test_bad_static_address(dn, address, message):
+    net = dn.network("n", subnet="10.231.9.0/24")
+    with pytest.raises(ValueError, match=message):
+        dn.container("c", networks={net: address})
+
+
+def test_static_address_already_taken(dn):
+    net = dn.network("n", subnet="10.231.9.0/24")
+    dn.container("first", networks={net: "10.231.9.5"})
+    with pytest.raises(
+        ValueError, match=r"10\.231\.9\.5 on 'n' is already taken by container 'first'"
+    ):
+        dn.container("second", networks={net: "10.231.9.5"})
+
+
+def test_duplicate_names(dn):
+    net = dn.network("n")
+    dn.container("c", networks=[net])
+    with pytest.raises(ValueError, match="container 'c' already exists"):
+        dn.container("c", networks=[net])
+    with pytest.raises(ValueError, match="network 'n' already exists"):
+        dn.network("n")
+
+
+def test_route_via_a_container_sharing_no_network(dn):
+    a, b = dn.network("a"), dn.network("b")
+    far = dn.container("far", networks=[b])
+    with pytest.raises(ValueError, match="via container 'far': they share no network"):
+        dn.container("near", networks=[a], routes={"10.231.50.0/24": far})
+    near = dn.container("near", networks=[a])
+    with pytest.raises(ValueError, match="share no network"):
+        dn.add_route(near, "10.231.50.0/24", via=far)
+    with pytest.raises(ValueError, match="the gateway is on none of its networks"):
+        dn.add_route(near, "10.231.50.0/24", via="192.0.2.1")
+    with pytest.raises(ValueError, match="'10.231.50.1/24'.*no host bits"):
+        dn.add_route(near, "10.231.50.1/24", via=far)
+
+
+def test_router_needs_two_networks(dn):
+    net = dn.network("only")
+    with pytest.raises(ValueError, match="router 'r' is on 1 network: a router needs two"):
+        dn.router("r", networks=[net])
+
+
+def test_networks_argument_types(dn):
+    with pytest.raises(TypeError, match="networks= takes a Network"):
+        dn.container("c", networks="sample")
+    with pytest.raises(ValueError, match="networks= is empty"):
+        dn.container("c", networks=[])
+    other = DockerNet(dn.client)
+    try:
+        foreign = other.network("foreign")
+        with pytest.raises(ValueError, match="was not created by this DockerNet"):
+            dn.container("c", networks=[foreign])
+    finally:
+        other.close()
+
+
+def test_missing_image_is_never_pulled(dn, client):
+    net = dn.network("n")
+    with pytest.raises(
+        ImageError, match="'no-such/image:0' is not on this Docker engine.*never pulls"
+    ):
+        dn.container("c", networks=[net], image="no-such/image:0")
+
+
+def test_command_that_cannot_start(dn):
+    net = dn.network("n")
+    with pytest.raises(DockernetError, match="did not start.*no/such/binary"):
+        dn.container("c", networks=[net], command=["/no/such/binary"])
+
+
+def test_probe_of_an_outside_address_is_refused(dn):
+    from pytest_dockernet import assert_reachable, assert_unreachable
+
+    net = dn.network("n")
+    c = dn.container("c", networks=[net])
+    for probe in (assert_reachable, assert_unreachable):
+        with pytest.raises(ValueError, match=r"192\.0\.2\.7 lies outside every Docker network"):
+            probe(c, "192.0.2.7")

@@ -1,0 +1,120 @@
+"""The factory against the real engine: what it creates, how it names and labels it, and that
+it removes all of it."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import docker
+import pytest
+
+from pytest_dockernet import DockerNet, labels
+from pytest_dockernet.observe import links, names, routes
+from tests.conftest import labelled
+
+
+def test_network_gets_a_free_subnet_a_bridge_and_labels(dockernet, client):
+    net = dockernet.network("sample")
+    assert net.subnet.subnet_of(ipaddress.IPv4Network("10.199.0.0/16"))
+    assert net.gateway == next(net.subnet.hosts())
+    assert net.bridge == f"br-{net.id[:12]}"
+    bridge = links.by_name(links.links(None), net.bridge)
+    assert bridge is not None and bridge.kind == "bridge"
+    assert ipaddress.IPv4Interface(f"{net.gateway}/{net.subnet.prefixlen}") in bridge.addresses
+    attrs = client.api.inspect_network(net.id)
+    assert attrs["Name"] == net.name and net.name.endswith("-sample")
+    assert attrs["Labels"][labels.SESSION] == dockernet.identity.run_id
+    assert attrs["Labels"][labels.NAME] == "sample"
+
+
+def test_two_networks_never_share_a_subnet(dockernet):
+    nets = [dockernet.network(f"n{i}") for i in range(4)]
+    for i, a in enumerate(nets):
+        for b in nets[i + 1 :]:
+            assert not a.subnet.overlaps(b.subnet)
+
+
+def test_explicit_subnet_gateway_and_static_addresses(dockernet):
+    net = dockernet.network("fixed", subnet="10.231.7.0/24", gateway="10.231.7.254")
+    c = dockernet.container("c", networks={net: "10.231.7.9"})
+    assert (net.subnet, net.gateway) == (
+        ipaddress.IPv4Network("10.231.7.0/24"),
+        ipaddress.IPv4Address("10.231.7.254"),
+    )
+    assert c.ip(net) == ipaddress.IPv4Address("10.231.7.9")
+    assert routes.Route(routes.DEFAULT, net.gateway, "eth0") in routes.routes(c.pid)
+
+
+def test_container_on_two_networks_and_aliases_resolve(dockernet):
+    a, b = dockernet.network("a"), dockernet.network("b")
+    c1 = dockernet.container("one", networks=[a, b])
+    c2 = dockernet.container("two", networks=a)
+    assert set(c1.networks) == {a, b}
+    inside = links.links(c1.pid)
+    assert {ip for link in inside for ip in (i.ip for i in link.addresses)} >= {c1.ip(a), c1.ip(b)}
+    assert names.resolve(c2.pid, "one") == (c1.ip(a),)
+    with pytest.raises(ValueError, match="not on network 'b'"):
+        c2.ip(b)
+
+
+def test_seed_ping_by_name_works_inside_the_default_image(dockernet):
+    """The aliases are Docker's own: busybox's ping in the container resolves them too."""
+    net = dockernet.network("sample")
+    c1 = dockernet.container("container1", networks=[net])
+    dockernet.container("container2", networks=[net])
+    result = dockernet.client.containers.get(c1.id).exec_run(["ping", "-c1", "-W2", "container2"])
+    assert result.exit_code == 0, result.output
+
+
+def test_internal_network_keeps_its_route_but_cannot_leave(dockernet):
+    """Docker 20.10 still gives a default route; the firewall drops what leaves the subnet."""
+    from pytest_dockernet import assert_reachable, assert_unreachable
+
+    net = dockernet.network("inside", internal=True)
+    c = dockernet.container("c", networks=[net])
+    peer = dockernet.container("peer", networks=[net])
+    far = dockernet.container("far", networks=[dockernet.network("elsewhere")])
+    assert net.internal
+    assert_reachable(c, peer)
+    assert_unreachable(c, far, timeout=0.3)
+
+
+def test_router_forwards_with_namespaced_sysctl_and_net_admin(dockernet, client):
+    a, b = dockernet.network("a"), dockernet.network("b")
+    r = dockernet.router("r", networks=[a, b])
+    attrs = client.api.inspect_container(r.id)["HostConfig"]
+    assert attrs["CapAdd"] == ["NET_ADMIN"]
+    assert attrs["Sysctls"] == {"net.ipv4.ip_forward": "1"}
+    assert attrs["Privileged"] is False
+    plain = dockernet.container("plain", networks=[a])
+    assert client.api.inspect_container(plain.id)["HostConfig"]["CapAdd"] is None
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        assert f.read().strip() == "1"  # the host's own value, set by Docker, untouched by us
+
+
+def test_close_removes_containers_then_networks(client):
+    dn = DockerNet(client)
+    net = dn.network("gone")
+    dn.container("c1", networks=[net])
+    dn.router("r", networks=[net, dn.network("gone2")])
+    assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == 4
+    dn.close()
+    assert labelled(client, labels.SESSION, dn.identity.run_id) == []
+    dn.close()  # idempotent
+
+
+def test_container_that_exits_at_once_shows_exit_code_and_logs(client):
+    with DockerNet(client) as dn:
+        net = dn.network("n")
+        with pytest.raises(Exception, match=r"exited at once with code 3.*\n.*boom") as info:
+            dn.container("quitter", networks=[net], command="echo boom; exit 3")
+        assert "command=" in str(info.value)
+    assert labelled(client, labels.SESSION, dn.identity.run_id) == []
+
+
+def test_default_image_is_built_locally_and_reused(dockernet, client: docker.DockerClient):
+    image = dockernet.image
+    assert image.startswith("pytest-dockernet/busybox:")
+    attrs = client.images.get(image).attrs
+    assert attrs["Config"]["Cmd"] == ["/bin/sleep", "2147483647"]
+    assert dockernet.image == image
