@@ -9,6 +9,7 @@ import pytest
 from .errors import DockernetError
 from .session import DockerNetFactory, connect
 from .settings import Settings, add_options
+from .sweep import sweep
 from .topology import DockerNet
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -23,6 +24,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = Settings.from_config(config)
+
+
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--dockernet-sweep``: remove what dead runs left, say what, and run no tests."""
+    if not Settings.from_config(config).sweep:  # runs before pytest_configure
+        return None
+    try:
+        report = sweep(connect())
+    except DockernetError as exc:
+        print(f"pytest-dockernet: {exc}")
+        return int(pytest.ExitCode.USAGE_ERROR)
+    print(f"pytest-dockernet sweep: {report}")
+    return 0 if not report.failed else 1
 
 
 def _factory(config: pytest.Config) -> DockerNetFactory:
@@ -102,6 +116,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if factory is None:
         return
     run = factory.identity.run_id
+    if factory.swept:
+        terminalreporter.write_sep("-", "dockernet: swept what dead runs left")
+        terminalreporter.write_line(str(factory.swept))
     if factory.kept:
         terminalreporter.write_sep("-", "dockernet: kept for debugging (--dockernet-keep)")
         terminalreporter.write_line(", ".join(factory.kept))

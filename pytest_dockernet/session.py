@@ -17,6 +17,7 @@ import docker.errors
 from . import images, labels
 from .errors import EngineUnavailableError
 from .settings import Settings
+from .sweep import SweepReport, sweep
 from .topology import DockerNet
 
 
@@ -51,6 +52,7 @@ class DockerNetFactory:
         self._count = 0
         self.leftovers: list[str] = []
         self.kept: list[str] = []
+        self.swept: SweepReport = sweep(client)
         if settings.image is not None:
             images.check_image(client, settings.image)
         # A CI runner cancels a job with SIGTERM: turn it into the Ctrl-C path, which tears down.

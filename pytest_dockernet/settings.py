@@ -30,6 +30,7 @@ OPTIONS: dict[str, tuple[str, str, str | None]] = {
 }
 FLAGS: dict[str, tuple[str, str]] = {
     "keep": ("DOCKERNET_KEEP", "keep every network and container after the run, for debugging"),
+    "sweep": ("DOCKERNET_SWEEP", "only remove what dead runs left on the engine, then exit"),
     "allow_external": (
         "DOCKERNET_ALLOW_EXTERNAL",
         "allow probes of addresses outside every "
@@ -69,6 +70,7 @@ class Settings:
     pool: str
     prefix: int
     keep: bool
+    sweep: bool
     allow_external: bool
 
     @classmethod
@@ -95,5 +97,6 @@ class Settings:
             pool=str(values["pool"]),
             prefix=int(prefix),
             keep=bool(values["keep"]),
+            sweep=bool(values["sweep"]),
             allow_external=bool(values["allow_external"]),
         )

@@ -94,11 +94,13 @@ def test_router_forwards_with_namespaced_sysctl_and_net_admin(dockernet, client)
 
 def test_close_removes_containers_then_networks(client):
     dn = DockerNet(client)
-    net = dn.network("gone")
-    dn.container("c1", networks=[net])
-    dn.router("r", networks=[net, dn.network("gone2")])
-    assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == 4
-    dn.close()
+    try:
+        net = dn.network("gone")
+        dn.container("c1", networks=[net])
+        dn.router("r", networks=[net, dn.network("gone2")])
+        assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == 4
+    finally:
+        dn.close()
     assert labelled(client, labels.SESSION, dn.identity.run_id) == []
     dn.close()  # idempotent
 

@@ -1,0 +1,68 @@
+"""Removing what runs that are no longer alive left behind (SIGKILL, a crashed CI job).
+
+A resource is swept only when it carries the plugin's labels and the process that created it,
+on this host, is gone (its pid is free or belongs to a process started at another time).
+Anything unlabelled, from another host, or from a live run is never touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import docker
+import docker.errors
+
+from . import labels
+
+
+@dataclass
+class SweepReport:
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.containers or self.networks or self.failed)
+
+    def __str__(self) -> str:
+        lines = []
+        if self.containers:
+            lines.append(f"removed {len(self.containers)} containers: {', '.join(self.containers)}")
+        if self.networks:
+            lines.append(f"removed {len(self.networks)} networks: {', '.join(self.networks)}")
+        lines += [f"could not remove {item}" for item in self.failed]
+        return "\n".join(lines) or "nothing to sweep"
+
+
+def _dead(resource_labels: dict[str, str]) -> bool:
+    return not labels.is_alive(
+        resource_labels.get(labels.HOST, ""),
+        resource_labels.get(labels.PID, ""),
+        resource_labels.get(labels.STARTED, ""),
+    )
+
+
+def sweep(client: docker.DockerClient) -> SweepReport:
+    """Remove every labelled container, then network, whose creating run is dead."""
+    report = SweepReport()
+    api = client.api
+    for c in api.containers(all=True, filters={"label": labels.SESSION}):
+        if _dead(c.get("Labels") or {}):
+            name = c["Names"][0].lstrip("/")
+            try:
+                api.remove_container(c["Id"], force=True, v=True)
+                report.containers.append(name)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                report.failed.append(f"container {name}: {exc.explanation}")
+    for n in api.networks(filters={"label": labels.SESSION}):
+        if _dead(n.get("Labels") or {}):
+            try:
+                api.remove_network(n["Id"])
+                report.networks.append(n["Name"])
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                report.failed.append(f"network {n['Name']}: {exc.explanation}")
+    return report
