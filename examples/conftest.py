@@ -14,3 +14,10 @@ import pytest
 @pytest.fixture
 def image() -> str | None:
     return os.environ.get("EXAMPLES_IMAGE") or None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The seed's subnets are fixed (10.231.1.0/24, 10.231.2.0/24): never run two at once."""
+    for item in items:
+        if "examples" in item.nodeid:
+            item.add_marker(pytest.mark.serial)

@@ -169,6 +169,7 @@ def test_pool_option_and_ini(pytester, tag):
     result.stderr.fnmatch_lines(["*--dockernet-pool '10.231.64.0/33' is not an IPv4 network*"])
 
 
+@pytest.mark.serial  # the seed's fixed subnets
 def test_examples_pass_on_an_image_with_no_tools(pytester, bare_image, monkeypatch):
     """The seed's scenarios on an image holding one binary: no shell, no ip, no ping."""
     monkeypatch.setenv("EXAMPLES_IMAGE", bare_image)

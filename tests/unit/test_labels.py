@@ -105,6 +105,15 @@ HOST = socket.gethostname()
         (HOST, "not-a-pid", "1", True),
         (HOST, "", "", True),
     ],
+    ids=[
+        "ourselves",
+        "no-start-time",
+        "dead-pid",
+        "reused-pid",
+        "other-host",
+        "garbage-pid",
+        "no-pid",
+    ],
 )
 def test_is_alive(host: str, pid: str, started: str, alive: bool) -> None:
     assert is_alive(host, pid, started) is alive
