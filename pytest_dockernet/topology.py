@@ -309,20 +309,42 @@ class DockerNet:
             self._plan_route(name, list(wanted), dst, via) for dst, via in (routes or {}).items()
         ]
         image = images.check_image(self.client, image) if image is not None else self.image
-        cmd = ["/bin/sh", "-c", command] if isinstance(command, str) else command
+        container = self._launch(
+            name, image, command, env, cap_add, sysctls, [(n, static[n]) for n in wanted]
+        )
+        self.containers[name] = container
+        for dst, gateway in planned_routes:
+            self._add_route(container, dst, gateway)
+        return container
 
-        order = list(wanted)
-        first = order[0]
+    def _launch(
+        self,
+        name: str,
+        image: str,
+        command: str | Sequence[str] | None,
+        env: Mapping[str, str] | None,
+        cap_add: Iterable[str],
+        sysctls: Mapping[str, str] | None,
+        attach: Sequence[tuple[Network, ipaddress.IPv4Address | None]],
+    ) -> Container:
+        """Create, attach and start one labelled container; with no networks, network "none".
+
+        The id is recorded before anything else can fail, so close() removes it regardless.
+        """
+        cmd = ["/bin/sh", "-c", command] if isinstance(command, str) else command
         docker_name = self._docker_name(name)
         api = self.client.api
+        first = attach[0] if attach else None
         host_config = api.create_host_config(
-            network_mode=first.name,
+            network_mode=first[0].name if first else "none",
             cap_add=sorted(set(cap_add)) or None,
             sysctls=dict(sysctls) if sysctls else None,
         )
-        endpoint = api.create_endpoint_config(
-            ipv4_address=str(static[first]) if static[first] else None, aliases=[name]
-        )
+        endpoints = {}
+        if first:
+            endpoints[first[0].name] = api.create_endpoint_config(
+                ipv4_address=str(first[1]) if first[1] else None, aliases=[name]
+            )
         try:
             created = api.create_container(
                 image,
@@ -333,30 +355,23 @@ class DockerNet:
                 environment=dict(env) if env else None,
                 host_config=host_config,
                 # types-docker says EndpointConfig; docker-py takes {network: EndpointConfig}.
-                networking_config=docker.types.NetworkingConfig({first.name: endpoint}),  # type: ignore[arg-type]
+                networking_config=docker.types.NetworkingConfig(endpoints) if endpoints else None,  # type: ignore[arg-type]
             )
         except docker.errors.APIError as exc:
             raise DockernetError(f"docker refused container {name!r}: {exc.explanation}") from exc
         cid = created["Id"]
         self._created_containers.append(cid)
         try:
-            for net in order[1:]:
+            for net, ip in attach[1:]:
                 api.connect_container_to_network(
-                    cid,
-                    net.id,
-                    aliases=[name],
-                    ipv4_address=str(static[net]) if static[net] else None,
+                    cid, net.id, aliases=[name], ipv4_address=str(ip) if ip else None
                 )
             api.start(cid)
         except docker.errors.APIError as exc:
             raise ContainerStartError(
                 f"container {name!r} ({image}) did not start: {exc.explanation}"
             ) from exc
-        container = self._running(name, docker_name, cid, order)
-        self.containers[name] = container
-        for dst, gateway in planned_routes:
-            self._add_route(container, dst, gateway)
-        return container
+        return self._running(name, docker_name, cid, [net for net, _ in attach])
 
     def router(self, name: str, networks: NetworksArg, **kwargs: Any) -> Container:
         """A container on two or more networks that forwards between them.
