@@ -18,6 +18,7 @@ from .assertions import (  # noqa: E402  (after the rewrite hook is registered)
     assert_unreachable,
 )
 from .errors import DockernetError  # noqa: E402
+from .matrix import Reachability, assert_reachability  # noqa: E402
 from .topology import Container, DockerNet, Network  # noqa: E402
 
 __all__ = [
@@ -25,11 +26,13 @@ __all__ = [
     "DockerNet",
     "DockernetError",
     "Network",
+    "Reachability",
     "__version__",
     "assert_bridge_members",
     "assert_host_route",
     "assert_masquerade",
     "assert_no_masquerade",
+    "assert_reachability",
     "assert_reachable",
     "assert_route",
     "assert_unreachable",

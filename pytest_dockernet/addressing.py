@@ -65,16 +65,21 @@ class Occupant:
     owner: str
 
 
-def occupied(client: docker.DockerClient) -> list[Occupant]:
-    """Subnets of every Docker network on the engine and every non-default host route."""
+def docker_subnets(client: docker.DockerClient) -> list[Occupant]:
+    """The IPv4 subnets of every Docker network on the engine."""
     found: list[Occupant] = []
     for net in client.api.networks():
         for config in (net.get("IPAM") or {}).get("Config") or []:
             subnet = config.get("Subnet", "")
             if subnet and ":" not in subnet:
-                found.append(
-                    Occupant(ipaddress.IPv4Network(subnet), f"Docker network {net['Name']!r}")
-                )
+                owner = f"Docker network {net['Name']!r}"
+                found.append(Occupant(ipaddress.IPv4Network(subnet), owner))
+    return found
+
+
+def occupied(client: docker.DockerClient) -> list[Occupant]:
+    """Subnets of every Docker network on the engine and every non-default host route."""
+    found = docker_subnets(client)
     for route in routes(None):
         if route.dst != DEFAULT:
             found.append(Occupant(route.dst, f"host route '{route}'"))

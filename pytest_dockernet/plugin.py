@@ -36,7 +36,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
         print(f"pytest-dockernet: {exc}")
         return int(pytest.ExitCode.USAGE_ERROR)
     print(f"pytest-dockernet sweep: {report}")
-    return 0 if not report.failed else 1
+    return 0 if not report.failed else 1  # stuck networks (moby#42119) are Docker's, not ours
 
 
 def _factory(config: pytest.Config) -> DockerNetFactory:
@@ -100,11 +100,12 @@ def pytest_runtest_makereport(
     dn = item.stash.get(USED, None)
     if dn is not None and report.failed and (dn.networks or dn.containers):
         lines = [repr(n) for n in dn.networks.values()]
-        lines += [f"{c!r} pid={c.pid} docker name={c.name}" for c in dn.containers.values()]
+        lines += [f"{c!r} pid={c.init_pid} docker name={c.name}" for c in dn.containers.values()]
         report.sections.append(("dockernet topology", "\n".join(lines)))
     return report
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own teardown of session-scoped fixtures
 def pytest_sessionfinish(session: pytest.Session) -> None:
     factory = session.config.stash.get(FACTORY, None)
     if factory is not None:

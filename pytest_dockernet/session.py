@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import FrameType
 
 import docker
@@ -49,6 +50,8 @@ class DockerNetFactory:
         self.settings = settings
         self.identity = labels.RunIdentity.current()
         self._open: list[DockerNet] = []
+        self._closer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dockernet-close")
+        self._closing: list[tuple[DockerNet, Future[None]]] = []
         self._count = 0
         self.leftovers: list[str] = []
         self.kept: list[str] = []
@@ -63,6 +66,7 @@ class DockerNetFactory:
             signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
     def new(self, scope: str | None = None) -> DockerNet:
+        """A DockerNet whose close() the factory may run in the background (see close())."""
         self._count += 1
         dn = DockerNet(
             self.client,
@@ -73,21 +77,37 @@ class DockerNetFactory:
             scope=scope or f"t{self._count}",
             keep=self.settings.keep,
             allow_external=self.settings.allow_external,
+            settle=self.settle,
         )
         self._open.append(dn)
         return dn
 
     def close(self, dn: DockerNet) -> None:
-        try:
-            dn.close()
-        finally:
-            if dn in self._open:
-                self._open.remove(dn)
+        """Remove what ``dn`` created, in the background: the next test need not wait.
+
+        Names are unique per DockerNet and allocated subnets skip networks that still exist,
+        so the next test cannot collide with a teardown in progress; a test asking for a
+        fixed subnet that one still holds waits for it (``settle``).
+        """
+        if dn in self._open:
+            self._open.remove(dn)
+        if dn.keep:
+            self.kept += [c.name for c in dn.containers.values()]
+            self.kept += [n.name for n in dn.networks.values()]
+            return
+        self._closing.append((dn, self._closer.submit(dn.close)))
+
+    def settle(self) -> None:
+        """Wait until every background teardown has finished, and collect what it left."""
+        closing, self._closing = self._closing, []
+        for dn, future in closing:
+            error = future.exception()
+            if error is not None:
+                self.leftovers.append(f"teardown of {dn.scope} failed: {error!r}")
             self.leftovers += dn.leftovers
-            if dn.keep:
-                self.kept += [c.name for c in dn.containers.values()]
-                self.kept += [n.name for n in dn.networks.values()]
 
     def close_all(self) -> None:
+        """Close every DockerNet still open and wait for all teardowns: the run's last step."""
         for dn in list(self._open):
             self.close(dn)
+        self.settle()

@@ -19,10 +19,12 @@ from . import labels
 class SweepReport:
     containers: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
+    stuck: list[str] = field(default_factory=list)
+    """Networks Docker refuses to remove for endpoints that no longer exist (moby#42119)."""
     failed: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.containers or self.networks or self.failed)
+        return bool(self.containers or self.networks or self.stuck or self.failed)
 
     def __str__(self) -> str:
         lines = []
@@ -30,6 +32,12 @@ class SweepReport:
             lines.append(f"removed {len(self.containers)} containers: {', '.join(self.containers)}")
         if self.networks:
             lines.append(f"removed {len(self.networks)} networks: {', '.join(self.networks)}")
+        if self.stuck:
+            lines.append(
+                f"left {len(self.stuck)} networks that Docker holds with a stale endpoint count "
+                f"and no container attached (moby/moby#42119; a restart of dockerd frees them): "
+                f"{', '.join(self.stuck)}"
+            )
         lines += [f"could not remove {item}" for item in self.failed]
         return "\n".join(lines) or "nothing to sweep"
 
@@ -40,6 +48,16 @@ def _dead(resource_labels: dict[str, str]) -> bool:
         resource_labels.get(labels.PID, ""),
         resource_labels.get(labels.STARTED, ""),
     )
+
+
+def is_stuck(client: docker.DockerClient, net_id: str, error: docker.errors.APIError) -> bool:
+    """Docker refused with "active endpoints" although no container is attached (#42119)."""
+    if "active endpoints" not in str(error):
+        return False
+    try:
+        return not client.api.inspect_network(net_id).get("Containers")
+    except docker.errors.NotFound:
+        return False
 
 
 def sweep(client: docker.DockerClient) -> SweepReport:
@@ -64,5 +82,8 @@ def sweep(client: docker.DockerClient) -> SweepReport:
             except docker.errors.NotFound:
                 pass
             except docker.errors.APIError as exc:
-                report.failed.append(f"network {n['Name']}: {exc.explanation}")
+                if is_stuck(client, n["Id"], exc):
+                    report.stuck.append(n["Name"])
+                else:
+                    report.failed.append(f"network {n['Name']}: {exc.explanation}")
     return report

@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import ipaddress
-import logging
+import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -25,8 +25,7 @@ from . import addressing, images, labels
 from .errors import ContainerStartError, DockernetError
 from .netns import iproute
 from .observe.routes import DEFAULT as DEFAULT_ROUTE
-
-log = logging.getLogger("pytest_dockernet")
+from .sweep import is_stuck
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
@@ -67,14 +66,18 @@ class Container:
     name: str
     """Docker's name for it: unique per run."""
     id: str
-    pid: int
-    """The init process, whose network namespace the assertions read."""
+    init_pid: int
+    """The init process as Docker reported it at start."""
     addresses: dict[Network, ipaddress.IPv4Address]
     owner: DockerNet = field(repr=False)
     is_router: bool = False
 
     def ip(self, network: Network) -> ipaddress.IPv4Address:
         """This container's address on ``network``."""
+        if not self.id:
+            raise ValueError(
+                f"{self} is still starting: use it after the `with dockernet.parallel()` block"
+            )
         try:
             return self.addresses[network]
         except KeyError:
@@ -82,6 +85,21 @@ class Container:
             raise ValueError(
                 f"container {self.alias!r} is not on network {network.alias!r} (it is on: {joined})"
             ) from None
+
+    @property
+    def pid(self) -> int:
+        """The init process, whose network namespace the assertions read; it must be alive.
+
+        A command that exits at once may still look running when start() returns; reading
+        the namespace of a dead container then fails here, with its exit code and logs.
+        """
+        if not self.id:
+            raise ValueError(
+                f"{self} is still starting: use it after the `with dockernet.parallel()` block"
+            )
+        if not os.path.exists(f"/proc/{self.init_pid}/ns/net"):
+            raise ContainerStartError(self.owner.exit_report(self.alias, self.id))
+        return self.init_pid
 
     @property
     def networks(self) -> tuple[Network, ...]:
@@ -101,6 +119,24 @@ class Container:
 AddressArg: TypeAlias = "str | ipaddress.IPv4Address | None"
 NetworksArg: TypeAlias = "Network | Sequence[Network] | Mapping[Network, AddressArg]"
 ViaArg: TypeAlias = "str | ipaddress.IPv4Address | Container"
+
+
+MAX_PARALLEL = 8
+"""Concurrent container starts: dockerd serialises much of the work; more gains nothing."""
+
+
+@dataclass
+class _PendingContainer:
+    """A container declared in a parallel() block, started when the block ends."""
+
+    placeholder: Container
+    image: str
+    command: str | Sequence[str] | None
+    env: Mapping[str, str] | None
+    cap_add: Iterable[str]
+    sysctls: Mapping[str, str] | None
+    attach: list[tuple[Network, ipaddress.IPv4Address | None]]
+    routes: Mapping[str, ViaArg] | None
 
 
 def _normalise_networks(
@@ -141,6 +177,7 @@ class DockerNet:
         scope: str = "",
         keep: bool = False,
         allow_external: bool = False,
+        settle: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
         self.identity = identity or labels.RunIdentity.current()
@@ -150,12 +187,15 @@ class DockerNet:
         self.scope = scope
         self.keep = keep
         self.allow_external = allow_external
+        self._settle = settle
+        """Waits for other DockerNets' background teardowns (they may hold a fixed subnet)."""
         self.networks: dict[str, Network] = {}
         self.containers: dict[str, Container] = {}
         self._created_networks: list[str] = []
         self._created_containers: list[str] = []
         self.leftovers: list[str] = []
         """What close() could not remove (reported, and swept by a later run)."""
+        self._pending: list[_PendingContainer] | None = None
 
     # -- naming ---------------------------------------------------------------------------
 
@@ -217,6 +257,10 @@ class DockerNet:
         used = addressing.occupied(self.client)
         if wanted is not None:
             holder = addressing.clash(wanted, used)
+            if holder is not None and self._settle is not None:
+                self._settle()  # it may be a finished test's network, still being removed
+                used = addressing.occupied(self.client)
+                holder = addressing.clash(wanted, used)
             if holder is not None:
                 raise ValueError(
                     f"subnet {wanted} for network {name!r} overlaps {holder.subnet} of "
@@ -305,17 +349,82 @@ class DockerNet:
             if self.networks.get(net.alias) is not net:
                 raise ValueError(f"container {name!r}: {net} was not created by this DockerNet")
         static = self._static_addresses(name, wanted)
+        image = images.check_image(self.client, image) if image is not None else self.image
+        attach = [(n, static[n]) for n in wanted]
+        if self._pending is not None:
+            for dst in routes or {}:
+                parse_destination(dst)
+            placeholder = Container(
+                alias=name,
+                name=self._docker_name(name),
+                id="",
+                init_pid=0,
+                addresses={n: ip for n, ip in attach if ip is not None},
+                owner=self,
+            )
+            self.containers[name] = placeholder
+            self._pending.append(
+                _PendingContainer(
+                    placeholder, image, command, env, cap_add, sysctls, attach, routes
+                )
+            )
+            return placeholder
         planned_routes = [
             self._plan_route(name, list(wanted), dst, via) for dst, via in (routes or {}).items()
         ]
-        image = images.check_image(self.client, image) if image is not None else self.image
-        container = self._launch(
-            name, image, command, env, cap_add, sysctls, [(n, static[n]) for n in wanted]
-        )
+        container = self._launch(name, image, command, env, cap_add, sysctls, attach)
         self.containers[name] = container
-        for dst, gateway in planned_routes:
-            self._add_route(container, dst, gateway)
+        for destination, gateway in planned_routes:
+            self._add_route(container, destination, gateway)
         return container
+
+    @contextlib.contextmanager
+    def parallel(self) -> Iterator[None]:
+        """Start the containers declared in the block concurrently; all run when it ends.
+
+        Container start is most of a topology's set-up time, and independent starts overlap.
+        Inside the block the containers are placeholders: use them (addresses, routes via
+        them) after it. A container that fails to start raises at the end of the block.
+        """
+        if self._pending is not None:
+            raise RuntimeError("dockernet.parallel() blocks do not nest")
+        self._pending = []
+        try:
+            yield
+            pending = self._pending
+        finally:
+            self._pending = None
+        self._start_pending(pending)
+
+    def _start_pending(self, pending: list[_PendingContainer]) -> None:
+        if not pending:
+            return
+
+        def start(p: _PendingContainer) -> Container:
+            return self._launch(
+                p.placeholder.alias, p.image, p.command, p.env, p.cap_add, p.sysctls, p.attach
+            )
+
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(pending))) as pool:
+            futures = [pool.submit(start, p) for p in pending]
+        failures = []
+        for p, future in zip(pending, futures, strict=True):
+            error = future.exception()
+            if error is not None:
+                del self.containers[p.placeholder.alias]
+                failures.append(error)
+                continue
+            started = future.result()
+            p.placeholder.id, p.placeholder.init_pid = started.id, started.init_pid
+            p.placeholder.addresses = started.addresses
+        if failures:
+            raise failures[0]
+        for p in pending:
+            for dst, via in (p.routes or {}).items():
+                net, gateway = self._plan_route(
+                    p.placeholder.alias, list(p.placeholder.addresses), dst, via
+                )
+                self._add_route(p.placeholder, net, gateway)
 
     def _launch(
         self,
@@ -480,23 +589,25 @@ class DockerNet:
     def _running(self, name: str, docker_name: str, cid: str, order: list[Network]) -> Container:
         state = self.client.api.inspect_container(cid)
         if not state["State"]["Running"]:
-            raise ContainerStartError(self._exit_report(name, cid, state))
+            raise ContainerStartError(self.exit_report(name, cid))
         attached = state["NetworkSettings"]["Networks"]
         addresses = {net: ipaddress.IPv4Address(attached[net.name]["IPAddress"]) for net in order}
         return Container(
             alias=name,
             name=docker_name,
             id=cid,
-            pid=state["State"]["Pid"],
+            init_pid=state["State"]["Pid"],
             addresses=addresses,
             owner=self,
         )
 
-    def _exit_report(self, name: str, cid: str, state: Mapping[str, Any]) -> str:
+    def exit_report(self, name: str, cid: str) -> str:
+        """Why container ``name`` is not running: exit code, Docker's error, last log lines."""
+        state = self.client.api.inspect_container(cid)["State"]
         logs = self.client.api.logs(cid, tail=10).decode(errors="replace").strip()
         return (
-            f"container {name!r} exited at once with code {state['State']['ExitCode']} "
-            f"({state['State'].get('Error') or 'no error from Docker'}); last log lines:\n"
+            f"container {name!r} is not running: it exited with code {state['ExitCode']} "
+            f"({state.get('Error') or 'no error from Docker'}); last log lines:\n"
             f"{logs or '(no output)'}\n"
             "Its command must keep running (the default image sleeps): check command=/image="
         )
@@ -513,9 +624,7 @@ class DockerNet:
             return
         if any(ip in net.subnet for net in self.networks.values()):
             return
-        if any(
-            ip in o.subnet for o in addressing.occupied(self.client) if o.owner.startswith("Docker")
-        ):
+        if any(ip in o.subnet for o in addressing.docker_subnets(self.client)):
             return
         raise ValueError(
             f"{ip} lies outside every Docker network on this engine, so probing it would send "
@@ -528,17 +637,18 @@ class DockerNet:
     def close(self) -> None:
         """Remove every container, then every network this DockerNet created. Idempotent.
 
-        Containers go first and concurrently; a network Docker will not remove yet (moby
-        #42119: "has active endpoints" with none attached) is retried, its stale endpoints
-        force-disconnected, and left for the next sweep only if it still stays.
+        Containers go one at a time: Docker 20.10 loses endpoint-count updates when
+        containers of one network are removed concurrently, and the network then stays
+        forever with "active endpoints" and none attached (moby/moby#42119). The fixtures
+        run this in the background, so the test does not wait for it. A network Docker
+        still refuses is retried with its endpoints force-disconnected, then reported.
         """
         if self.keep:
             return
         containers, self._created_containers = self._created_containers, []
         networks, self._created_networks = self._created_networks, []
-        if containers:
-            with ThreadPoolExecutor(max_workers=min(8, len(containers))) as pool:
-                list(pool.map(self._remove_container, containers))
+        for cid in containers:
+            self._remove_container(cid)
         for net_id in reversed(networks):
             self._remove_network(net_id)
         self.containers.clear()
@@ -571,9 +681,16 @@ class DockerNet:
                             endpoint, net_id, force=True
                         )
                 time.sleep(delay * (attempt + 1))
-        self.leftovers.append(
-            f"network {net_id[:12]}: {last.explanation}; left for `pytest --dockernet-sweep`"
-        )
+        if is_stuck(self.client, net_id, last):
+            self.leftovers.append(
+                f"network {net_id[:12]}: Docker reports active endpoints with no container "
+                "attached (moby/moby#42119); a restart of dockerd frees it, and "
+                "`pytest --dockernet-sweep` then removes it"
+            )
+        else:
+            self.leftovers.append(
+                f"network {net_id[:12]}: {last.explanation}; left for `pytest --dockernet-sweep`"
+            )
 
     def _endpoints(self, net_id: str) -> list[str]:
         try:

@@ -1,11 +1,46 @@
 #!/usr/bin/env bash
-# Fail when anything labelled by pytest-dockernet is still on the engine after a run.
+# After a whole run: fail when a finished (dead) run left anything labelled by pytest-dockernet
+# on the engine, because a teardown was skipped; resources of live runs are not touched.
+# Removes what it finds so the next run starts clean. The one
+# exception, named loudly but not failed: a network that Docker refuses to remove for
+# endpoints that no longer exist (moby/moby#42119), whose removal the run did attempt.
 set -euo pipefail
-c=$(docker ps -aq --filter label=pytest-dockernet.session | wc -l)
-n=$(docker network ls -q --filter label=pytest-dockernet.session | wc -l)
-echo "leak check: $c containers, $n networks labelled pytest-dockernet.session"
-if [ "$c" -ne 0 ] || [ "$n" -ne 0 ]; then
-  docker ps -a --filter label=pytest-dockernet.session
-  docker network ls --filter label=pytest-dockernet.session
-  exit 1
-fi
+cd "$(dirname "$0")/.."
+exec .venv/bin/python - <<'PY'
+import sys
+
+import docker
+
+from pytest_dockernet import labels
+from pytest_dockernet.sweep import is_stuck
+
+
+def dead(resource: dict) -> bool:
+    found = resource.get("Labels") or {}
+    return not labels.is_alive(
+        found.get(labels.HOST, ""), found.get(labels.PID, ""), found.get(labels.STARTED, "")
+    )
+
+
+api = docker.from_env().api
+containers = [c for c in api.containers(all=True, filters={"label": labels.SESSION}) if dead(c)]
+networks = [n for n in api.networks(filters={"label": labels.SESSION}) if dead(n)]
+leaks, stuck = [], []
+for c in containers:
+    leaks.append("container " + c["Names"][0].lstrip("/"))
+    api.remove_container(c["Id"], force=True)
+for n in networks:
+    try:
+        api.remove_network(n["Id"])
+        leaks.append("network " + n["Name"])
+    except docker.errors.APIError as exc:
+        (stuck if is_stuck(docker.from_env(), n["Id"], exc) else leaks).append(n["Name"])
+print(f"leak check: {len(containers)} containers, {len(networks)} networks of finished runs "
+      f"labelled {labels.SESSION}")
+for name in stuck:
+    print(f"  Docker bug moby/moby#42119, not a leak: network {name} has no container attached "
+          "but Docker reports active endpoints; dockerd frees it when restarted")
+for name in leaks:
+    print(f"  LEAK: {name} (removed now)")
+sys.exit(1 if leaks else 0)
+PY

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_dockernet import DockerNet, labels
 from pytest_dockernet.errors import DockernetError, ImageError
-from tests.conftest import labelled
+from tests.conftest import labelled, run_unprivileged
 
 
 @pytest.fixture
@@ -169,3 +169,19 @@ def test_probe_of_an_outside_address_is_refused(dn):
     for probe in (assert_reachable, assert_unreachable):
         with pytest.raises(ValueError, match=r"192\.0\.2\.7 lies outside every Docker network"):
             probe(c, "192.0.2.7")
+
+
+def test_no_permission_to_enter_namespaces(dn):
+    """A docker-group member without root gets told what is missing, not an OSError."""
+    net = dn.network("n")
+    c = dn.container("c", networks=[net])
+    for code in (
+        f"from pytest_dockernet.observe.routes import routes; routes({c.pid})",
+        f"from pytest_dockernet.observe.ping import ping; import ipaddress; "
+        f"ping({c.pid}, ipaddress.IPv4Address('{net.gateway}'))",
+    ):
+        uid, caps, name, message = run_unprivileged(code)
+        assert (uid, caps) == (65534, 0)
+        assert name == "PrivilegeError", message
+        assert "needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN" in message
+        assert "docker group alone is not enough" in message

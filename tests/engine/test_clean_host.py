@@ -45,7 +45,8 @@ def snapshot() -> dict[str, object]:
 
 
 @pytest.mark.serial
-def test_a_full_run_leaves_the_host_as_it_was(pytester):
+def test_a_full_run_leaves_the_host_as_it_was(pytester, dockernet_factory):
+    dockernet_factory.settle()  # earlier tests' background teardowns are part of "before"
     before = snapshot()
     result = pytester.runpytest_subprocess(str(EXAMPLES), "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)

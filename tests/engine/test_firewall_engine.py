@@ -3,11 +3,6 @@ absent when masquerading is disabled; an unprivileged reader gets a PrivilegeErr
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from ipaddress import IPv4Network
@@ -20,6 +15,7 @@ import pytest
 from pytest_dockernet import labels
 from pytest_dockernet.errors import PrivilegeError
 from pytest_dockernet.observe.firewall import Backend, format_rules, read_nat_table
+from tests.conftest import run_unprivileged
 
 pytestmark = pytest.mark.engine
 
@@ -87,43 +83,13 @@ def test_network_with_masquerade_disabled_has_none(
     assert len(table.masquerade_rules(on_subnet, on_bridge)) == 1
 
 
-def _unprivileged_prefix() -> list[str]:
-    if shutil.which("setpriv"):
-        return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    if shutil.which("runuser"):
-        return ["runuser", "-u", "nobody", "--"]
-    pytest.skip("neither setpriv nor runuser is installed")
-
-
 def test_unprivileged_reader_gets_a_privilege_error(engine: docker.DockerClient) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("needs root to drop to an unprivileged user")
-    # The child reports who it runs as and its effective capabilities, so the test proves the
-    # reader really ran without privileges (setpriv drops every capability at exec).
-    script = (
-        "import json, os, sys\n"
+    code = (
         "from pytest_dockernet.observe.firewall import read_nat_table\n"
-        "caps = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff:')][0]\n"
-        "try:\n"
-        "    read_nat_table(json.loads(sys.argv[1]))\n"
-        "except Exception as exc:\n"
-        "    print(json.dumps([os.geteuid(), caps, type(exc).__name__, str(exc)]))\n"
-        "else:\n"
-        "    print(json.dumps([os.geteuid(), caps, 'no error', '']))\n"
+        f"read_nat_table({engine.info()!r})"
     )
-    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [*_unprivileged_prefix(), sys.executable, "-c", script, json.dumps(engine.info())],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd="/",
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stderr
-    uid, caps, name, message = json.loads(proc.stdout)
-    assert (uid, int(caps, 16)) == (65534, 0)
+    uid, caps, name, message = run_unprivileged(code)
+    assert (uid, caps) == (65534, 0)
     assert name == PrivilegeError.__name__, message
     assert "needs root or CAP_NET_ADMIN: run pytest as root / with sudo" in message
     assert "Permission denied" in message or "Operation not permitted" in message

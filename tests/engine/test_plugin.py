@@ -110,10 +110,10 @@ def test_keep_leaves_resources_and_says_how_to_remove_them(pytester, client, tag
             ["*dockernet: kept for debugging*", "remove them with: docker rm -f *"]
         )
         assert len(labelled(client, labels.NAME, tag)) == 1
-    finally:
-        for c in client.containers.list(all=True, filters={"label": labels.SESSION}):
-            if c.attrs["HostConfig"]["NetworkMode"].endswith(f"-{tag}"):
-                c.remove(force=True)
+    finally:  # what the inner run kept: its container (named c1, on the tag network) and network
+        for c in client.api.containers(all=True, filters={"label": f"{labels.NAME}=c1"}):
+            if c["HostConfig"]["NetworkMode"].endswith(f"-{tag}"):
+                client.api.remove_container(c["Id"], force=True)
         for n in client.networks.list(filters={"label": f"{labels.NAME}={tag}"}):
             n.remove()
 

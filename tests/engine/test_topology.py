@@ -9,6 +9,7 @@ import docker
 import pytest
 
 from pytest_dockernet import DockerNet, labels
+from pytest_dockernet.errors import ContainerStartError
 from pytest_dockernet.observe import links, names, routes
 from tests.conftest import labelled
 
@@ -66,6 +67,7 @@ def test_seed_ping_by_name_works_inside_the_default_image(dockernet):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.serial  # Docker 20.10 rewrites its isolation rules while networks come and go
 def test_internal_network_keeps_its_route_but_cannot_leave(dockernet):
     """Docker 20.10 still gives a default route; the firewall drops what leaves the subnet."""
     from pytest_dockernet import assert_reachable, assert_unreachable
@@ -106,10 +108,14 @@ def test_close_removes_containers_then_networks(client):
 
 
 def test_container_that_exits_at_once_shows_exit_code_and_logs(client):
+    """Seen exited at start, or on first use of its namespace: the same report either way."""
     with DockerNet(client) as dn:
         net = dn.network("n")
-        with pytest.raises(Exception, match=r"exited at once with code 3.*\n.*boom") as info:
-            dn.container("quitter", networks=[net], command="echo boom; exit 3")
+        report = r"container 'quitter' is not running: it exited with code 3.*\n.*boom"
+        with pytest.raises(ContainerStartError, match=report) as info:  # noqa: PT012 (either step)
+            quitter = dn.container("quitter", networks=[net], command="echo boom; exit 3")
+            client.api.wait(quitter.id, timeout=10)
+            routes.routes(quitter.pid)
         assert "command=" in str(info.value)
     assert labelled(client, labels.SESSION, dn.identity.run_id) == []
 
@@ -120,3 +126,29 @@ def test_default_image_is_built_locally_and_reused(dockernet, client: docker.Doc
     attrs = client.images.get(image).attrs
     assert attrs["Config"]["Cmd"] == ["/bin/sleep", "2147483647"]
     assert dockernet.image == image
+
+
+def test_parallel_block_starts_containers_and_routes_after_it(dockernet):
+    a, b = dockernet.network("a"), dockernet.network("b")
+    with dockernet.parallel():
+        r = dockernet.router("r", networks=[a, b])
+        h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): r})
+        h2 = dockernet.container("h2", networks={b: str(b.subnet.network_address + 9)})
+        with pytest.raises(ValueError, match="container 'h1' is still starting"):
+            h1.ip(a)
+        with pytest.raises(ValueError, match="already taken by container 'h2'"):
+            dockernet.container("h3", networks={b: str(b.subnet.network_address + 9)})
+    assert h2.ip(b) == b.subnet.network_address + 9
+    assert routes.Route(b.subnet, r.ip(a), "eth0") in routes.routes(h1.pid)
+    assert {c.alias for c in dockernet.containers.values()} == {"r", "h1", "h2"}
+
+
+def test_parallel_block_reports_a_failed_start_and_leaks_nothing(client):
+    with DockerNet(client) as dn:
+        net = dn.network("n")
+        with pytest.raises(ContainerStartError, match="'bad' .*did not start"), dn.parallel():  # noqa: PT012
+            dn.container("good", networks=[net])
+            dn.container("bad", networks=[net], command=["/no/such/binary"])
+        assert set(dn.containers) == {"good"}
+        assert dn.containers["good"].pid > 0
+    assert labelled(client, labels.SESSION, dn.identity.run_id) == []

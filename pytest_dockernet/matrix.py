@@ -1,0 +1,125 @@
+"""Reachability between every pair of containers, probed concurrently, shown as one matrix.
+
+A full N x N check is N*(N-1) pings; each is an in-process ICMP echo (well under a
+millisecond when answered), so they run side by side in threads and the matrix costs about
+one timeout when some pairs do not answer, not one per pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .assertions import probe
+from .observe.ping import PingResult
+from .topology import Container
+
+MAX_PROBES_AT_ONCE = 32
+
+Pair = tuple[Container, Container]
+
+
+@dataclass(frozen=True)
+class Reachability:
+    """The observed answer of every ordered pair (src, dst) of ``containers``."""
+
+    containers: tuple[Container, ...]
+    results: Mapping[Pair, PingResult | None]
+    """The probe of each pair that was asked for (never None: destinations are Containers)."""
+
+    def reachable(self, src: Container, dst: Container) -> bool:
+        result = self.results[(src, dst)]
+        return result is not None and result.received == result.sent
+
+    def pairs(self, reachable: bool) -> list[Pair]:
+        return [pair for pair in self.results if self.reachable(*pair) is reachable]
+
+    def table(self, expected: Mapping[Pair, bool] | None = None) -> str:
+        """A grid, sources down and destinations across: ``ok`` answered, ``--`` did not.
+
+        Cells that differ from ``expected`` are marked with ``!``.
+        """
+        names = [c.alias for c in self.containers]
+        width = max(len(n) for n in names) + 1
+        lines = [" " * width + " ".join(f"{n:>{max(len(n), 3)}}" for n in names)]
+        for src in self.containers:
+            cells = []
+            for dst in self.containers:
+                cell_width = max(len(dst.alias), 3)
+                if (src, dst) not in self.results:
+                    cells.append(f"{'.' if src is dst else '':>{cell_width}}")
+                    continue
+                seen = self.reachable(src, dst)
+                text = "ok" if seen else "--"
+                if expected is not None and (src, dst) in expected and expected[(src, dst)] != seen:
+                    text += "!"
+                cells.append(f"{text:>{cell_width}}")
+            lines.append(f"{src.alias:<{width}}" + " ".join(cells))
+        return "\n".join(lines)
+
+
+def reachability(
+    containers: Iterable[Container],
+    *,
+    count: int = 1,
+    timeout: float = 1.0,
+    pairs: Iterable[Pair] | None = None,
+) -> Reachability:
+    """Ping every ordered pair of distinct ``containers`` (or only ``pairs``) concurrently."""
+    members = tuple(containers)
+    for c in members:
+        if not isinstance(c, Container):
+            raise TypeError(f"reachability() takes Containers, got {c!r}")
+    pairs = (
+        [(s, d) for s in members for d in members if s is not d] if pairs is None else list(pairs)
+    )
+    for src, dst in pairs:
+        if src is dst:
+            raise ValueError(f"pair ({src.alias}, {dst.alias}) probes a container from itself")
+    if len(members) < 2:
+        raise ValueError(f"reachability() needs two or more containers, got {len(members)}")
+    workers = min(MAX_PROBES_AT_ONCE, len(pairs))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dockernet-probe") as pool:
+        found = list(pool.map(lambda pair: probe(pair[0], pair[1], count, timeout)[0], pairs))
+    return Reachability(members, dict(zip(pairs, found, strict=True)))
+
+
+def assert_reachability(
+    expected: Sequence[Container] | Mapping[Pair, bool],
+    *,
+    count: int = 1,
+    timeout: float = 1.0,
+) -> Reachability:
+    """Every pair answers as expected; on failure, the whole observed matrix is shown.
+
+    ``expected`` is either containers that must all reach each other (a full mesh), or a
+    mapping ``{(src, dst): True/False}``; then only those pairs are probed and compared.
+    Returns the observed Reachability, for further checks.
+    """
+    __tracebackhide__ = True
+    if isinstance(expected, Mapping):
+        wanted = dict(expected)
+        members = tuple(dict.fromkeys(c for pair in wanted for c in pair))
+    elif isinstance(expected, (list, tuple)):
+        members = tuple(expected)
+        wanted = {(s, d): True for s in members for d in members if s is not d}
+    else:
+        raise TypeError(
+            "assert_reachability() takes a list of Containers or a mapping "
+            f"{{(src, dst): bool}}, got {type(expected).__name__}"
+        )
+    observed = reachability(members, count=count, timeout=timeout, pairs=wanted)
+    wrong = [pair for pair, want in wanted.items() if observed.reachable(*pair) != want]
+    if wrong:
+        details = "\n".join(
+            f"  {s.alias} -> {d.alias}: expected {'reachable' if wanted[(s, d)] else 'unreachable'}"
+            f"; {observed.results[(s, d)]}".replace("\n", "\n      ")
+            for s, d in wrong
+        )
+        raise AssertionError(
+            f"{len(wrong)} of {len(wanted)} pairs differ from what was expected "
+            f"(ok = answered, -- = not, ! = not as expected):\n"
+            f"{observed.table(wanted)}\n{details}"
+        )
+    return observed
