@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from typing import Literal
 
 from . import addressing
 from .observe import firewall, names
@@ -16,14 +17,19 @@ from .observe.links import Link, by_index, by_name, holding, links, ports_of
 from .observe.ping import PingResult, ping
 from .observe.routes import Route, format_table, routes
 from .topology import Container, Network, ViaArg, parse_destination
+from .trace import Hop, TraceTarget
+from .upstream import Upstream, arrival
 
 __all__ = [
     "assert_bridge_members",
     "assert_host_route",
     "assert_masquerade",
     "assert_no_masquerade",
+    "assert_no_snat",
+    "assert_path",
     "assert_reachable",
     "assert_route",
+    "assert_snat",
     "assert_unreachable",
 ]
 
@@ -287,3 +293,121 @@ def assert_no_masquerade(net: Network) -> None:
     if found:
         rules = "\n".join(f"    {r.text}" for r in found)
         raise AssertionError(f"{net} is masqueraded, expected it not to be:\n{rules}")
+
+
+# -- packet paths ---------------------------------------------------------------------------
+
+
+def _passed(hops: tuple[Hop, ...]) -> list[Container]:
+    """The containers a packet crossed, in order, each once per visit."""
+    crossed: list[Container] = []
+    for hop in hops:
+        if hop.where != "host" and (not crossed or crossed[-1] is not hop.where):
+            crossed.append(hop.where)
+    return crossed
+
+
+def _in_order(wanted: list[Container], crossed: list[Container]) -> bool:
+    rest = iter(crossed)
+    return all(any(c is w for c in rest) for w in wanted)
+
+
+def assert_path(
+    src: Container,
+    dst: TraceTarget,
+    *,
+    via: Container | Iterable[Container] | None = None,
+    timeout: float = 1.0,
+) -> None:
+    """One echo request from ``src`` reaches ``dst`` and its reply comes back to ``src``.
+
+    With ``via``, the request passes those containers in that order, and the reply passes
+    them in the reverse order (a symmetric route, as the seed's router gives).
+    """
+    __tracebackhide__ = True
+    _need(src, Container, "src")
+    routers = [via] if isinstance(via, Container) else list(via or ())
+    for router in routers:
+        _need(router, Container, "each via")
+    trace = src.owner.trace(src, dst, timeout=timeout)
+    problems = []
+    if not trace.request_arrived:
+        problems.append(f"the request never reached {trace.target}: {trace.last_seen()}")
+    elif not trace.reply_arrived:
+        problems.append(f"the reply never came back to {src}: {trace.last_seen()}")
+    for kind, hops, arrived, order in (
+        ("request", trace.request, trace.request_arrived, routers),
+        ("reply", trace.reply, trace.reply_arrived, routers[::-1]),
+    ):
+        crossed = _passed(hops)
+        if routers and arrived and not _in_order(order, crossed):
+            problems.append(
+                f"the {kind} passed {', '.join(c.alias for c in crossed)}; expected it to pass "
+                f"{', '.join(c.alias for c in order)} in that order"
+            )
+    if problems:
+        raise AssertionError("\n".join(problems) + "\n" + str(trace))
+
+
+# -- source NAT seen from an upstream -------------------------------------------------------
+
+
+def _arrival_report(
+    src: Container, upstream: Upstream, timeout: float
+) -> tuple[Literal["host", "container", "other", "none"], str]:
+    """Ping the upstream from ``src``: whose address the request arrived with, and a report."""
+    _need(src, Container, "src")
+    _need(upstream, Upstream, "upstream")
+    if src.owner.upstreams.get(upstream.name) is not upstream:
+        raise ValueError(f"{upstream} was not created by the DockerNet of {src}")
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    seen = arrival(src, upstream, timeout=timeout)
+    own = set(src.addresses.values())
+    kind: Literal["host", "container", "other", "none"]
+    if not seen.sources:
+        kind, verdict = "none", "not seen at all"
+        verdict += f" ({seen.send_error})" if seen.send_error else ""
+    elif seen.sources[0] == upstream.host_address:
+        kind, verdict = "host", f"seen with host address {upstream.host_address}"
+    elif seen.sources[0] in own:
+        kind, verdict = "container", f"seen with container address {seen.sources[0]}"
+    else:
+        kind = "other"
+        verdict = f"seen with address {seen.sources[0]}, neither the host's nor the container's"
+    return kind, (
+        f"{src} -> {upstream}: the request was {verdict}\n"
+        f"  container addresses: {', '.join(str(ip) for ip in sorted(own))}\n"
+        f"  host address facing the upstream: {upstream.host_address} ({upstream.host_interface})\n"
+        f"  capture on the upstream's eth0 ended: {seen.ended}"
+    )
+
+
+def assert_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) -> None:
+    """``src``'s echo request reaches ``upstream`` from the host's address (MASQUERADE acted).
+
+    The request is captured inside the upstream: its source must be the host's address on the
+    link facing the upstream, not the container's own.
+    """
+    __tracebackhide__ = True
+    kind, report = _arrival_report(src, upstream, timeout)
+    if kind != "host":
+        raise AssertionError(
+            f"expected the request to arrive from the host's address {upstream.host_address} "
+            f"(source NAT)\n{report}"
+        )
+
+
+def assert_no_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) -> None:
+    """``src``'s echo request reaches ``upstream`` with the container's own address.
+
+    For a network with ``masquerade=False``: nothing rewrites the source. No reply comes back
+    (the upstream has no route to a container's address), so only the arrival is checked.
+    """
+    __tracebackhide__ = True
+    kind, report = _arrival_report(src, upstream, timeout)
+    if kind != "container":
+        raise AssertionError(
+            f"expected the request to arrive from the container's own address (no source NAT)"
+            f"\n{report}"
+        )

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import docker
 import docker.errors
@@ -26,6 +26,10 @@ from .errors import ContainerStartError, DockernetError
 from .netns import iproute
 from .observe.routes import DEFAULT as DEFAULT_ROUTE
 from .sweep import is_stuck
+from .upstream import Upstream, create_upstream
+
+if TYPE_CHECKING:
+    from .trace import Trace, TraceTarget
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
@@ -191,6 +195,7 @@ class DockerNet:
         """Waits for other DockerNets' background teardowns (they may hold a fixed subnet)."""
         self.networks: dict[str, Network] = {}
         self.containers: dict[str, Container] = {}
+        self.upstreams: dict[str, Upstream] = {}
         self._created_networks: list[str] = []
         self._created_containers: list[str] = []
         self.leftovers: list[str] = []
@@ -612,17 +617,40 @@ class DockerNet:
             "Its command must keep running (the default image sleeps): check command=/image="
         )
 
+    # -- packet paths and upstreams -------------------------------------------------------
+
+    def trace(self, src: Container, dst: TraceTarget, *, timeout: float = 1.0) -> Trace:
+        """Ping ``dst`` once from ``src`` while capturing on every interface of this DockerNet.
+
+        Returns the request's and the reply's hops in the order the routes make them go.
+        """
+        from .trace import trace  # trace.py needs this module's classes at import time
+
+        return trace(self, src, dst, timeout=timeout)
+
+    def upstream(self, name: str = "internet", *, image: str | None = None) -> Upstream:
+        """A host of our own standing for "the outside world": the only outside target needed.
+
+        It is on no Docker network: one veth pair to the host holds a /30 of the pool.
+        """
+        created = create_upstream(self, name, image)
+        self.upstreams[name] = created
+        return created
+
     # -- outside-traffic guard ------------------------------------------------------------
 
     def check_local_target(self, ip: ipaddress.IPv4Address) -> None:
         """Refuse to probe an address that would take traffic off this machine.
 
-        Allowed: loopback and any subnet of a Docker network on this engine. Anything else is
-        sent only with ``allow_external`` (``--dockernet-allow-external``).
+        Allowed: loopback, any subnet of a Docker network on this engine, and the link of an
+        upstream this DockerNet created. Anything else is sent only with ``allow_external``
+        (``--dockernet-allow-external``).
         """
         if self.allow_external or ip.is_loopback:
             return
         if any(ip in net.subnet for net in self.networks.values()):
+            return
+        if any(ip in upstream.subnet for upstream in self.upstreams.values()):
             return
         if any(ip in o.subnet for o in addressing.docker_subnets(self.client)):
             return
@@ -652,6 +680,7 @@ class DockerNet:
         for net_id in reversed(networks):
             self._remove_network(net_id)
         self.containers.clear()
+        self.upstreams.clear()
         self.networks.clear()
 
     def _remove_container(self, cid: str) -> None:

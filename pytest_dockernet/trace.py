@@ -1,0 +1,367 @@
+"""The hop-by-hop walk of one ping: what tcpdump on every interface on the way would show.
+
+One echo request is sent from a container while every interface of the DockerNet listens:
+each container's veths, their host ends, every bridge, and each upstream's link. The hops are
+then put in the order the routes make the packet take (read back from the kernel with route
+lookups, hop by hop), keeping the points that really saw it; a point off that path that saw it
+anyway (a flooding bridge, a stray route) is reported apart. Capture timestamps cannot order
+the hops: a frame crossing a veth keeps the timestamp it was given when it was first sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+from pyroute2.netlink.exceptions import NetlinkError
+
+from .netns import iproute
+from .observe.capture import Capture, Point, Seen, echo_and_capture
+from .observe.links import Link, by_index, by_name, holding, links
+from .topology import Container, Network
+from .upstream import Upstream
+
+if TYPE_CHECKING:
+    from .topology import DockerNet
+
+Where: TypeAlias = "Container | Literal['host']"
+Key: TypeAlias = "tuple[Container | Literal['host'], str]"
+"""A capture point as a hop names it: where, and which interface there."""
+TraceTarget: TypeAlias = "Container | Upstream | str | ipaddress.IPv4Address"
+MAX_NODES = 16
+"""Namespaces a walk may cross before it is taken for a routing loop."""
+
+
+@dataclass(frozen=True)
+class Hop:
+    """The echo seen on one interface: where, which way, and its IP header there."""
+
+    where: Where
+    interface: str
+    direction: Literal["in", "out"]
+    """``out`` when the interface sent the frame (PACKET_OUTGOING), else ``in``."""
+    src: ipaddress.IPv4Address
+    dst: ipaddress.IPv4Address
+    ttl: int
+
+    def __str__(self) -> str:
+        where = "host" if self.where == "host" else self.where.alias
+        return (
+            f"{where:<14} {self.interface:<16} {self.direction:<3} "
+            f"{self.src} > {self.dst} ttl {self.ttl}"
+        )
+
+
+def _where(hop: Hop) -> str:
+    return "the host" if hop.where == "host" else str(hop.where)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One echo request and its reply, hop by hop, in the order the routes make them go."""
+
+    src: Container
+    target: str
+    """The destination as the test named it, with its address."""
+    ident: int
+    request: tuple[Hop, ...]
+    reply: tuple[Hop, ...]
+    request_arrived: bool
+    """The request was seen arriving on the destination's interface."""
+    reply_arrived: bool
+    """The reply was seen arriving back on the interface of ``src`` it left by."""
+    elsewhere: tuple[tuple[Literal["request", "reply"], Hop], ...]
+    """Frames seen at points off the routed path."""
+    ended: str
+    """Why the capture stopped."""
+    send_error: str | None = None
+
+    def last_seen(self) -> str:
+        """Where the exchange was seen last, for failure messages."""
+        for kind, hops in (("reply", self.reply), ("request", self.request)):
+            if hops:
+                last = hops[-1]
+                return (
+                    f"the {kind} was last seen on {last.interface} of {_where(last)} "
+                    f"({last.direction}, ttl {last.ttl})"
+                )
+        return "the request was not seen at all" + (
+            f" ({self.send_error})" if self.send_error else ""
+        )
+
+    def __str__(self) -> str:
+        lines = [
+            f"trace from {self.src} to {self.target}, icmp id {self.ident:#06x} "
+            f"(capture ended: {self.ended})"
+        ]
+        for kind, hops, arrived in (
+            ("request", self.request, self.request_arrived),
+            ("reply", self.reply, self.reply_arrived),
+        ):
+            state = "arrived" if arrived else "did not arrive"
+            lines.append(f"  {kind} ({len(hops)} hops, {state}):")
+            lines += [f"    {i:>2}. {hop}" for i, hop in enumerate(hops, 1)] or ["    (none)"]
+        if self.elsewhere:
+            lines.append("  seen off the routed path:")
+            lines += [f"    {kind:<7} {hop}" for kind, hop in self.elsewhere]
+        if self.send_error:
+            lines.append(f"  {self.send_error}")
+        return "\n".join(lines)
+
+
+def host_veth(container: Container, network: Network) -> str:
+    """The host's end of ``container``'s veth on ``network`` (what ``brctl show`` lists)."""
+    inside = holding(links(container.pid), container.ip(network))
+    port = by_index(links(None), inside.peer_index) if inside and inside.peer_index else None
+    if port is None:
+        raise ValueError(f"{container} has no veth holding {container.ip(network)}")
+    return port.name
+
+
+class _Map:
+    """The links of the host and of every namespace of one DockerNet, read once per trace."""
+
+    def __init__(self, dn: DockerNet) -> None:
+        self.host = links(None)
+        self.bridges = {net.bridge for net in dn.networks.values()}
+        members = [*dn.containers.values(), *(u.container for u in dn.upstreams.values())]
+        self.inside = {
+            c: tuple(link for link in links(c.pid) if link.kind == "veth") for c in members
+        }
+
+    def points(self) -> dict[Point, Key]:
+        """Every interface to listen on: veths at both ends, and the bridges."""
+        found: dict[Point, Key] = {}
+        for container, veths in self.inside.items():
+            for link in veths:
+                found[Point(container.pid, link.name)] = (container, link.name)
+                host_end = self.host_end(link)
+                if host_end is not None:
+                    found[Point(None, host_end.name)] = ("host", host_end.name)
+        for bridge in self.bridges:
+            if by_name(self.host, bridge) is not None:
+                found[Point(None, bridge, promiscuous=True)] = ("host", bridge)
+        return found
+
+    def host_end(self, link: Link) -> Link | None:
+        return by_index(self.host, link.peer_index) if link.peer_index else None
+
+    def inner_end(self, host_link: Link) -> tuple[Container, Link] | None:
+        for container, veths in self.inside.items():
+            for link in veths:
+                if link.peer_index == host_link.index:
+                    return container, link
+        return None
+
+    def holds(self, node: Container | None, ip: ipaddress.IPv4Address) -> bool:
+        table = self.host if node is None else self.inside.get(node, ())
+        return holding(table, ip) is not None
+
+    def port_holding(
+        self, bridge: Link, ip: ipaddress.IPv4Address
+    ) -> tuple[Link, Container, Link] | None:
+        """The port of ``bridge`` a frame to ``ip`` leaves by, and the container end behind it."""
+        for container, veths in self.inside.items():
+            for link in veths:
+                host_end = self.host_end(link)
+                if host_end and host_end.master == bridge.index and holding((link,), ip):
+                    return host_end, container, link
+        return None
+
+    def walk(
+        self,
+        start: Container,
+        dst: ipaddress.IPv4Address,
+        nat: dict[ipaddress.IPv4Address, ipaddress.IPv4Address],
+    ) -> tuple[list[Key], bool]:
+        """The points a packet from ``start`` to ``dst`` crosses, and whether it gets there.
+
+        Each namespace's own route lookup decides its next hop. ``nat`` maps an address the
+        host holds to the one it translates it back to (the reply to a masqueraded request).
+        """
+        path: list[Key] = []
+        node: Container | None = start
+        for _ in range(MAX_NODES):
+            if self.holds(node, dst):
+                if node is not None or dst not in nat:
+                    return path, True
+                dst = nat[dst]
+            route = _route(node, dst)
+            if route is None:
+                return path, False
+            oif, gateway = route
+            table = self.host if node is None else self.inside[node]
+            out = by_index(table, oif)
+            if out is None:
+                return path, False
+            path.append((node or "host", out.name))
+            if node is not None:
+                host_end = self.host_end(out)
+                if host_end is None:
+                    return path, False
+                path.append(("host", host_end.name))
+                if host_end.master is None:  # a point-to-point link: the host itself is next
+                    node = None
+                    continue
+                bridge = by_index(self.host, host_end.master)
+                if bridge is None:
+                    return path, False
+                path.append(("host", bridge.name))
+            elif out.kind == "bridge":
+                bridge = out
+            else:  # the host's end of an upstream's link
+                inner = self.inner_end(out)
+                if inner is None:
+                    return path, False
+                node = inner[0]
+                path.append((node, inner[1].name))
+                continue
+            next_hop = gateway or dst
+            if holding((bridge,), next_hop):
+                node = None
+                continue
+            port = self.port_holding(bridge, next_hop)
+            if port is None:
+                return path, False
+            host_end, node, inner_link = port
+            path += [("host", host_end.name), (node, inner_link.name)]
+        return path, False
+
+
+def _route(
+    node: Container | None, dst: ipaddress.IPv4Address
+) -> tuple[int, ipaddress.IPv4Address | None] | None:
+    """``ip route get dst`` in ``node``'s namespace: out interface index and gateway."""
+    with iproute(None if node is None else node.pid) as ipr:
+        try:
+            msg = ipr.route("get", dst=str(dst), family=socket.AF_INET)[0]
+        except NetlinkError:
+            return None
+    gateway = msg.get_attr("RTA_GATEWAY")
+    return msg.get_attr("RTA_OIF"), ipaddress.IPv4Address(gateway) if gateway else None
+
+
+def _destination(
+    dn: DockerNet, src: Container, dst: TraceTarget
+) -> tuple[Container, ipaddress.IPv4Address, str]:
+    """The container (or upstream) the echo goes to, its address, and how to name it."""
+    upstreams = {u.container: u for u in dn.upstreams.values()}
+    if isinstance(dst, str) and (dst in dn.containers or dst in dn.upstreams):
+        dst = dn.containers.get(dst) or dn.upstreams[dst]
+    if isinstance(dst, Container) and dst in upstreams:
+        dst = upstreams[dst]
+    if isinstance(dst, Upstream):
+        if dn.upstreams.get(dst.name) is not dst:
+            raise ValueError(f"dst {dst} was not created by this DockerNet")
+        return dst.container, dst.address, f"{dst}"
+    if isinstance(dst, Container):
+        if dn.containers.get(dst.alias) is not dst:
+            raise ValueError(f"dst {dst} was not created by this DockerNet")
+        common = src.shared_networks(dst)
+        net = common[0] if common else dst.networks[0]
+        return dst, dst.ip(net), f"{dst} at {dst.ip(net)} on {net.alias!r}"
+    if not isinstance(dst, (str, ipaddress.IPv4Address)):
+        raise TypeError(f"dst must be a Container, an Upstream, a name or an address, got {dst!r}")
+    try:
+        ip = ipaddress.IPv4Address(dst)
+    except ipaddress.AddressValueError:
+        names = ", ".join([*dn.containers, *dn.upstreams]) or "none"
+        raise ValueError(
+            f"dst {dst!r} is neither a container, an upstream nor an address of this DockerNet "
+            f"(its containers and upstreams: {names})"
+        ) from None
+    for container in dn.containers.values():
+        if ip in container.addresses.values():
+            return container, ip, f"{container} at {ip}"
+    for upstream in dn.upstreams.values():
+        if ip == upstream.address:
+            return upstream.container, ip, f"{upstream}"
+    raise ValueError(
+        f"dst {ip} is held by no container or upstream of this DockerNet, so no capture point "
+        "could see the request arrive: trace to a container or upstream the test created"
+    )
+
+
+def _hops(
+    path: Iterable[Key], seen: list[Seen], keys: dict[Point, Key]
+) -> tuple[tuple[Hop, ...], list[Seen]]:
+    """The frames seen on ``path``, in its order; and the frames seen anywhere else."""
+    waiting = sorted(seen, key=lambda s: s.order)
+    hops = []
+    for key in path:
+        found = next((s for s in waiting if keys[s.point] == key), None)
+        if found is not None:
+            waiting.remove(found)
+            hops.append(_hop(key, found))
+    return tuple(hops), waiting
+
+
+def _arrived(path: list[Key], routed: bool, hops: tuple[Hop, ...]) -> bool:
+    """The routes lead to the destination, and its end of the path saw the frame."""
+    return routed and bool(hops) and (hops[-1].where, hops[-1].interface) == path[-1]
+
+
+def _hop(key: Key, seen: Seen) -> Hop:
+    return Hop(
+        where=key[0],
+        interface=key[1],
+        direction="out" if seen.outgoing else "in",
+        src=seen.echo.src,
+        dst=seen.echo.dst,
+        ttl=seen.echo.ttl,
+    )
+
+
+def trace(dn: DockerNet, src: Container, dst: TraceTarget, *, timeout: float = 1.0) -> Trace:
+    """Ping ``dst`` once from ``src`` while listening on every interface of ``dn``."""
+    if not isinstance(src, Container):
+        raise TypeError(f"src must be a Container, got {type(src).__name__}: {src!r}")
+    if dn.containers.get(src.alias) is not src:
+        raise ValueError(f"src {src} was not created by this DockerNet")
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    target, address, label = _destination(dn, src, dst)
+    if target is src:
+        raise ValueError(
+            f"a ping from {src} to itself never leaves its namespace (it goes over lo): "
+            "trace to another container or an upstream"
+        )
+    topology = _Map(dn)
+    keys = topology.points()
+    captured: Capture = echo_and_capture(
+        src.pid,
+        address,
+        keys,
+        timeout=timeout,
+        until=lambda s: keys[s.point][0] is src and not s.outgoing and not s.echo.is_request,
+    )
+    requests = [s for s in captured.seen if s.echo.is_request]
+    replies = [s for s in captured.seen if not s.echo.is_request]
+    path, routed = topology.walk(src, address, {})
+    request, off_request = _hops(path, requests, keys)
+    request_arrived = _arrived(path, routed, request)
+    reply_path: list[Key] = []
+    reply_routed = False
+    if request_arrived:
+        sent_from, seen_from = request[0].src, request[-1].src
+        nat = {seen_from: sent_from} if seen_from != sent_from else {}
+        reply_path, reply_routed = topology.walk(target, seen_from, nat)
+    reply, off_reply = _hops(reply_path, replies, keys)
+    off: list[tuple[Literal["request", "reply"], Seen]] = [("request", s) for s in off_request]
+    off += [("reply", s) for s in off_reply]
+    off.sort(key=lambda pair: pair[1].order)
+    return Trace(
+        src=src,
+        target=label,
+        ident=captured.ident,
+        request=request,
+        reply=reply,
+        request_arrived=request_arrived,
+        reply_arrived=_arrived(reply_path, reply_routed, reply),
+        elsewhere=tuple((kind, _hop(keys[s.point], s)) for kind, s in off),
+        ended=captured.ended,
+        send_error=captured.send_error,
+    )
