@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from pytest_dockernet.errors import DockernetError, PrivilegeError
-from pytest_dockernet.observe import firewall
 from pytest_dockernet.observe.firewall import (
     Backend,
     FirewallReadError,
@@ -25,6 +24,7 @@ from pytest_dockernet.observe.firewall import (
     parse_iptables_save,
     parse_nft_json,
     read_nat_table,
+    reading,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "firewall"
@@ -467,7 +467,7 @@ def fake_run(
         rc, out, err = answers[command[0]]
         return subprocess.CompletedProcess(command, rc, out, err)
 
-    monkeypatch.setattr("pytest_dockernet.observe.firewall.subprocess.run", run)
+    monkeypatch.setattr("pytest_dockernet.observe.firewall.reading.subprocess.run", run)
     return calls
 
 
@@ -531,9 +531,9 @@ def test_missing_nft_names_its_package(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_read_nat_table_iptables_nft(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        "pytest_dockernet.observe.firewall.shutil.which", lambda name: f"/usr/sbin/{name}"
+        "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: f"/usr/sbin/{name}"
     )
-    monkeypatch.setattr(firewall, "_legacy_nat_exists", lambda: False)
+    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda: False)
     calls = fake_run(
         monkeypatch,
         {
@@ -553,9 +553,9 @@ def test_read_nat_table_notes_docker_rules_in_the_other_variant(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(
-        "pytest_dockernet.observe.firewall.shutil.which", lambda name: f"/usr/sbin/{name}"
+        "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: f"/usr/sbin/{name}"
     )
-    monkeypatch.setattr(firewall, "_legacy_nat_exists", lambda: True)
+    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda: True)
     legacy_text = read("iptables-legacy-save-counters.handmade.txt")
     fake_run(
         monkeypatch,
@@ -611,7 +611,7 @@ def test_permission_denied_is_a_privilege_error(
 ) -> None:
     # messages as this machine's tools print them when run as nobody (see the engine test)
     monkeypatch.setattr(
-        "pytest_dockernet.observe.firewall.shutil.which", lambda name: f"/usr/sbin/{name}"
+        "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: f"/usr/sbin/{name}"
     )
     fake_run(
         monkeypatch,
@@ -628,7 +628,7 @@ def test_permission_denied_is_a_privilege_error(
 
 def test_other_failure_is_a_firewall_read_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        "pytest_dockernet.observe.firewall.shutil.which", lambda name: None
+        "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: None
     )  # no variant-named binary
     fake_run(
         monkeypatch,

@@ -1,0 +1,149 @@
+"""Docker's nat rules as ``iptables-save -t nat`` prints them.
+
+iptables (nf_tables or legacy variant): ``-A POSTROUTING -s SUBNET ! -o BRIDGE -j MASQUERADE``
+in ``iptables-save -t nat``. Both variants print the same text, so one parser serves both, as
+long as the *matching* ``*-save`` binary is run (each sees only its own kernel tables).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+from ipaddress import IPv4Network
+
+from .conditions import _Alternatives, _build_rule, _Cond, _expand
+from .rules import NatRule
+
+_COUNTERS_RE = re.compile(r"^\[\d+:\d+\]\s+")
+_OPT_SOURCE = {"-s", "--source", "--src"}
+_OPT_DEST = {"-d", "--destination", "--dst"}
+_OPT_IN = {"-i", "--in-interface"}
+_OPT_OUT = {"-o", "--out-interface"}
+_OPT_PROTO = {"-p", "--protocol"}
+_OPT_MATCH = {"-m", "--match"}
+_OPT_TARGET = {"-j", "--jump", "-g", "--goto"}
+_OPT_CORE = _OPT_SOURCE | _OPT_DEST | _OPT_IN | _OPT_OUT | _OPT_PROTO | _OPT_MATCH | _OPT_TARGET
+_OPT_CORE |= {"-A", "--append", "-c", "--set-counters", "-f", "--fragment"}
+
+
+_PLAIN_TOKEN_RE = re.compile(r"[\w@%+=:,./!-]+")
+
+
+def _join(tokens: Sequence[str]) -> str:
+    """Tokens back into iptables-save form: quoted only where the shell would need it."""
+    return " ".join(t if _PLAIN_TOKEN_RE.fullmatch(t) else shlex.quote(t) for t in tokens)
+
+
+def _ipt_network(value: str) -> IPv4Network:
+    return IPv4Network(value, strict=False)  # "10.0.0.1" is /32; "/255.255.0.0" masks accepted
+
+
+def _starts_option(tokens: Sequence[str], i: int) -> bool:
+    """Whether tokens[i] begins a new core option (possibly negated)."""
+    token = tokens[i]
+    if token == "!":
+        return i + 1 < len(tokens) and tokens[i + 1] in _OPT_CORE
+    return token in _OPT_CORE
+
+
+def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
+    """The rule `line` (counters removed) means; `shown` is the line as printed."""
+    try:
+        tokens = shlex.split(line)
+    except ValueError as exc:
+        raise ValueError(f"cannot split iptables rule {line!r}: {exc}") from None
+    chain = ""
+    target = ""
+    matches: list[_Alternatives] = []
+    i, negated = 0, False
+    while i < len(tokens):
+        token = tokens[i]
+        value = tokens[i + 1] if i + 1 < len(tokens) else ""
+        bang = "! " if negated else ""
+        if token == "!":
+            negated = True
+            i += 1
+            continue
+        if token in ("-A", "--append"):
+            chain, i = value, i + 2
+        elif token in ("-c", "--set-counters"):
+            i += 3
+        elif token in _OPT_TARGET:
+            target = value
+            break  # everything after the target is the target's own options
+        elif token in _OPT_SOURCE:
+            text = f"{bang}-s {value}"
+            try:
+                nets = [_ipt_network(part) for part in value.split(",")]
+            except ValueError:
+                matches.append([[_Cond("other", negated, text, text)]])
+            else:
+                conds = [_Cond("saddr", negated, net, text) for net in nets]
+                # a list means "any of" (iptables-save prints one per rule, but accept it)
+                matches.append([[c] for c in conds] if not negated else [conds])
+            i += 2
+        elif token in _OPT_IN or token in _OPT_OUT:
+            kind = "iif" if token in _OPT_IN else "oif"
+            flag = "-i" if kind == "iif" else "-o"
+            matches.append([[_Cond(kind, negated, value, f"{bang}{flag} {value}")]])
+            i += 2
+        elif token in _OPT_PROTO:
+            if negated or value.lower() not in ("all", "0"):
+                matches.append([[_Cond("other", negated, value, f"{bang}-p {value}")]])
+            i += 2
+        elif token in _OPT_DEST:
+            matches.append([[_Cond("other", negated, value, f"{bang}-d {value}")]])
+            i += 2
+        elif token in _OPT_MATCH:
+            j = i + 2
+            while j < len(tokens) and not _starts_option(tokens, j):
+                j += 1
+            if value != "comment":  # a comment never narrows a rule
+                text = _join(tokens[i:j])
+                matches.append([[_Cond("other", False, text, text)]])
+            i = j
+        else:
+            # an option this parser does not know: keep it (and its values) as a narrowing match
+            j = i + 1
+            while j < len(tokens) and not _starts_option(tokens, j) and tokens[j] != "!":
+                j += 1
+            text = bang + _join(tokens[i:j])
+            matches.append([[_Cond("other", negated, text, text)]])
+            i = j
+        negated = False
+    if not chain:
+        raise ValueError(f"iptables rule without -A CHAIN: {line!r}")
+    rules = []
+    for conds in _expand(matches):
+        rule = _build_rule(chain, target, shown, conds)
+        if rule is not None:
+            rules.append(rule)
+    return rules
+
+
+def parse_iptables_save(text: str) -> tuple[NatRule, ...]:
+    """The rules (``-A`` lines, every chain) of the ``*nat`` table in `text`, the output of
+    ``iptables-save``/``iptables-legacy-save``/``iptables-nft-save`` with or without ``-c``.
+
+    Other tables, comments, chain declarations and ``COMMIT`` are skipped. Raises
+    ``ValueError`` for a rule line it cannot split.
+    """
+    rules: list[NatRule] = []
+    table = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("*"):
+            table = line[1:].strip()
+            continue
+        if line == "COMMIT":
+            table = ""
+            continue
+        if table != "nat":
+            continue
+        bare = _COUNTERS_RE.sub("", line, count=1)  # "[8:480] -A ..." as printed by -c
+        if bare.startswith(("-A ", "--append ")):
+            rules.extend(_parse_ipt_rule(bare, shown=line))
+    return tuple(rules)

@@ -1,0 +1,197 @@
+"""Reading the live host: which firewall backend Docker uses, and the tool that reads it back.
+
+python-iptables (``iptc``) is deliberately not used: it reads only the legacy tables and sees
+empty chains under nf_tables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+
+from ...errors import DockernetError, PrivilegeError
+from .iptables import parse_iptables_save
+from .nftables import NFT_TABLE, parse_nft_json
+from .rules import Backend, NatTable
+
+_TIMEOUT = 30.0
+_PRIVILEGE_FIX = "reading the firewall needs root or CAP_NET_ADMIN: run pytest as root / with sudo"
+_PERMISSION_MARKERS = ("permission denied", "operation not permitted", "you must be root")
+
+
+class FirewallReadError(DockernetError):
+    """The host's nat rules could not be read (tool missing, failed, or printed nonsense)."""
+
+
+def _fix_for(command: Sequence[str]) -> str:
+    if command[0] == "nft":
+        return "install Debian's nftables package (apt-get install nftables)"
+    return "install Debian's iptables package (apt-get install iptables)"
+
+
+def _run(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run a reader; stdout is the data, stderr only ever goes into error messages."""
+    shown = shlex.join(command)
+    env = {**os.environ, "LC_ALL": "C"}
+    try:
+        return subprocess.run(
+            list(command),
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT,
+            check=False,
+            env=env,
+        )
+    except FileNotFoundError as exc:
+        raise FirewallReadError(
+            f"cannot read the firewall: `{shown}` failed, {command[0]} is not installed or not "
+            f"on PATH ({exc.strerror}); {_fix_for(command)}"
+        ) from exc
+    except PermissionError as exc:
+        raise PrivilegeError(
+            f"cannot read the firewall: `{shown}` could not be executed ({exc.strerror}); "
+            f"{_PRIVILEGE_FIX}"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise FirewallReadError(
+            f"cannot read the firewall: `{shown}` did not finish within {_TIMEOUT:.0f}s "
+            "(another process may hold the xtables lock)"
+        ) from exc
+
+
+def _failure(command: Sequence[str], proc: subprocess.CompletedProcess[str]) -> DockernetError:
+    shown = shlex.join(command)
+    stderr = proc.stderr.strip() or "(nothing)"
+    message = f"cannot read the firewall: `{shown}` exited with {proc.returncode}; stderr: {stderr}"
+    if any(marker in stderr.lower() for marker in _PERMISSION_MARKERS):
+        return PrivilegeError(f"{message}\n{_PRIVILEGE_FIX}")
+    return FirewallReadError(message)
+
+
+def _checked(command: Sequence[str]) -> str:
+    proc = _run(command)
+    if proc.returncode != 0:
+        raise _failure(command, proc)
+    return proc.stdout
+
+
+def detect_backend(engine_info: Mapping[str, object]) -> Backend:
+    """Which firewall holds Docker's rules, from `engine_info` (docker-py ``client.info()``).
+
+    Docker 28+ reports ``{"FirewallBackend": {"Driver": "iptables" | "iptables+firewalld" |
+    "nftables"}}`` (``nftables`` only from Docker 29, where the backend is experimental); a
+    driver starting with ``nftables`` means the native backend. Otherwise (iptables, or Docker
+    20.10, which reports no such key) Docker runs the ``iptables`` on its PATH, and
+    ``iptables -V`` says which variant that is: ``(nf_tables)`` or ``(legacy)``; a version
+    without either (iptables < 1.8) is legacy.
+    """
+    backend = engine_info.get("FirewallBackend")
+    if isinstance(backend, Mapping):
+        driver = backend.get("Driver")
+        if isinstance(driver, str) and driver.split("+")[0].strip().lower() == "nftables":
+            return Backend.NFTABLES
+    command = ("iptables", "-V")
+    version = _checked(command).strip()
+    if "(nf_tables)" in version:
+        return Backend.IPTABLES_NFT
+    if "(legacy)" in version or re.fullmatch(r"iptables v1\.[0-7]\.\S*", version):
+        return Backend.IPTABLES_LEGACY
+    raise FirewallReadError(
+        f"cannot tell the iptables variant: `iptables -V` printed {version!r}, expected "
+        "'iptables v1.8.x (nf_tables)' or '(legacy)'; install Debian's iptables package"
+    )
+
+
+def _save_command(backend: Backend) -> tuple[str, ...]:
+    """The ``*-save`` that reads `backend`'s tables, preferring the variant-named binary."""
+    variant = "nft" if backend is Backend.IPTABLES_NFT else "legacy"
+    named = f"iptables-{variant}-save"
+    binary = named if shutil.which(named) else "iptables-save"
+    return (binary, "-t", "nat")
+
+
+def _legacy_nat_exists() -> bool:
+    # Asking iptables-legacy-save for a table that does not exist makes the kernel create it
+    # (empty), which in turn makes iptables-nft warn about legacy tables: look first.
+    try:
+        with open("/proc/net/ip_tables_names", encoding="ascii") as f:
+            return "nat" in f.read().split()
+    except OSError:
+        return False
+
+
+def _other_variant_note(backend: Backend) -> str:
+    """A note when the iptables variant Docker does not use also holds Docker nat rules."""
+    if backend is Backend.IPTABLES_NFT:
+        other, binary = "iptables-legacy", "iptables-legacy-save"
+        if not _legacy_nat_exists():
+            return ""
+    else:
+        other, binary = "iptables-nft", "iptables-nft-save"
+    if shutil.which(binary) is None:
+        return ""
+    command = (binary, "-t", "nat")
+    try:
+        proc = _run(command)
+        if proc.returncode != 0:
+            return ""
+        rules = parse_iptables_save(proc.stdout)
+    except (DockernetError, ValueError):
+        return ""  # the note is a hint; failing to give it must not fail the read
+    docker = [r for r in rules if "DOCKER" in r.chain.upper() or "DOCKER" in r.target.upper()]
+    if not docker:
+        return ""
+    return (
+        f"the {other} nat table also holds Docker rules ({len(docker)} rules in "
+        f"`{shlex.join(command)}`); the kernel applies both variants, and the rules above are "
+        f"only those of {backend.value}, the variant `iptables` runs"
+    )
+
+
+def read_nat_table(engine_info: Mapping[str, object]) -> NatTable:
+    """Read the host's nat rules with the tool for the backend Docker uses.
+
+    Raises :class:`~pytest_dockernet.errors.PrivilegeError` when not allowed to read the
+    firewall, and :class:`FirewallReadError` when the tool is missing, fails or prints
+    something unparsable. A missing ``ip docker-bridges`` table (nftables backend, no bridge
+    rules written yet) gives an empty table with a note, not an error.
+    """
+    backend = detect_backend(engine_info)
+    if backend is Backend.NFTABLES:
+        command: tuple[str, ...] = ("nft", "-j", "list", "table", *NFT_TABLE)
+        proc = _run(command)
+        if proc.returncode != 0:
+            error = _failure(command, proc)
+            if isinstance(error, PrivilegeError) or "no such file" not in proc.stderr.lower():
+                raise error
+            return NatTable(
+                backend,
+                (),
+                shlex.join(command),
+                note=f"table {' '.join(NFT_TABLE)} does not exist: the engine reports the "
+                "nftables firewall backend but has written no bridge rules (is the daemon "
+                "running with iptables=false?)",
+            )
+        try:
+            rules = parse_nft_json(proc.stdout)
+        except ValueError as exc:
+            raise FirewallReadError(f"cannot parse `{shlex.join(command)}`: {exc}") from exc
+        return NatTable(backend, rules, shlex.join(command))
+
+    command = _save_command(backend)
+    text = _checked(command)
+    try:
+        rules = parse_iptables_save(text)
+    except ValueError as exc:
+        raise FirewallReadError(f"cannot parse `{shlex.join(command)}`: {exc}") from exc
+    variant = "nf_tables" if backend is Backend.IPTABLES_NFT else "legacy"
+    return NatTable(
+        backend,
+        rules,
+        f"{shlex.join(command)} ({variant})",
+        note=_other_variant_note(backend),
+    )

@@ -1,0 +1,136 @@
+"""Nat rules reduced to what decides masquerading, and the questions asked of them by meaning.
+
+Both parsers (:mod:`.iptables`, :mod:`.nftables`) produce :class:`NatRule` values, and
+:meth:`NatRule.masquerades` answers the question the same way for either.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+
+
+class Backend(str, enum.Enum):
+    """Which firewall Docker writes its bridge rules to; decides which tool reads them back."""
+
+    IPTABLES_NFT = "iptables-nft"
+    """iptables 1.8 nf_tables variant: iptables syntax, kernel nf_tables underneath."""
+    IPTABLES_LEGACY = "iptables-legacy"
+    """The x_tables kernel tables (iptables-legacy, or iptables before 1.8)."""
+    NFTABLES = "nftables"
+    """Docker's native nftables backend (``--firewall-backend=nftables``, experimental since
+    Docker 29.0; rules in table ``ip docker-bridges``)."""
+
+
+@dataclass(frozen=True)
+class NatRule:
+    """One nat rule reduced to what decides masquerading: source, interfaces and target.
+
+    ``target`` is the verdict in iptables terms: a built-in target upper-case (``MASQUERADE``,
+    ``SNAT``, ``DNAT``, ``RETURN``, ``ACCEPT``, ...; nft statements are upper-cased to match), the
+    name of the chain jumped to (iptables ``-j DOCKER``, nft ``jump nat-postrouting-out__br0``), or
+    ``""`` for a rule without a verdict. For nftables the fields hold the conditions of the whole
+    path from the base chain, including those of the rules (and verdict-map keys) that jumped here.
+
+    ``other_matches`` lists the conditions this model does not interpret (protocol, ports,
+    destination, addrtype, fib, conntrack state, ...), as printed. A non-empty tuple means the rule
+    applies to only part of the traffic its source and interfaces describe.
+    """
+
+    chain: str
+    target: str
+    source: IPv4Network | None
+    source_negated: bool
+    out_interface: str | None
+    out_negated: bool
+    text: str
+    in_interface: str | None = None
+    in_negated: bool = False
+    other_matches: tuple[str, ...] = ()
+
+    def masquerades(self, subnet: IPv4Network, bridge: str) -> bool:
+        """True when this rule masquerades traffic from `subnet` leaving by any interface but
+        `bridge` (the Docker rule ``-s SUBNET ! -o BRIDGE -j MASQUERADE``).
+
+        Decided by meaning, and exactly: the rule must NAT *every* packet from the subnet that
+        leaves by another interface, and *no* packet that leaves by the bridge. So:
+
+        * the target is ``MASQUERADE`` (``SNAT`` to a fixed address is a different setup);
+        * the out-interface is exactly ``! BRIDGE``. A rule without an out-interface (e.g.
+          ``-s 10.0.0.0/8 -j MASQUERADE``) does not count: it also rewrites traffic that
+          hairpins back into the bridge, it is not the rule Docker writes, and accepting it would
+          let an unrelated catch-all rule hide a missing Docker rule. ``-o eth0`` does not count
+          either (other ways out stay un-NATed), nor does a wildcard like ``! -o br-+``;
+        * the source covers the whole subnet: absent, a supernet, or a negated network that does
+          not overlap the subnet;
+        * an in-interface, if any, admits packets arriving from the bridge (nftables reaches the
+          per-bridge chain through ``iifname vmap``, so its rule carries ``iifname BRIDGE``);
+        * no other match narrows the rule (``-p tcp``, ``--dport``, ``fib saddr type local``).
+
+        Rule order (an earlier ``RETURN`` or ``ACCEPT`` shadowing this rule) is not evaluated.
+        """
+        if self.target != "MASQUERADE" or self.other_matches:
+            return False
+        if self.out_interface != bridge or not self.out_negated:
+            return False
+        if self.in_interface is not None and (
+            _ifname_matches(self.in_interface, bridge) == self.in_negated
+        ):
+            return False
+        return _source_covers(self.source, self.source_negated, subnet)
+
+    def mentions(self, subnet: IPv4Network, bridge: str) -> bool:
+        """True when the rule's source overlaps `subnet` or one of its interfaces is `bridge`."""
+        if self.source is not None and self.source.overlaps(subnet):
+            return True
+        return any(
+            name is not None and _ifname_matches(name, bridge)
+            for name in (self.in_interface, self.out_interface)
+        )
+
+
+@dataclass(frozen=True)
+class NatTable:
+    """All nat rules of the backend Docker uses, with where they were read from."""
+
+    backend: Backend
+    rules: tuple[NatRule, ...]
+    source: str
+    """How the rules were read, e.g. ``iptables-save -t nat (nf_tables)``."""
+    note: str = ""
+    """Anything a failure message should add, e.g. that the other iptables variant has rules."""
+
+    def masquerade_rules(self, subnet: IPv4Network, bridge: str) -> tuple[NatRule, ...]:
+        """The rules that masquerade `subnet` behind `bridge` (see :meth:`NatRule.masquerades`)."""
+        return tuple(rule for rule in self.rules if rule.masquerades(subnet, bridge))
+
+    def rules_mentioning(self, subnet: IPv4Network, bridge: str) -> tuple[NatRule, ...]:
+        """Rules whose source overlaps `subnet` or whose interface is `bridge`: what a failure
+        message should show next to "no masquerade rule found"."""
+        return tuple(rule for rule in self.rules if rule.mentions(subnet, bridge))
+
+
+def format_rules(rules: Iterable[NatRule]) -> str:
+    """Rules one per line, indented, for failure messages."""
+    return "\n".join(f"    [{rule.chain}] {rule.text}" for rule in rules) or "    (no rules)"
+
+
+def _source_covers(source: IPv4Network | None, negated: bool, subnet: IPv4Network) -> bool:
+    if source is None:
+        return True
+    if negated:
+        return not subnet.overlaps(source)
+    return subnet.subnet_of(source)
+
+
+def _is_wildcard(name: str) -> bool:
+    # iptables writes a trailing "+", nft a trailing "*".
+    return name.endswith(("+", "*"))
+
+
+def _ifname_matches(pattern: str, name: str) -> bool:
+    if _is_wildcard(pattern):
+        return name.startswith(pattern[:-1])
+    return pattern == name
