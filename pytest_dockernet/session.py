@@ -95,12 +95,18 @@ class DockerNetFactory:
             self.kept += [c.name for c in dn.containers.values()]
             self.kept += [n.name for n in dn.networks.values()]
             return
+        self._collect(wait=False)  # keep only unfinished teardowns: memory stays flat
         self._closing.append((dn, self._closer.submit(dn.close)))
 
     def settle(self) -> None:
         """Wait until every background teardown has finished, and collect what it left."""
-        closing, self._closing = self._closing, []
-        for dn, future in closing:
+        self._collect(wait=True)
+
+    def _collect(self, wait: bool) -> None:
+        """Record what finished teardowns left and forget them; with ``wait``, all of them."""
+        done = [(dn, f) for dn, f in self._closing if wait or f.done()]
+        self._closing = [(dn, f) for dn, f in self._closing if not (wait or f.done())]
+        for dn, future in done:
             error = future.exception()
             if error is not None:
                 self.leftovers.append(f"teardown of {dn.scope} failed: {error!r}")

@@ -307,6 +307,9 @@ class DockerNet:
                 raise DockernetError(
                     f"docker refused network {name!r} ({candidate}): {exc.explanation}"
                 ) from exc
+            except BaseException:  # Ctrl-C while Docker was creating it: adopt it by name
+                self._adopt("network", docker_name)
+                raise
             net_id = created["Id"]
             self._created_networks.append(net_id)
             net = Network(
@@ -473,6 +476,9 @@ class DockerNet:
             )
         except docker.errors.APIError as exc:
             raise DockernetError(f"docker refused container {name!r}: {exc.explanation}") from exc
+        except BaseException:  # Ctrl-C while Docker was creating it: adopt it by name
+            self._adopt("container", docker_name)
+            raise
         cid = created["Id"]
         self._created_containers.append(cid)
         try:
@@ -660,6 +666,19 @@ class DockerNet:
             "--dockernet-allow-external (or probe an address of a network the test created)"
         )
 
+    def _adopt(self, kind: str, docker_name: str) -> None:
+        """Track a resource Docker may have created although its id never reached us."""
+        with contextlib.suppress(docker.errors.DockerException):
+            if kind == "network":
+                for net in self.client.api.networks(names=[docker_name]):
+                    if net["Name"] == docker_name:
+                        self._created_networks.append(net["Id"])
+            else:
+                found = self.client.api.containers(all=True, filters={"name": docker_name})
+                for c in found:
+                    if f"/{docker_name}" in c["Names"]:
+                        self._created_containers.append(c["Id"])
+
     # -- teardown -------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -673,12 +692,13 @@ class DockerNet:
         """
         if self.keep:
             return
-        containers, self._created_containers = self._created_containers, []
-        networks, self._created_networks = self._created_networks, []
-        for cid in containers:
-            self._remove_container(cid)
-        for net_id in reversed(networks):
-            self._remove_network(net_id)
+        # One at a time off the lists: an interrupt leaves the rest tracked for close_all().
+        while self._created_containers:
+            self._remove_container(self._created_containers[-1])
+            self._created_containers.pop()
+        while self._created_networks:
+            self._remove_network(self._created_networks[-1])
+            self._created_networks.pop()
         self.containers.clear()
         self.upstreams.clear()
         self.networks.clear()

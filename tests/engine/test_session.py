@@ -1,0 +1,53 @@
+"""The run's factory: background teardown that forgets what finished, and interrupts that
+arrive while Docker is creating something."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_dockernet import DockerNet, labels
+from pytest_dockernet.session import DockerNetFactory
+from pytest_dockernet.settings import Settings
+from tests.conftest import labelled
+
+
+def settings() -> Settings:
+    return Settings(
+        image=None, pool="10.199.0.0/16", prefix=24, keep=False, sweep=False, allow_external=False
+    )
+
+
+def test_finished_teardowns_are_forgotten(client):
+    """Memory must not grow with the number of tests: the factory keeps only running ones."""
+    factory = DockerNetFactory(client, settings())
+    for _ in range(50):
+        factory.close(factory.new())
+    for _, future in list(factory._closing):  # as if the tests had taken their time
+        future.result()
+    factory.close(factory.new())
+    assert len(factory._closing) == 1  # the one just submitted; 50 finished ones are gone
+    factory.close_all()
+    assert factory._closing == []
+
+
+@pytest.mark.parametrize("kind", ["network", "container"])
+def test_interrupt_while_docker_creates_is_still_cleaned(client, monkeypatch, kind):
+    """Ctrl-C after Docker created the resource but before its id reached the plugin."""
+    dn = DockerNet(client)
+    net = dn.network("n") if kind == "container" else None
+    real = getattr(client.api, f"create_{kind}")
+
+    def create_then_interrupt(*args, **kwargs):
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(client.api, f"create_{kind}", create_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (one call, chosen by kind)
+        if kind == "network":
+            dn.network("n")
+        else:
+            dn.container("c", networks=[net])
+    monkeypatch.undo()
+    assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == (1 if net is None else 2)
+    dn.close()
+    assert labelled(client, labels.SESSION, dn.identity.run_id) == []
