@@ -1,0 +1,152 @@
+"""The scenarios through ``pytest_dockernet.DockerNet`` directly, as a test would write them.
+
+The plugin is being made faster while this benchmark exists, so newer API is used when it is
+there and the benchmark says which: ``DockerNet.parallel()`` for the set-up (unless turned
+off), and ``DockerNet.reachability`` / ``assert_reachability`` for the matrix's probes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+import docker
+
+import pytest_dockernet
+from pytest_dockernet import Container, DockerNet, assert_reachable
+
+from .common import IMAGE, SUBNET_S2_A, SUBNET_S2_B, BenchError, BenchSession, phases
+
+
+def features() -> dict[str, bool]:
+    """Which of the speed-up API the installed plugin has."""
+    return {
+        "DockerNet.parallel": hasattr(DockerNet, "parallel"),
+        "DockerNet.reachability": hasattr(DockerNet, "reachability"),
+        "assert_reachability": hasattr(pytest_dockernet, "assert_reachability"),
+    }
+
+
+def together(dn: DockerNet, use_parallel: bool) -> AbstractContextManager[Any]:
+    """``dn.parallel()`` when the plugin has it and it is wanted; otherwise nothing."""
+    parallel = getattr(dn, "parallel", None)
+    if use_parallel and parallel is not None:
+        cm: AbstractContextManager[Any] = parallel()
+        return cm
+    return contextlib.nullcontext()
+
+
+def _dockernet(client: docker.DockerClient, session: BenchSession, stem: str) -> DockerNet:
+    return DockerNet(client, session.identity(), image=IMAGE, scope=session.unique(stem))
+
+
+def _closed(dn: DockerNet) -> None:
+    dn.close()
+    if dn.leftovers:
+        raise BenchError(f"the plugin could not remove: {'; '.join(dn.leftovers)}")
+
+
+def scenario1(
+    client: docker.DockerClient, session: BenchSession, use_parallel: bool = True
+) -> dict[str, float]:
+    """One bridge, two containers, ``assert_reachable(c1, "container2")``, teardown."""
+    t0 = time.perf_counter()
+    dn = _dockernet(client, session, "s1-")
+    try:
+        net = dn.network("sample")
+        with together(dn, use_parallel):
+            c1 = dn.container("container1", networks=[net])
+            dn.container("container2", networks=[net])
+        t1 = time.perf_counter()
+        assert_reachable(c1, "container2")
+        t2 = time.perf_counter()
+    finally:
+        _closed(dn)
+    return phases(t0, t1, t2, time.perf_counter())
+
+
+def scenario2(
+    client: docker.DockerClient, session: BenchSession, use_parallel: bool = True
+) -> dict[str, float]:
+    """Two fixed bridges, a router, two hosts, routes from the host, one ping (ttl 63)."""
+    t0 = time.perf_counter()
+    dn = _dockernet(client, session, "s2-")
+    try:
+        a = dn.network("sample1", subnet=SUBNET_S2_A)
+        b = dn.network("sample2", subnet=SUBNET_S2_B)
+        with together(dn, use_parallel):
+            dn.router("router", networks={a: "10.231.201.3", b: "10.231.202.3"})
+            h1 = dn.container(
+                "h1", networks={a: "10.231.201.4"}, routes={SUBNET_S2_B: "10.231.201.3"}
+            )
+            h2 = dn.container("h2", networks={b: "10.231.202.2"})
+        dn.add_route(h2, SUBNET_S2_A, via="10.231.202.3")
+        t1 = time.perf_counter()
+        assert_reachable(h1, h2, reply_ttl=63)
+        t2 = time.perf_counter()
+    finally:
+        _closed(dn)
+    return phases(t0, t1, t2, time.perf_counter())
+
+
+def _pairwise(containers: Sequence[Container]) -> None:
+    for src in containers:
+        for dst in containers:
+            if dst is not src:
+                assert_reachable(src, dst)
+
+
+def probe_matrix(dn: DockerNet, containers: Sequence[Container]) -> str:
+    """Probe every ordered pair, with the plugin's matrix helper when it has one.
+
+    Returns how it probed: ``assert_reachability(containers)``, else
+    ``dn.reachability(containers)`` checked pair by pair, else ``assert_reachable`` per pair.
+    """
+    helper = getattr(pytest_dockernet, "assert_reachability", None)
+    if helper is not None:
+        helper(list(containers))
+        return "assert_reachability(containers)"
+    observe = getattr(dn, "reachability", None)
+    if observe is not None:
+        observed = observe(list(containers))
+        reachable = getattr(observed, "reachable", None)
+        if callable(reachable):
+            bad = [
+                f"{s.alias}->{d.alias}"
+                for s in containers
+                for d in containers
+                if s is not d and not reachable(s, d)
+            ]
+            if bad:
+                raise AssertionError(f"unreachable pairs: {', '.join(bad)}\n{observed}")
+            return "dn.reachability(containers), every pair checked"
+    _pairwise(containers)
+    return "assert_reachable per pair"
+
+
+def matrix(
+    client: docker.DockerClient,
+    session: BenchSession,
+    n: int,
+    use_parallel: bool = True,
+    stem: str = "mx-",
+) -> tuple[dict[str, float], str]:
+    """N containers on one bridge, every ordered pair probed; set-up/probing/teardown timed.
+
+    Returns the timings and how the pairs were probed.
+    """
+    t0 = time.perf_counter()
+    dn = _dockernet(client, session, stem)
+    try:
+        net = dn.network("mx")
+        with together(dn, use_parallel):
+            containers = [dn.container(f"c{i}", networks=[net]) for i in range(1, n + 1)]
+        t1 = time.perf_counter()
+        how = probe_matrix(dn, containers)
+        t2 = time.perf_counter()
+    finally:
+        _closed(dn)
+    return phases(t0, t1, t2, time.perf_counter()), how
