@@ -74,10 +74,11 @@ def dockernet(
 ) -> Iterator[DockerNet]:
     """Networks and containers for one test, removed when it ends, whatever its outcome."""
     dn = dockernet_factory.new()
-    request.node.stash[USED] = dn
+    request.node.stash[USED] = dn  # for the failure report of the call phase
     try:
         yield dn
     finally:
+        del request.node.stash[USED]  # pytest keeps every item for the whole session
         dockernet_factory.close(dn)
 
 
