@@ -99,9 +99,13 @@ def pytest_runtest_makereport(
     """On a failure, attach the test's topology: names, addresses and bridges."""
     report = yield
     dn = item.stash.get(USED, None)
-    if dn is not None and report.failed and (dn.networks or dn.containers):
+    if dn is not None and report.failed and (dn.networks or dn.containers or dn.upstreams):
         lines = [repr(n) for n in dn.networks.values()]
         lines += [f"{c!r} pid={c.init_pid} docker name={c.name}" for c in dn.containers.values()]
+        lines += [
+            f"<Upstream {u.name} {u.address} via host {u.host_address} on {u.host_interface}>"
+            for u in dn.upstreams.values()
+        ]
         report.sections.append(("dockernet topology", "\n".join(lines)))
     return report
 

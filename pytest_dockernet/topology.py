@@ -350,8 +350,9 @@ class DockerNet:
         Container); they are added from the host, so the image needs no ``ip`` tool.
         """
         labels.check_name(name, "container")
-        if name in self.containers:
-            raise ValueError(f"container {name!r} already exists in this test: pick another name")
+        if name in self.containers or name in self.upstreams:
+            what = "container" if name in self.containers else "upstream"
+            raise ValueError(f"{what} {name!r} already exists in this test: pick another name")
         wanted = _normalise_networks(networks, f"container {name!r}")
         for net in wanted:
             if self.networks.get(net.alias) is not net:

@@ -147,3 +147,22 @@ def test_upstream_on_the_image_with_no_tools(dockernet, bare_image):
     net = dockernet.network("sample")
     c = dockernet.container("c", networks=[net], image=bare_image)
     assert_snat(c, internet)
+
+
+def test_container_named_like_an_upstream_is_refused(dockernet):
+    dockernet.upstream("internet")
+    with pytest.raises(ValueError, match="upstream 'internet' already exists in this test"):
+        dockernet.container("internet", networks=[dockernet.network("n")])
+
+
+def test_failure_report_lists_the_upstream(pytester):
+    pytester.makepyfile(
+        """
+        def test_it(dockernet):
+            dockernet.upstream("internet")
+            assert False
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*- dockernet topology -*", "<Upstream internet * via host *"])
