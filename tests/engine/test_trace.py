@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from pytest_dockernet import assert_path, host_veth
 from pytest_dockernet.netns import iproute
 from pytest_dockernet.observe import links
+from tests.conftest import run_unprivileged
 
-REPO = Path(__file__).resolve().parents[2]
 NTF_MASTER = 0x04
 
 
@@ -223,36 +218,13 @@ def test_trace_misuse(seed, dockernet, client):
 
 def test_capture_without_privileges_raises_a_privilege_error():
     """Dropped to nobody with no capabilities, opening a capture socket says what is missing."""
-    if os.geteuid() != 0 or not shutil.which("setpriv"):
-        pytest.skip("needs root and setpriv to drop to an unprivileged user")
-    script = (
+    uid, caps, name, message = run_unprivileged(
         "import ipaddress, os\n"
         "from pytest_dockernet.observe.capture import Point, echo_and_capture\n"
-        "try:\n"
-        "    echo_and_capture(os.getpid(), ipaddress.IPv4Address('127.0.0.1'), [Point(None, 'lo')],\n"
-        "                     timeout=0.1, until=lambda seen: True)\n"
-        "except Exception as exc:\n"
-        "    print(type(exc).__name__, exc)\n"
+        "echo_and_capture(os.getpid(), ipaddress.IPv4Address('127.0.0.1'), [Point(None, 'lo')],\n"
+        "                 timeout=0.1, until=lambda seen: True)\n"
     )
-    proc = subprocess.run(
-        [
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            sys.executable,
-            "-c",
-            script,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd="/",
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("PrivilegeError cannot open a packet capture socket: "), (
-        proc.stdout
-    )
-    assert "CAP_NET_RAW" in proc.stdout
+    assert (uid, caps) == (65534, 0)
+    assert name == "PrivilegeError", message
+    assert message.startswith("cannot open a packet capture socket: "), message
+    assert "CAP_NET_RAW" in message
