@@ -42,7 +42,8 @@ class SweepReport:
         return "\n".join(lines) or "nothing to sweep"
 
 
-def _dead(resource_labels: dict[str, str]) -> bool:
+def is_dead(resource_labels: dict[str, str]) -> bool:
+    """The run that wrote these labels is known to be gone (see labels.is_alive)."""
     return not labels.is_alive(
         resource_labels.get(labels.HOST, ""),
         resource_labels.get(labels.PID, ""),
@@ -65,7 +66,7 @@ def sweep(client: docker.DockerClient) -> SweepReport:
     report = SweepReport()
     api = client.api
     for c in api.containers(all=True, filters={"label": labels.SESSION}):
-        if _dead(c.get("Labels") or {}):
+        if is_dead(c.get("Labels") or {}):
             name = c["Names"][0].lstrip("/")
             try:
                 api.remove_container(c["Id"], force=True, v=True)
@@ -75,7 +76,7 @@ def sweep(client: docker.DockerClient) -> SweepReport:
             except docker.errors.APIError as exc:
                 report.failed.append(f"container {name}: {exc.explanation}")
     for n in api.networks(filters={"label": labels.SESSION}):
-        if _dead(n.get("Labels") or {}):
+        if is_dead(n.get("Labels") or {}):
             try:
                 api.remove_network(n["Id"])
                 report.networks.append(n["Name"])

@@ -12,19 +12,12 @@ import sys
 import docker
 
 from pytest_dockernet import labels
-from pytest_dockernet.sweep import is_stuck
-
-
-def dead(resource: dict) -> bool:
-    found = resource.get("Labels") or {}
-    return not labels.is_alive(
-        found.get(labels.HOST, ""), found.get(labels.PID, ""), found.get(labels.STARTED, "")
-    )
-
+from pytest_dockernet.sweep import is_dead, is_stuck
 
 api = docker.from_env().api
-containers = [c for c in api.containers(all=True, filters={"label": labels.SESSION}) if dead(c)]
-networks = [n for n in api.networks(filters={"label": labels.SESSION}) if dead(n)]
+found = api.containers(all=True, filters={"label": labels.SESSION})
+containers = [c for c in found if is_dead(c.get("Labels") or {})]
+networks = [n for n in api.networks(filters={"label": labels.SESSION}) if is_dead(n.get("Labels") or {})]
 leaks, stuck = [], []
 for c in containers:
     leaks.append("container " + c["Names"][0].lstrip("/"))
