@@ -19,6 +19,7 @@ from pathlib import Path
 import docker
 
 from pytest_dockernet import images
+from pytest_dockernet.teardown import interrupt_on_sigterm
 
 from . import report, suites
 from .common import (
@@ -26,10 +27,8 @@ from .common import (
     BenchSession,
     cleanup,
     foreign_containers,
-    interrupt_on_sigterm,
     machine,
 )
-from .plugin_runs import features
 from .report import PLUGIN, Results
 from .scenarios import Context, Scenario, build, plugin_matrix_child
 
@@ -194,7 +193,6 @@ def main(argv: list[str] | None = None) -> int:
         "full": args.full,
         "session": session.id,
     }
-    settings.update({k: "yes" if v else "no" for k, v in features().items()})
     results = Results(machine(client), settings)
     print(report.header(results.machine, settings), flush=True)
     ctx = Context(

@@ -15,9 +15,10 @@ import sys
 import docker
 
 from pytest_dockernet import addressing, images
+from pytest_dockernet.teardown import interrupt_on_sigterm
 
 from . import plugin_runs
-from .common import BenchSession, interrupt_on_sigterm, vmrss_kb
+from .common import BenchSession, vmrss_kb
 
 
 def main(argv: list[str] | None = None) -> int:

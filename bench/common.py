@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import platform
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import docker
 import docker.errors
 
 from pytest_dockernet import images, labels
+from pytest_dockernet.teardown import remove_labelled
 
 BENCH_DIR = Path(__file__).resolve().parent
 IMAGE = images.DEFAULT_IMAGE
@@ -68,15 +68,6 @@ class BenchSession:
     def unique(self, stem: str) -> str:
         """``stem`` plus a counter: a fresh name or scope for each repetition."""
         return f"{stem}{next(self._counter)}"
-
-
-def interrupt_on_sigterm() -> None:
-    """Turn SIGTERM into KeyboardInterrupt, so that every ``finally`` cleans up."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 @dataclass(frozen=True)
@@ -153,34 +144,12 @@ def cleanup(client: docker.DockerClient, session: BenchSession) -> list[str]:
 
     Returns what it found: each name, with the error for any it could not remove.
     """
-    removed: list[str] = []
-    api = client.api
-    for c in api.containers(all=True, filters={"label": labels.SESSION}):
-        if _ours(c.get("Labels") or {}, session):
-            name = c["Names"][0].lstrip("/")
-            try:
-                api.remove_container(c["Id"], force=True, v=True)
-                removed.append(name)
-            except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError as exc:
-                gone = "already in progress" in str(exc)  # a teardown of its own got there first
-                removed.append(name if gone else f"{name} (NOT REMOVED: {exc.explanation})")
-    for n in api.networks(filters={"label": labels.SESSION}):
-        if _ours(n.get("Labels") or {}, session):
-            for attempt in range(5):
-                try:
-                    api.remove_network(n["Id"])
-                    removed.append(n["Name"])
-                    break
-                except docker.errors.NotFound:
-                    break
-                except docker.errors.APIError as exc:  # moby#42119: retry, then say so
-                    if attempt == 4:
-                        removed.append(f"{n['Name']} (NOT REMOVED: {exc.explanation})")
-                    else:
-                        time.sleep(0.2 * (attempt + 1))
-    return removed
+    found = remove_labelled(client, lambda resource_labels: _ours(resource_labels, session))
+    return [
+        *found.containers,
+        *found.networks,
+        *(f"{n.name} (NOT REMOVED: {n.reason})" for n in found.not_removed),
+    ]
 
 
 def foreign_containers(client: docker.DockerClient, session: BenchSession) -> int:

@@ -1,8 +1,7 @@
 """The scenarios through ``pytest_dockernet.DockerNet`` directly, as a test would write them.
 
-The plugin is being made faster while this benchmark exists, so newer API is used when it is
-there and the benchmark says which: ``DockerNet.parallel()`` for the set-up (unless turned
-off), and ``DockerNet.reachability`` / ``assert_reachability`` for the matrix's probes.
+``DockerNet.parallel()`` starts the set-up's containers together (unless ``--no-parallel``), and
+``assert_reachability`` probes a matrix's pairs concurrently.
 """
 
 from __future__ import annotations
@@ -15,28 +14,14 @@ from typing import Any
 
 import docker
 
-import pytest_dockernet
-from pytest_dockernet import Container, DockerNet, assert_reachable
+from pytest_dockernet import Container, DockerNet, assert_reachability, assert_reachable
 
 from .common import IMAGE, SUBNET_S2_A, SUBNET_S2_B, BenchError, BenchSession, phases
 
 
-def features() -> dict[str, bool]:
-    """Which of the speed-up API the installed plugin has."""
-    return {
-        "DockerNet.parallel": hasattr(DockerNet, "parallel"),
-        "DockerNet.reachability": hasattr(DockerNet, "reachability"),
-        "assert_reachability": hasattr(pytest_dockernet, "assert_reachability"),
-    }
-
-
 def together(dn: DockerNet, use_parallel: bool) -> AbstractContextManager[Any]:
-    """``dn.parallel()`` when the plugin has it and it is wanted; otherwise nothing."""
-    parallel = getattr(dn, "parallel", None)
-    if use_parallel and parallel is not None:
-        cm: AbstractContextManager[Any] = parallel()
-        return cm
-    return contextlib.nullcontext()
+    """``dn.parallel()`` when wanted (the default); otherwise one container after another."""
+    return dn.parallel() if use_parallel else contextlib.nullcontext()
 
 
 def _dockernet(client: docker.DockerClient, session: BenchSession, stem: str) -> DockerNet:
@@ -92,39 +77,10 @@ def scenario2(
     return phases(t0, t1, t2, time.perf_counter())
 
 
-def _pairwise(containers: Sequence[Container]) -> None:
-    for src in containers:
-        for dst in containers:
-            if dst is not src:
-                assert_reachable(src, dst)
-
-
-def probe_matrix(dn: DockerNet, containers: Sequence[Container]) -> str:
-    """Probe every ordered pair, with the plugin's matrix helper when it has one.
-
-    Returns how it probed: ``assert_reachability(containers)``, else
-    ``dn.reachability(containers)`` checked pair by pair, else ``assert_reachable`` per pair.
-    """
-    helper = getattr(pytest_dockernet, "assert_reachability", None)
-    if helper is not None:
-        helper(list(containers))
-        return "assert_reachability(containers)"
-    observe = getattr(dn, "reachability", None)
-    if observe is not None:
-        observed = observe(list(containers))
-        reachable = getattr(observed, "reachable", None)
-        if callable(reachable):
-            bad = [
-                f"{s.alias}->{d.alias}"
-                for s in containers
-                for d in containers
-                if s is not d and not reachable(s, d)
-            ]
-            if bad:
-                raise AssertionError(f"unreachable pairs: {', '.join(bad)}\n{observed}")
-            return "dn.reachability(containers), every pair checked"
-    _pairwise(containers)
-    return "assert_reachable per pair"
+def probe_matrix(containers: Sequence[Container]) -> str:
+    """Probe every ordered pair with the plugin's matrix helper; returns how it probed."""
+    assert_reachability(list(containers))
+    return "assert_reachability(containers)"
 
 
 def matrix(
@@ -145,7 +101,7 @@ def matrix(
         with together(dn, use_parallel):
             containers = [dn.container(f"c{i}", networks=[net]) for i in range(1, n + 1)]
         t1 = time.perf_counter()
-        how = probe_matrix(dn, containers)
+        how = probe_matrix(containers)
         t2 = time.perf_counter()
     finally:
         _closed(dn)

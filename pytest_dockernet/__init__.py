@@ -1,10 +1,23 @@
-"""pytest-dockernet: throwaway Docker bridge topologies and assertions on what the kernel did."""
+"""pytest-dockernet: throwaway Docker bridge topologies and assertions on what the kernel did.
+
+The modules are layered, and each imports only from the layers below it:
+
+    plugin                      pytest hooks and thin fixtures
+    session                     one run's factory of DockerNets
+    topology/                   the DockerNet facade; one module per resource it creates
+    assertions, matrix          assert_* and the all-pairs view
+    trace                       the hop-by-hop walk of one probe
+    probes                      destination resolver, outside-traffic guard, ping, arrival
+    model                       values: Network, Container, Upstream, Registry, argument types
+    observe/                    read-only facts from the kernel and the firewall
+    engine, teardown, images, addressing, labels, netns, settings, errors, version
+"""
 
 from __future__ import annotations
 
 import pytest
 
-__version__ = "0.1.0"
+from .version import __version__
 
 pytest.register_assert_rewrite("pytest_dockernet.assertions")
 
@@ -22,9 +35,10 @@ from .assertions import (  # noqa: E402  (after the rewrite hook is registered)
 )
 from .errors import DockernetError  # noqa: E402
 from .matrix import Reachability, assert_reachability  # noqa: E402
-from .topology import Container, DockerNet, Network  # noqa: E402
-from .trace import Hop, Trace, host_veth  # noqa: E402
-from .upstream import Upstream  # noqa: E402
+from .model import Container, Network, Upstream  # noqa: E402
+from .probes import host_veth  # noqa: E402
+from .topology import DockerNet  # noqa: E402
+from .trace import Hop, Trace  # noqa: E402
 
 __all__ = [
     "Container",

@@ -11,14 +11,21 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Literal
 
-from . import addressing
-from .observe import firewall, names
-from .observe.links import Link, by_index, by_name, holding, links, ports_of
-from .observe.ping import PingResult, ping
+from .model import (
+    Container,
+    Destination,
+    Network,
+    Upstream,
+    ViaArg,
+    gateway_of,
+    need,
+    parse_destination,
+)
+from .observe import firewall
+from .observe.links import by_index, by_name, links, ports_of
 from .observe.routes import Route, format_table, routes
-from .topology import Container, Network, ViaArg, parse_destination
-from .trace import Hop, TraceTarget
-from .upstream import Upstream, arrival
+from .probes import arrival, host_port, probe
+from .trace import Hop, trace
 
 __all__ = [
     "assert_bridge_members",
@@ -34,20 +41,7 @@ __all__ = [
 ]
 
 
-def _need(value: object, kind: type, what: str) -> None:
-    if not isinstance(value, kind):
-        raise TypeError(f"{what} must be a {kind.__name__}, got {type(value).__name__}: {value!r}")
-
-
 # -- bridge membership ----------------------------------------------------------------------
-
-
-def _host_port(container: Container, net: Network, host_links: tuple[Link, ...]) -> Link | None:
-    """The host end of ``container``'s veth on ``net``: its eth peer's index in the host."""
-    inside = holding(links(container.pid), container.ip(net))
-    if inside is None or inside.peer_index is None:
-        return None
-    return by_index(host_links, inside.peer_index)
 
 
 def assert_bridge_members(
@@ -58,10 +52,10 @@ def assert_bridge_members(
     With ``exact=True`` the bridge has no other ports.
     """
     __tracebackhide__ = True
-    _need(net, Network, "net")
+    need(net, Network, "net")
     expected = list(containers)
     for c in expected:
-        _need(c, Container, "each member")
+        need(c, Container, "each member")
         c.ip(net)  # a container that is not on the network is misuse, not a failure
     host_links = links(None)
     bridge = by_name(host_links, net.bridge)
@@ -72,16 +66,16 @@ def assert_bridge_members(
         )
     ports = ports_of(host_links, bridge)
     known = {}  # host ifindex -> container alias, for every container of the factory on net
-    for c in net.owner.containers.values():
+    for c in net.registry.containers.values():
         if net in c.addresses:
-            port = _host_port(c, net, host_links)
+            port = host_port(c, net, host_links)
             if port is not None:
                 known[port.index] = c.alias
     observed = [f"{p.name} ({known.get(p.index, 'not a container of this test')})" for p in ports]
     port_indexes = {p.index for p in ports}
     missing = []
     for c in expected:
-        port = _host_port(c, net, host_links)
+        port = host_port(c, net, host_links)
         if port is None or port.index not in port_indexes:
             where = "no host veth found" if port is None else f"its host veth {port.name} "
             if port is not None:
@@ -109,23 +103,6 @@ def assert_bridge_members(
 # -- routes ---------------------------------------------------------------------------------
 
 
-def _gateway_of(where: Container | None, via: ViaArg) -> ipaddress.IPv4Address:
-    if isinstance(via, Container):
-        if where is None:
-            shared = list(via.addresses.values())
-            if len(shared) != 1:
-                raise ValueError(
-                    f"via={via} is ambiguous for a host route: it has {len(shared)} addresses; "
-                    "pass the address"
-                )
-            return shared[0]
-        common = where.shared_networks(via)
-        if not common:
-            raise ValueError(f"via={via} shares no network with {where}: pass an address")
-        return via.addresses[common[0]]
-    return addressing.parse_address(via, "via")
-
-
 def _match_route(
     table: tuple[Route, ...],
     dst: str | ipaddress.IPv4Network,
@@ -136,9 +113,10 @@ def _match_route(
 ) -> None:
     __tracebackhide__ = True
     network = parse_destination(dst)
-    gateway = _gateway_of(where, via) if via is not None else None
+    on = None if where is None else where.networks
+    gateway = gateway_of(via, on, label) if via is not None else None
     if dev is not None:
-        _need(dev, str, "dev")
+        need(dev, str, "dev")
     wanted = Route(network, gateway, dev)
     for route in table:
         if route.dst != network:
@@ -162,7 +140,7 @@ def assert_route(
 ) -> None:
     """``container`` has a route to ``dst`` ("default" or a CIDR), via ``via``, out of ``dev``."""
     __tracebackhide__ = True
-    _need(container, Container, "container")
+    need(container, Container, "container")
     _match_route(routes(container.pid), dst, via, dev, container, str(container))
 
 
@@ -177,53 +155,9 @@ def assert_host_route(
 # -- reachability ---------------------------------------------------------------------------
 
 
-def _target(
-    src: Container, dst: Container | str | ipaddress.IPv4Address
-) -> tuple[ipaddress.IPv4Address | None, str]:
-    """Where a probe from ``src`` goes, and how to name it; None when a name did not resolve."""
-    if isinstance(dst, Container):
-        common = src.shared_networks(dst)
-        net = common[0] if common else dst.networks[0]
-        return dst.addresses[net], f"{dst} at {dst.addresses[net]} on {net.alias!r}"
-    if isinstance(dst, ipaddress.IPv4Address):
-        src.owner.check_local_target(dst)
-        return dst, str(dst)
-    if not isinstance(dst, str):
-        raise TypeError(f"dst must be a Container, an address or a name, got {dst!r}")
-    try:
-        return _target(src, ipaddress.IPv4Address(dst))
-    except ipaddress.AddressValueError:
-        pass  # not an address: a container name, resolved as the container resolves it
-    if dst not in src.owner.containers:
-        raise ValueError(
-            f"dst {dst!r} is neither an address nor a container of this test "
-            f"(containers: {', '.join(src.owner.containers) or 'none'})"
-        )
-    try:
-        found = names.resolve(src.pid, dst)
-    except LookupError as exc:
-        return None, f"{dst!r} (did not resolve in {src}: {exc})"
-    return found[0], f"{dst!r} at {found[0]} (resolved by Docker's DNS in {src})"
-
-
-def probe(
-    src: Container, dst: Container | str | ipaddress.IPv4Address, count: int, timeout: float
-) -> tuple[PingResult | None, str]:
-    """Ping ``dst`` from ``src``'s namespace; None when the name did not resolve."""
-    _need(src, Container, "src")
-    if not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}")
-    if not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    ip, label = _target(src, dst)
-    if ip is None:
-        return None, label
-    return ping(src.pid, ip, count=count, timeout=timeout, source=src.alias), label
-
-
 def assert_reachable(
     src: Container,
-    dst: Container | str | ipaddress.IPv4Address,
+    dst: Destination,
     *,
     count: int = 1,
     timeout: float = 1.0,
@@ -249,7 +183,7 @@ def assert_reachable(
 
 def assert_unreachable(
     src: Container,
-    dst: Container | str | ipaddress.IPv4Address,
+    dst: Destination,
     *,
     count: int = 1,
     timeout: float = 1.0,
@@ -278,8 +212,8 @@ def _nat_report(net: Network, table: firewall.NatTable) -> str:
 def assert_masquerade(net: Network) -> None:
     """The nat table masquerades ``net``'s subnet when it leaves by another interface."""
     __tracebackhide__ = True
-    _need(net, Network, "net")
-    table = firewall.read_nat_table(net.owner.engine_info)
+    need(net, Network, "net")
+    table = firewall.read_nat_table(net.registry.engine_info)
     if not table.masquerade_rules(net.subnet, net.bridge):
         raise AssertionError(f"no masquerade rule for {net}\n{_nat_report(net, table)}")
 
@@ -287,8 +221,8 @@ def assert_masquerade(net: Network) -> None:
 def assert_no_masquerade(net: Network) -> None:
     """No nat rule masquerades ``net``'s subnet (e.g. ``masquerade=False``)."""
     __tracebackhide__ = True
-    _need(net, Network, "net")
-    table = firewall.read_nat_table(net.owner.engine_info)
+    need(net, Network, "net")
+    table = firewall.read_nat_table(net.registry.engine_info)
     found = table.masquerade_rules(net.subnet, net.bridge)
     if found:
         rules = "\n".join(f"    {r.text}" for r in found)
@@ -314,7 +248,7 @@ def _in_order(wanted: list[Container], crossed: list[Container]) -> bool:
 
 def assert_path(
     src: Container,
-    dst: TraceTarget,
+    dst: Destination,
     *,
     via: Container | Iterable[Container] | None = None,
     timeout: float = 1.0,
@@ -325,19 +259,19 @@ def assert_path(
     them in the reverse order (a symmetric route, as the seed's router gives).
     """
     __tracebackhide__ = True
-    _need(src, Container, "src")
+    need(src, Container, "src")
     routers = [via] if isinstance(via, Container) else list(via or ())
     for router in routers:
-        _need(router, Container, "each via")
-    trace = src.owner.trace(src, dst, timeout=timeout)
+        need(router, Container, "each via")
+    walked = trace(src, dst, timeout=timeout)
     problems = []
-    if not trace.request_arrived:
-        problems.append(f"the request never reached {trace.target}: {trace.last_seen()}")
-    elif not trace.reply_arrived:
-        problems.append(f"the reply never came back to {src}: {trace.last_seen()}")
+    if not walked.request_arrived:
+        problems.append(f"the request never reached {walked.target}: {walked.last_seen()}")
+    elif not walked.reply_arrived:
+        problems.append(f"the reply never came back to {src}: {walked.last_seen()}")
     for kind, hops, arrived, order in (
-        ("request", trace.request, trace.request_arrived, routers),
-        ("reply", trace.reply, trace.reply_arrived, routers[::-1]),
+        ("request", walked.request, walked.request_arrived, routers),
+        ("reply", walked.reply, walked.reply_arrived, routers[::-1]),
     ):
         crossed = _passed(hops)
         if routers and arrived and not _in_order(order, crossed):
@@ -346,7 +280,7 @@ def assert_path(
                 f"{', '.join(c.alias for c in order)} in that order"
             )
     if problems:
-        raise AssertionError("\n".join(problems) + "\n" + str(trace))
+        raise AssertionError("\n".join(problems) + "\n" + str(walked))
 
 
 # -- source NAT seen from an upstream -------------------------------------------------------
@@ -356,12 +290,6 @@ def _arrival_report(
     src: Container, upstream: Upstream, timeout: float
 ) -> tuple[Literal["host", "container", "other", "none"], str]:
     """Ping the upstream from ``src``: whose address the request arrived with, and a report."""
-    _need(src, Container, "src")
-    _need(upstream, Upstream, "upstream")
-    if src.owner.upstreams.get(upstream.name) is not upstream:
-        raise ValueError(f"{upstream} was not created by the DockerNet of {src}")
-    if not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     seen = arrival(src, upstream, timeout=timeout)
     own = set(src.addresses.values())
     kind: Literal["host", "container", "other", "none"]

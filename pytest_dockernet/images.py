@@ -15,8 +15,9 @@ from typing import Literal
 import docker
 import docker.errors
 
-from . import __version__, labels
+from . import labels
 from .errors import ImageError
+from .version import __version__
 
 DEFAULT_IMAGE = f"pytest-dockernet/busybox:{__version__}"
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")

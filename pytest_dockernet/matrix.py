@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .assertions import probe
+from .model import Container
 from .observe.ping import PingResult
-from .topology import Container
+from .probes import probe
 
 MAX_PROBES_AT_ONCE = 32
 

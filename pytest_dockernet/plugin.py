@@ -1,21 +1,29 @@
-"""The pytest entry point: options, the engine check, and thin fixtures over DockerNet."""
+"""The pytest entry point: options, the engine check, and thin fixtures over DockerNet.
+
+Every side effect of the plugin starts here, in a hook or a fixture, never in a constructor:
+the engine is first touched when a test asks for a fixture (so ``--collect-only`` and tests
+that use none touch nothing), and that is when the sweep of dead runs happens and SIGTERM is
+turned into the Ctrl-C path.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
+from .engine import connect
 from .errors import DockernetError
-from .session import DockerNetFactory, connect
+from .session import DockerNetFactory
 from .settings import Settings, add_options
-from .sweep import sweep
+from .teardown import Removal, interrupt_on_sigterm, sweep
 from .topology import DockerNet
 
 SETTINGS = pytest.StashKey[Settings]()
 FACTORY = pytest.StashKey[DockerNetFactory]()
+SWEPT = pytest.StashKey[Removal]()
+UNDO_SIGTERM = pytest.StashKey[Callable[[], None]]()
 USED = pytest.StashKey[DockerNet]()
-FIXTURES = ("dockernet", "dockernet_session", "dockernet_factory")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,18 +48,17 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 
 def _factory(config: pytest.Config) -> DockerNetFactory:
-    """The run's factory, created on first need; no engine means one error for the whole run."""
+    """The run's factory, made when a test first needs it; no engine ends the whole run."""
     if FACTORY not in config.stash:
         try:
-            config.stash[FACTORY] = DockerNetFactory(connect(), config.stash[SETTINGS])
+            factory = DockerNetFactory(connect(), config.stash[SETTINGS])
+            factory.check_image()
+            config.stash[SWEPT] = sweep(factory.client)
         except DockernetError as exc:
             pytest.exit(f"pytest-dockernet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+        config.stash[UNDO_SIGTERM] = interrupt_on_sigterm()
+        config.stash[FACTORY] = factory
     return config.stash[FACTORY]
-
-
-def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    if any(name in getattr(item, "fixturenames", ()) for item in items for name in FIXTURES):
-        _factory(session.config)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -115,16 +122,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     factory = session.config.stash.get(FACTORY, None)
     if factory is not None:
         factory.close_all()
+    session.config.stash.get(UNDO_SIGTERM, lambda: None)()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    factory = terminalreporter.config.stash.get(FACTORY, None)
+    config = terminalreporter.config
+    factory = config.stash.get(FACTORY, None)
     if factory is None:
         return
     run = factory.identity.run_id
-    if factory.swept:
+    swept = config.stash.get(SWEPT, None)
+    if swept:
         terminalreporter.write_sep("-", "dockernet: swept what dead runs left")
-        terminalreporter.write_line(str(factory.swept))
+        terminalreporter.write_line(str(swept))
     if factory.kept:
         terminalreporter.write_sep("-", "dockernet: kept for debugging (--dockernet-keep)")
         terminalreporter.write_line(", ".join(factory.kept))

@@ -1,45 +1,20 @@
-"""One run's connection to the engine, its identity, and every DockerNet it opened.
+"""One run's factory of DockerNets: its engine client, identity, settings, and every DockerNet
+it opened.
 
-The fixtures ask this factory for a DockerNet per test; whatever a test's teardown did not get
-to (Ctrl-C, SIGTERM from a CI runner) is closed here at the end of the run.
+The fixtures ask it for a DockerNet per test; whatever a test's teardown did not get to
+(Ctrl-C, SIGTERM from a CI runner) is closed here at the end of the run. Building it touches
+nothing: sweeping the engine and handling signals are the plugin's hooks' business.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import FrameType
 
 import docker
-import docker.errors
 
 from . import images, labels
-from .errors import EngineUnavailableError
 from .settings import Settings
-from .sweep import SweepReport, sweep
 from .topology import DockerNet
-
-
-def connect() -> docker.DockerClient:
-    """A client for the engine that DOCKER_HOST (or the default socket) names, known to answer."""
-    where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock (DOCKER_HOST unset)"
-    try:
-        client = docker.from_env()
-        client.ping()
-    except docker.errors.DockerException as exc:
-        raise EngineUnavailableError(
-            f"no Docker engine answers at {where}: {exc}\n"
-            "Start one (`systemctl start docker`, or `dockerd &` where there is no systemd; "
-            "`scripts/setup-host.sh` does it on Debian/Ubuntu), or point DOCKER_HOST at a "
-            "running engine."
-        ) from exc
-    return client
-
-
-def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 class DockerNetFactory:
@@ -55,15 +30,11 @@ class DockerNetFactory:
         self._count = 0
         self.leftovers: list[str] = []
         self.kept: list[str] = []
-        self.swept: SweepReport = sweep(client)
-        if settings.image is not None:
-            images.check_image(client, settings.image)
-        # A CI runner cancels a job with SIGTERM: turn it into the Ctrl-C path, which tears down.
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-        ):
-            signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+
+    def check_image(self) -> None:
+        """Fail before any test when ``--dockernet-image`` names an image the engine lacks."""
+        if self.settings.image is not None:
+            images.check_image(self.client, self.settings.image)
 
     def new(self, scope: str | None = None) -> DockerNet:
         """A DockerNet whose close() the factory may run in the background (see close())."""
@@ -82,7 +53,7 @@ class DockerNetFactory:
         self._open.append(dn)
         return dn
 
-    def close(self, dn: DockerNet) -> None:
+    def close(self, dn: DockerNet) -> Future[None] | None:
         """Remove what ``dn`` created, in the background: the next test need not wait.
 
         Names are unique per DockerNet and allocated subnets skip networks that still exist,
@@ -94,9 +65,16 @@ class DockerNetFactory:
         if dn.keep:
             self.kept += [c.name for c in dn.containers.values()]
             self.kept += [n.name for n in dn.networks.values()]
-            return
+            return None
         self._collect(wait=False)  # keep only unfinished teardowns: memory stays flat
-        self._closing.append((dn, self._closer.submit(dn.close)))
+        future = self._closer.submit(dn.close)
+        self._closing.append((dn, future))
+        return future
+
+    @property
+    def tracked_teardowns(self) -> int:
+        """Background teardowns still remembered: finished ones are forgotten at the next close."""
+        return len(self._closing)
 
     def settle(self) -> None:
         """Wait until every background teardown has finished, and collect what it left."""

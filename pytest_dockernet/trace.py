@@ -14,23 +14,19 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from pyroute2.netlink.exceptions import NetlinkError
 
+from .model import Container, Destination, Registry, check_timeout, need
 from .netns import iproute
 from .observe.capture import Capture, Point, Seen, echo_and_capture
 from .observe.links import Link, by_index, by_name, holding, links
-from .topology import Container, Network
-from .upstream import Upstream
-
-if TYPE_CHECKING:
-    from .topology import DockerNet
+from .probes import resolve
 
 Where: TypeAlias = "Container | Literal['host']"
 Key: TypeAlias = "tuple[Container | Literal['host'], str]"
 """A capture point as a hop names it: where, and which interface there."""
-TraceTarget: TypeAlias = "Container | Upstream | str | ipaddress.IPv4Address"
 MAX_NODES = 16
 """Namespaces a walk may cross before it is taken for a routing loop."""
 
@@ -112,22 +108,16 @@ class Trace:
         return "\n".join(lines)
 
 
-def host_veth(container: Container, network: Network) -> str:
-    """The host's end of ``container``'s veth on ``network`` (what ``brctl show`` lists)."""
-    inside = holding(links(container.pid), container.ip(network))
-    port = by_index(links(None), inside.peer_index) if inside and inside.peer_index else None
-    if port is None:
-        raise ValueError(f"{container} has no veth holding {container.ip(network)}")
-    return port.name
-
-
 class _Map:
     """The links of the host and of every namespace of one DockerNet, read once per trace."""
 
-    def __init__(self, dn: DockerNet) -> None:
+    def __init__(self, registry: Registry) -> None:
         self.host = links(None)
-        self.bridges = {net.bridge for net in dn.networks.values()}
-        members = [*dn.containers.values(), *(u.container for u in dn.upstreams.values())]
+        self.bridges = {net.bridge for net in registry.networks.values()}
+        members = [
+            *registry.containers.values(),
+            *(u.container for u in registry.upstreams.values()),
+        ]
         self.inside = {
             c: tuple(link for link in links(c.pid) if link.kind == "veth") for c in members
         }
@@ -244,47 +234,6 @@ def _route(
     return msg.get_attr("RTA_OIF"), ipaddress.IPv4Address(gateway) if gateway else None
 
 
-def _destination(
-    dn: DockerNet, src: Container, dst: TraceTarget
-) -> tuple[Container, ipaddress.IPv4Address, str]:
-    """The container (or upstream) the echo goes to, its address, and how to name it."""
-    upstreams = {u.container: u for u in dn.upstreams.values()}
-    if isinstance(dst, str) and (dst in dn.containers or dst in dn.upstreams):
-        dst = dn.containers.get(dst) or dn.upstreams[dst]
-    if isinstance(dst, Container) and dst in upstreams:
-        dst = upstreams[dst]
-    if isinstance(dst, Upstream):
-        if dn.upstreams.get(dst.name) is not dst:
-            raise ValueError(f"dst {dst} was not created by this DockerNet")
-        return dst.container, dst.address, f"{dst}"
-    if isinstance(dst, Container):
-        if dn.containers.get(dst.alias) is not dst:
-            raise ValueError(f"dst {dst} was not created by this DockerNet")
-        common = src.shared_networks(dst)
-        net = common[0] if common else dst.networks[0]
-        return dst, dst.ip(net), f"{dst} at {dst.ip(net)} on {net.alias!r}"
-    if not isinstance(dst, (str, ipaddress.IPv4Address)):
-        raise TypeError(f"dst must be a Container, an Upstream, a name or an address, got {dst!r}")
-    try:
-        ip = ipaddress.IPv4Address(dst)
-    except ipaddress.AddressValueError:
-        names = ", ".join([*dn.containers, *dn.upstreams]) or "none"
-        raise ValueError(
-            f"dst {dst!r} is neither a container, an upstream nor an address of this DockerNet "
-            f"(its containers and upstreams: {names})"
-        ) from None
-    for container in dn.containers.values():
-        if ip in container.addresses.values():
-            return container, ip, f"{container} at {ip}"
-    for upstream in dn.upstreams.values():
-        if ip == upstream.address:
-            return upstream.container, ip, f"{upstream}"
-    raise ValueError(
-        f"dst {ip} is held by no container or upstream of this DockerNet, so no capture point "
-        "could see the request arrive: trace to a container or upstream the test created"
-    )
-
-
 def _hops(
     path: Iterable[Key], seen: list[Seen], keys: dict[Point, Key]
 ) -> tuple[tuple[Hop, ...], list[Seen]]:
@@ -315,21 +264,36 @@ def _hop(key: Key, seen: Seen) -> Hop:
     )
 
 
-def trace(dn: DockerNet, src: Container, dst: TraceTarget, *, timeout: float = 1.0) -> Trace:
-    """Ping ``dst`` once from ``src`` while listening on every interface of ``dn``."""
-    if not isinstance(src, Container):
-        raise TypeError(f"src must be a Container, got {type(src).__name__}: {src!r}")
-    if dn.containers.get(src.alias) is not src:
+def trace(src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
+    """Ping ``dst`` once from ``src`` while listening on every interface of its DockerNet.
+
+    ``dst`` is a container or upstream of the same DockerNet, its name, or an address one of
+    them holds: only their interfaces are listened on.
+    """
+    need(src, Container, "src")
+    registry = src.registry
+    if registry.containers.get(src.alias) is not src:
         raise ValueError(f"src {src} was not created by this DockerNet")
-    if not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    target, address, label = _destination(dn, src, dst)
-    if target is src:
+    check_timeout(timeout)
+    if isinstance(dst, Container) and dst not in (
+        *registry.containers.values(),
+        *(u.container for u in registry.upstreams.values()),
+    ):
+        raise ValueError(f"dst {dst} was not created by this DockerNet")
+    target = resolve(src, dst, dns=False)
+    if target.holder is None or target.address is None:
+        raise ValueError(
+            f"dst {target.label} is held by no container or upstream of this DockerNet, so no "
+            "capture point could see the request arrive: trace to a container or upstream the "
+            "test created"
+        )
+    if target.holder is src:
         raise ValueError(
             f"a ping from {src} to itself never leaves its namespace (it goes over lo): "
             "trace to another container or an upstream"
         )
-    topology = _Map(dn)
+    address = target.address
+    topology = _Map(registry)
     keys = topology.points()
     captured: Capture = echo_and_capture(
         src.pid,
@@ -348,14 +312,14 @@ def trace(dn: DockerNet, src: Container, dst: TraceTarget, *, timeout: float = 1
     if request_arrived:
         sent_from, seen_from = request[0].src, request[-1].src
         nat = {seen_from: sent_from} if seen_from != sent_from else {}
-        reply_path, reply_routed = topology.walk(target, seen_from, nat)
+        reply_path, reply_routed = topology.walk(target.holder, seen_from, nat)
     reply, off_reply = _hops(reply_path, replies, keys)
     off: list[tuple[Literal["request", "reply"], Seen]] = [("request", s) for s in off_request]
     off += [("reply", s) for s in off_reply]
     off.sort(key=lambda pair: pair[1].order)
     return Trace(
         src=src,
-        target=label,
+        target=target.label,
         ident=captured.ident,
         request=request,
         reply=reply,

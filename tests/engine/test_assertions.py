@@ -42,12 +42,12 @@ def test_bridge_members(seed):
     assert re.search(r"unexpected: veth\w+ \(container2\)", text)
 
 
-def test_bridge_members_missing_names_where_the_veth_is(seed):
+def test_bridge_members_missing_names_where_the_veth_is(seed, dockernet):
     """A container Docker disconnected behind the test's back is reported as missing."""
     net, other, c1, c2, c3 = seed
-    both = net.owner.container("both", networks=[net, other])
+    both = dockernet.container("both", networks=[net, other])
     assert_bridge_members(other, [c3, both], exact=True)
-    net.owner.client.api.disconnect_container_from_network(both.id, other.id, force=True)
+    dockernet.client.api.disconnect_container_from_network(both.id, other.id, force=True)
     with pytest.raises(AssertionError) as info:
         assert_bridge_members(other, [c3, both])
     assert "missing: both (no host veth found)" in str(info.value)

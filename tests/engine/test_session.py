@@ -20,14 +20,15 @@ def settings() -> Settings:
 def test_finished_teardowns_are_forgotten(client):
     """Memory must not grow with the number of tests: the factory keeps only running ones."""
     factory = DockerNetFactory(client, settings())
-    for _ in range(50):
-        factory.close(factory.new())
-    for _, future in list(factory._closing):  # as if the tests had taken their time
+    futures = [factory.close(factory.new()) for _ in range(50)]
+    assert factory.tracked_teardowns > 0
+    for future in futures:  # as if the tests had taken their time
+        assert future is not None
         future.result()
     factory.close(factory.new())
-    assert len(factory._closing) == 1  # the one just submitted; 50 finished ones are gone
+    assert factory.tracked_teardowns == 1  # the one just submitted; 50 finished ones are gone
     factory.close_all()
-    assert factory._closing == []
+    assert factory.tracked_teardowns == 0
 
 
 @pytest.mark.parametrize("kind", ["network", "container"])

@@ -137,7 +137,8 @@ def test_upstream_of_another_dockernet_is_refused(dockernet, internet, client):
         ):
             assert_snat(c, internet)
         with pytest.raises(
-            ValueError, match=r"dst upstream 'internet' .* was not created by this DockerNet"
+            ValueError,
+            match=r"dst upstream 'internet' .* was not created by the DockerNet of container 'c'",
         ):
             other.trace(c, internet)
 

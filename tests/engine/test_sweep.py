@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from pytest_dockernet import DockerNet, labels
+from pytest_dockernet.teardown import sweep
 from tests.conftest import labelled
 
 KILLED = """
@@ -90,8 +91,6 @@ def test_sweep_spares_another_live_process(pytester, client):
 def test_sweep_never_touches_resources_of_this_process(client):
     with DockerNet(client) as dn:
         net = dn.network("mine")
-        from pytest_dockernet.sweep import sweep
-
         report = sweep(client)
         assert net.name not in report.networks
         client.networks.get(net.id)

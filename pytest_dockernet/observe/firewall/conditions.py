@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
-from .rules import NatRule, _ifname_matches, _is_wildcard
+from .rules import NatRule, ifname_matches, is_wildcard
 
 
 @dataclass(frozen=True)
-class _Cond:
+class Cond:
     """One condition of a rule: kind "saddr" / "iif" / "oif" with one value, or "other"."""
 
     kind: str
@@ -23,7 +23,7 @@ class _Cond:
     text: str
 
 
-_Alternatives = list[list[_Cond]]
+Alternatives = list[list[Cond]]
 """A parsed match: any one inner list (all of its conditions) satisfies it."""
 
 
@@ -38,7 +38,7 @@ class _Normal:
     other: list[str] = field(default_factory=list)
 
 
-def _normalise_source(conds: Sequence[_Cond], normal: _Normal) -> bool:
+def _normalise_source(conds: Sequence[Cond], normal: _Normal) -> bool:
     """Fold the saddr conditions into one network; False when they can never all hold."""
     positive = [c for c in conds if not c.negated]
     negative = [c for c in conds if c.negated]
@@ -67,7 +67,7 @@ def _normalise_source(conds: Sequence[_Cond], normal: _Normal) -> bool:
     return True
 
 
-def _normalise_ifname(conds: Sequence[_Cond], other: list[str]) -> tuple[str | None, bool] | None:
+def _normalise_ifname(conds: Sequence[Cond], other: list[str]) -> tuple[str | None, bool] | None:
     """Fold interface conditions into one (name, negated); None when they can never all hold."""
     positive = [c for c in conds if not c.negated]
     negative = [c for c in conds if c.negated]
@@ -77,15 +77,15 @@ def _normalise_ifname(conds: Sequence[_Cond], other: list[str]) -> tuple[str | N
         if name is None:
             name = cond.value
         elif cond.value != name:
-            if not (_is_wildcard(name) or _is_wildcard(cond.value)):
+            if not (is_wildcard(name) or is_wildcard(cond.value)):
                 return None  # two different interfaces
             other.append(cond.text)
     if name is not None:
         for cond in negative:
             assert isinstance(cond.value, str)
-            if not _is_wildcard(name) and _ifname_matches(cond.value, name):
+            if not is_wildcard(name) and ifname_matches(cond.value, name):
                 return None
-            if _is_wildcard(name) or _is_wildcard(cond.value):
+            if is_wildcard(name) or is_wildcard(cond.value):
                 other.append(cond.text)
         return name, False
     if negative:
@@ -96,7 +96,7 @@ def _normalise_ifname(conds: Sequence[_Cond], other: list[str]) -> tuple[str | N
     return None, False
 
 
-def _build_rule(chain: str, target: str, text: str, conds: Sequence[_Cond]) -> NatRule | None:
+def build_rule(chain: str, target: str, text: str, conds: Sequence[Cond]) -> NatRule | None:
     """A NatRule from a conjunction of conditions; None when they contradict each other."""
     normal = _Normal()
     if not _normalise_source([c for c in conds if c.kind == "saddr"], normal):
@@ -120,7 +120,7 @@ def _build_rule(chain: str, target: str, text: str, conds: Sequence[_Cond]) -> N
     )
 
 
-def _expand(matches: Sequence[_Alternatives]) -> Iterable[list[_Cond]]:
+def expand(matches: Sequence[Alternatives]) -> Iterable[list[Cond]]:
     """Every conjunction the OR-of-ANDs matches of one rule stand for."""
     for combo in itertools.product(*matches):
         yield [cond for part in combo for cond in part]

@@ -12,7 +12,7 @@ import shlex
 from collections.abc import Sequence
 from ipaddress import IPv4Network
 
-from .conditions import _Alternatives, _build_rule, _Cond, _expand
+from .conditions import Alternatives, Cond, build_rule, expand
 from .rules import NatRule
 
 _COUNTERS_RE = re.compile(r"^\[\d+:\d+\]\s+")
@@ -55,7 +55,7 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
         raise ValueError(f"cannot split iptables rule {line!r}: {exc}") from None
     chain = ""
     target = ""
-    matches: list[_Alternatives] = []
+    matches: list[Alternatives] = []
     i, negated = 0, False
     while i < len(tokens):
         token = tokens[i]
@@ -77,23 +77,23 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
             try:
                 nets = [_ipt_network(part) for part in value.split(",")]
             except ValueError:
-                matches.append([[_Cond("other", negated, text, text)]])
+                matches.append([[Cond("other", negated, text, text)]])
             else:
-                conds = [_Cond("saddr", negated, net, text) for net in nets]
+                conds = [Cond("saddr", negated, net, text) for net in nets]
                 # a list means "any of" (iptables-save prints one per rule, but accept it)
                 matches.append([[c] for c in conds] if not negated else [conds])
             i += 2
         elif token in _OPT_IN or token in _OPT_OUT:
             kind = "iif" if token in _OPT_IN else "oif"
             flag = "-i" if kind == "iif" else "-o"
-            matches.append([[_Cond(kind, negated, value, f"{bang}{flag} {value}")]])
+            matches.append([[Cond(kind, negated, value, f"{bang}{flag} {value}")]])
             i += 2
         elif token in _OPT_PROTO:
             if negated or value.lower() not in ("all", "0"):
-                matches.append([[_Cond("other", negated, value, f"{bang}-p {value}")]])
+                matches.append([[Cond("other", negated, value, f"{bang}-p {value}")]])
             i += 2
         elif token in _OPT_DEST:
-            matches.append([[_Cond("other", negated, value, f"{bang}-d {value}")]])
+            matches.append([[Cond("other", negated, value, f"{bang}-d {value}")]])
             i += 2
         elif token in _OPT_MATCH:
             j = i + 2
@@ -101,7 +101,7 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
                 j += 1
             if value != "comment":  # a comment never narrows a rule
                 text = _join(tokens[i:j])
-                matches.append([[_Cond("other", False, text, text)]])
+                matches.append([[Cond("other", False, text, text)]])
             i = j
         else:
             # an option this parser does not know: keep it (and its values) as a narrowing match
@@ -109,14 +109,14 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
             while j < len(tokens) and not _starts_option(tokens, j) and tokens[j] != "!":
                 j += 1
             text = bang + _join(tokens[i:j])
-            matches.append([[_Cond("other", negated, text, text)]])
+            matches.append([[Cond("other", negated, text, text)]])
             i = j
         negated = False
     if not chain:
         raise ValueError(f"iptables rule without -A CHAIN: {line!r}")
     rules = []
-    for conds in _expand(matches):
-        rule = _build_rule(chain, target, shown, conds)
+    for conds in expand(matches):
+        rule = build_rule(chain, target, shown, conds)
         if rule is not None:
             rules.append(rule)
     return rules

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
-from .conditions import _Alternatives, _build_rule, _Cond, _expand
+from .conditions import Alternatives, Cond, build_rule, expand
 from .rules import NatRule
 
 NFT_TABLE = ("ip", "docker-bridges")
@@ -123,7 +123,7 @@ def _nft_networks(value: object) -> list[IPv4Network]:
 
 def _nft_match(
     left: object, op: str, right: object, text: str, sets: Mapping[str, Sequence[object]]
-) -> _Alternatives:
+) -> Alternatives:
     """A match expression as alternatives of conditions on saddr, iif, oif or "other"."""
     kind = "other"
     if isinstance(left, Mapping):
@@ -134,7 +134,7 @@ def _nft_match(
         ):
             kind = "saddr"
     if kind == "other" or op not in ("==", "!=", "in"):
-        return [[_Cond("other", op == "!=", text, text)]]
+        return [[Cond("other", op == "!=", text, text)]]
     negated = op == "!="
     elements = _nft_elements(right, sets)
     values: list[IPv4Network | str] = []
@@ -149,14 +149,14 @@ def _nft_match(
                     raise ValueError(f"not an interface name: {item!r}")
                 values.append(item)
     except ValueError:
-        return [[_Cond("other", negated, text, text)]]
+        return [[Cond("other", negated, text, text)]]
     if not values:  # an empty set matches nothing (==) or everything (!=)
         return [] if not negated else [[]]
     if kind == "saddr":
         shown = [f"ip saddr {'!= ' if negated else ''}{v}" for v in values]
     else:
         shown = [f'{kind}name {"!= " if negated else ""}"{v}"' for v in values]
-    conds = [_Cond(kind, negated, v, s) for v, s in zip(values, shown, strict=True)]
+    conds = [Cond(kind, negated, v, s) for v, s in zip(values, shown, strict=True)]
     # x in {a, b} is "a or b"; x not in {a, b} is "not a and not b"
     return [conds] if negated else [[c] for c in conds]
 
@@ -167,14 +167,14 @@ class _Branch:
 
     target: str
     jump_to: str | None
-    conds: _Alternatives
+    conds: Alternatives
     shown: str
 
 
 @dataclass(frozen=True)
 class _NftRule:
     text: str
-    matches: tuple[_Alternatives, ...]
+    matches: tuple[Alternatives, ...]
     branches: tuple[_Branch, ...]
 
 
@@ -184,7 +184,7 @@ def _nft_rule(rule: Mapping[str, Any], maps: Mapping[str, Sequence[object]]) -> 
     if rule.get("comment"):
         parts.append(f'comment "{rule["comment"]}"')
     text = " ".join(parts)
-    matches: list[_Alternatives] = []
+    matches: list[Alternatives] = []
     branches: list[_Branch] = []
     for expr, shown in zip(exprs, parts, strict=False):
         (key, body), *_ = expr.items()
@@ -218,7 +218,7 @@ def _nft_rule(rule: Mapping[str, Any], maps: Mapping[str, Sequence[object]]) -> 
                     )
                 branches.append(branch)
         elif key not in _SILENT_STATEMENTS:
-            matches.append([[_Cond("other", False, shown, shown)]])  # limit, quota, ...
+            matches.append([[Cond("other", False, shown, shown)]])  # limit, quota, ...
     if not branches:
         branches.append(_Branch("", None, [[]], text))
     return _NftRule(text, tuple(matches), tuple(branches))
@@ -277,7 +277,7 @@ def parse_nft_json(text: str) -> tuple[NatRule, ...]:
 def _walk(
     parsed: Mapping[str, Sequence[_NftRule]],
     chain: str,
-    inherited: list[_Cond],
+    inherited: list[Cond],
     via: str,
     stack: frozenset[str],
     found: list[NatRule],
@@ -286,9 +286,9 @@ def _walk(
     jumps to; `stack` holds the chains on the path (nft forbids loops; this guards anyway)."""
     for rule in parsed.get(chain, []):
         for branch in rule.branches:
-            for conds in _expand([[inherited], *rule.matches, branch.conds]):
+            for conds in expand([[inherited], *rule.matches, branch.conds]):
                 shown = branch.shown + (f"  [reached {via}]" if via else "")
-                built = _build_rule(chain, branch.target, shown, conds)
+                built = build_rule(chain, branch.target, shown, conds)
                 if built is None:
                     continue  # contradictory path: never taken
                 found.append(built)

@@ -76,7 +76,7 @@ class NatRule:
         if self.out_interface != bridge or not self.out_negated:
             return False
         if self.in_interface is not None and (
-            _ifname_matches(self.in_interface, bridge) == self.in_negated
+            ifname_matches(self.in_interface, bridge) == self.in_negated
         ):
             return False
         return _source_covers(self.source, self.source_negated, subnet)
@@ -86,7 +86,7 @@ class NatRule:
         if self.source is not None and self.source.overlaps(subnet):
             return True
         return any(
-            name is not None and _ifname_matches(name, bridge)
+            name is not None and ifname_matches(name, bridge)
             for name in (self.in_interface, self.out_interface)
         )
 
@@ -125,12 +125,12 @@ def _source_covers(source: IPv4Network | None, negated: bool, subnet: IPv4Networ
     return subnet.subnet_of(source)
 
 
-def _is_wildcard(name: str) -> bool:
+def is_wildcard(name: str) -> bool:
     # iptables writes a trailing "+", nft a trailing "*".
     return name.endswith(("+", "*"))
 
 
-def _ifname_matches(pattern: str, name: str) -> bool:
-    if _is_wildcard(pattern):
+def ifname_matches(pattern: str, name: str) -> bool:
+    if is_wildcard(pattern):
         return name.startswith(pattern[:-1])
     return pattern == name

@@ -1,0 +1,88 @@
+"""The Docker engine as the plugin reaches it: a client known to answer, and a container's end.
+
+Two failures look alike through docker-py and have different fixes: an engine that does not
+answer, and a client library that cannot talk at all (docker-py 6.1 with requests 2.32 fails
+every call with "Not supported URL scheme http+docker"). The engine's socket is asked directly,
+so the error says which of the two it is.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urlparse
+
+import docker
+import docker.errors
+
+from .errors import EngineUnavailableError
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+START_HINT = (
+    "Start one (`systemctl start docker`, or `dockerd &` where there is no systemd; "
+    "`scripts/setup-host.sh` does it on Debian/Ubuntu), or point DOCKER_HOST at a running engine."
+)
+
+
+def engine_answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether an engine answers ``GET /_ping`` at ``url`` (unix:// or tcp://), asked directly."""
+    parsed = urlparse(url)
+    try:
+        if parsed.scheme in ("unix", "http+unix"):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            address: str | tuple[str, int] = parsed.path
+        elif parsed.scheme in ("tcp", "http") and parsed.hostname:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            address = (parsed.hostname, parsed.port or 2375)
+        else:
+            return False
+        with sock:
+            sock.settimeout(timeout)
+            sock.connect(address)
+            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            return sock.recv(64).startswith(b"HTTP/1.")
+    except OSError:
+        return False
+
+
+def _library_versions() -> str:
+    found = []
+    for dist in ("docker", "requests", "urllib3"):
+        try:
+            found.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            continue
+    return ", ".join(found)
+
+
+def connect() -> docker.DockerClient:
+    """A client for the engine that DOCKER_HOST (or the default socket) names, known to answer."""
+    url = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+    where = url if "DOCKER_HOST" in os.environ else f"{url} (DOCKER_HOST unset)"
+    try:
+        client = docker.from_env()
+        client.ping()
+    except docker.errors.DockerException as exc:
+        if engine_answers(url):
+            raise EngineUnavailableError(
+                f"the Docker engine at {where} answers, but the Docker client library failed: "
+                f"{exc} ({_library_versions()}). Install a docker-py that works with these: "
+                "`pip install 'docker>=7.1'`"
+            ) from exc
+        raise EngineUnavailableError(
+            f"no Docker engine answers at {where}: {exc}\n{START_HINT}"
+        ) from exc
+    return client
+
+
+def exit_report(client: docker.DockerClient, name: str, cid: str) -> str:
+    """Why container ``name`` is not running: exit code, Docker's error, last log lines."""
+    state = client.api.inspect_container(cid)["State"]
+    logs = client.api.logs(cid, tail=10).decode(errors="replace").strip()
+    return (
+        f"container {name!r} is not running: it exited with code {state['ExitCode']} "
+        f"({state.get('Error') or 'no error from Docker'}); last log lines:\n"
+        f"{logs or '(no output)'}\n"
+        "Its command must keep running (the default image sleeps): check command=/image="
+    )

@@ -1,0 +1,264 @@
+"""The values a test holds: networks, containers, upstreams, and the registry that names them.
+
+They know nothing of the factory that made them. A value reaches what its checks need through
+its ``registry``: the engine client, the other resources of the same DockerNet, and the
+outside-traffic policy. Argument types and their parsing live here too, so that the factory and
+the assertions read a destination or a gateway the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import docker
+
+from . import addressing
+from .engine import exit_report
+from .errors import ContainerStartError
+from .observe.routes import DEFAULT as DEFAULT_ROUTE
+
+
+@dataclass(eq=False)
+class Registry:
+    """The resources one DockerNet holds, by the names the test gave, and the engine they are on.
+
+    It is the scope in which a name in an assertion means something, and it is cleared when
+    the DockerNet closes.
+    """
+
+    client: docker.DockerClient = field(repr=False)
+    allow_external: bool = False
+    """Probes may target addresses outside every Docker network (``--dockernet-allow-external``)."""
+    networks: dict[str, Network] = field(default_factory=dict)
+    containers: dict[str, Container] = field(default_factory=dict)
+    upstreams: dict[str, Upstream] = field(default_factory=dict)
+
+    @functools.cached_property
+    def engine_info(self) -> dict[str, Any]:
+        """``docker info`` of the engine, read once: it names the firewall backend."""
+        info: dict[str, Any] = self.client.info()
+        return info
+
+    def name_taken(self, name: str) -> str | None:
+        """What already answers to ``name`` ("container" or "upstream"), or None."""
+        if name in self.containers:
+            return "container"
+        if name in self.upstreams:
+            return "upstream"
+        return None
+
+    def upstream_of(self, container: Container) -> Upstream | None:
+        return next((u for u in self.upstreams.values() if u.container is container), None)
+
+    def holder_of(self, ip: ipaddress.IPv4Address) -> Container | None:
+        """The container (an upstream's included) that holds ``ip``, if any of this registry's."""
+        for container in self.containers.values():
+            if ip in container.addresses.values():
+                return container
+        return next((u.container for u in self.upstreams.values() if u.address == ip), None)
+
+    def clear(self) -> None:
+        self.containers.clear()
+        self.upstreams.clear()
+        self.networks.clear()
+
+
+@dataclass(eq=False)
+class Network:
+    """A user-defined bridge network."""
+
+    alias: str
+    """The name the test gave."""
+    name: str
+    """Docker's name for it: unique per run."""
+    id: str
+    subnet: ipaddress.IPv4Network
+    gateway: ipaddress.IPv4Address
+    bridge: str
+    """The host's bridge interface, ``br-`` and the first 12 hex digits of the id by default."""
+    internal: bool
+    masquerade: bool
+    registry: Registry = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"<Network {self.alias} {self.subnet} bridge={self.bridge}>"
+
+    def __str__(self) -> str:
+        return f"network {self.alias!r} ({self.subnet}, bridge {self.bridge})"
+
+
+@dataclass(eq=False)
+class Container:
+    """A container with its address on each network; a placeholder until it has started."""
+
+    alias: str
+    """The name the test gave; other containers resolve it on every shared network."""
+    name: str
+    """Docker's name for it: unique per run."""
+    id: str
+    init_pid: int
+    """The init process as Docker reported it at start."""
+    addresses: dict[Network, ipaddress.IPv4Address]
+    registry: Registry = field(repr=False)
+    is_router: bool = False
+
+    def require_started(self) -> None:
+        """A ValueError while this is a placeholder of a ``parallel()`` block."""
+        if not self.id:
+            raise ValueError(
+                f"{self} is still starting: use it after the `with dockernet.parallel()` block"
+            )
+
+    def ip(self, network: Network) -> ipaddress.IPv4Address:
+        """This container's address on ``network``."""
+        self.require_started()
+        try:
+            return self.addresses[network]
+        except KeyError:
+            joined = ", ".join(n.alias for n in self.addresses) or "none"
+            raise ValueError(
+                f"container {self.alias!r} is not on network {network.alias!r} (it is on: {joined})"
+            ) from None
+
+    @property
+    def pid(self) -> int:
+        """The init process, whose network namespace the assertions read; it must be alive.
+
+        A command that exits at once may still look running when start() returns; reading
+        the namespace of a dead container then fails here, with its exit code and logs.
+        """
+        self.require_started()
+        if not os.path.exists(f"/proc/{self.init_pid}/ns/net"):
+            raise ContainerStartError(exit_report(self.registry.client, self.alias, self.id))
+        return self.init_pid
+
+    @property
+    def networks(self) -> tuple[Network, ...]:
+        return tuple(self.addresses)
+
+    def shared_networks(self, other: Container) -> tuple[Network, ...]:
+        return tuple(n for n in self.addresses if n in other.addresses)
+
+    def __repr__(self) -> str:
+        addrs = ", ".join(f"{n.alias}={ip}" for n, ip in self.addresses.items())
+        return f"<Container {self.alias} {addrs}>"
+
+    def __str__(self) -> str:
+        return f"container {self.alias!r}"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """A host outside every Docker network, reached from the host's routing table only."""
+
+    name: str
+    address: ipaddress.IPv4Address
+    """The upstream's own address, in its namespace."""
+    host_address: ipaddress.IPv4Address
+    """The host's address on the link facing the upstream: what SNAT must rewrite sources to."""
+    subnet: ipaddress.IPv4Network
+    host_interface: str
+    container: Container
+
+    @property
+    def pid(self) -> int:
+        return self.container.pid
+
+    def __repr__(self) -> str:
+        return (
+            f"<Upstream {self.name} {self.address} host={self.host_interface} {self.host_address}>"
+        )
+
+    def __str__(self) -> str:
+        return f"upstream {self.name!r} ({self.address}, via host {self.host_interface})"
+
+
+AddressArg: TypeAlias = "str | ipaddress.IPv4Address | None"
+NetworksArg: TypeAlias = "Network | Sequence[Network] | Mapping[Network, AddressArg]"
+ViaArg: TypeAlias = "str | ipaddress.IPv4Address | Container"
+Destination: TypeAlias = "Container | Upstream | str | ipaddress.IPv4Address"
+"""What a probe may target: a container, an upstream, a name, or an address."""
+
+
+def need(value: object, kind: type, what: str) -> None:
+    """A TypeError naming ``what`` when ``value`` is not a ``kind``."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{what} must be a {kind.__name__}, got {type(value).__name__}: {value!r}")
+
+
+def check_timeout(timeout: object) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def check_count(count: object) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    return count
+
+
+def parse_destination(dst: object) -> ipaddress.IPv4Network:
+    """A route destination: "default" or a CIDR (a bare address means a /32)."""
+    if isinstance(dst, ipaddress.IPv4Network):
+        return dst
+    if dst == "default":
+        return DEFAULT_ROUTE
+    if not isinstance(dst, str):
+        raise TypeError(f"route destination must be 'default' or a CIDR str, got {dst!r}")
+    return addressing.parse_subnet(dst, "route destination")
+
+
+def gateway_of(via: ViaArg, on: Sequence[Network] | None, who: str) -> ipaddress.IPv4Address:
+    """The address ``via`` names as a gateway for ``who``, which is on networks ``on``.
+
+    A Container means its address on the first of ``on`` that it shares; for the host
+    (``on`` None), its only address.
+    """
+    if not isinstance(via, Container):
+        return addressing.parse_address(via, "via")
+    if on is None:
+        addresses = list(via.addresses.values())
+        if len(addresses) != 1:
+            raise ValueError(
+                f"via={via} is ambiguous for {who}: it has {len(addresses)} addresses; "
+                "pass the address"
+            )
+        return addresses[0]
+    shared = [n for n in on if n in via.addresses]
+    if not shared:
+        raise ValueError(
+            f"via={via} shares no network with {who} ({who} is on "
+            f"{', '.join(n.alias for n in on) or 'none'}; {via.alias!r} on "
+            f"{', '.join(n.alias for n in via.addresses) or 'none'}): put them on a common "
+            "network, or pass an address"
+        )
+    return via.addresses[shared[0]]
+
+
+def normalise_networks(networks: NetworksArg, what: str) -> dict[Network, AddressArg]:
+    """``networks=`` as ``{Network: static address or None}``, in the order given."""
+    if isinstance(networks, Network):
+        return {networks: None}
+    if isinstance(networks, Mapping):
+        result: dict[Network, AddressArg] = dict(networks)
+    elif isinstance(networks, (list, tuple)):
+        result = dict.fromkeys(networks)
+        if len(result) != len(networks):
+            raise ValueError(f"{what}: a network is listed twice in networks={networks!r}")
+    else:
+        raise TypeError(
+            f"{what}: networks= takes a Network, a list of them or a dict "
+            f"{{Network: ip or None}}, got {type(networks).__name__}"
+        )
+    for net in result:
+        if not isinstance(net, Network):
+            raise TypeError(f"{what}: networks= holds {net!r}, which is not a Network")
+    if not result:
+        raise ValueError(f"{what}: networks= is empty; give at least one Network")
+    return result

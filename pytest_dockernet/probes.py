@@ -1,0 +1,186 @@
+"""Where a probe goes and what it saw: one resolver of destinations, the outside-traffic guard,
+the ping and the upstream's view of an arrival, and the host end of a container's veth.
+
+The assertions, the trace and the matrix all name their target through ``resolve``, so a
+destination means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from . import addressing
+from .model import (
+    Container,
+    Destination,
+    Network,
+    Registry,
+    Upstream,
+    check_count,
+    check_timeout,
+    need,
+)
+from .observe import names
+from .observe.capture import Point, echo_and_capture
+from .observe.links import Link, by_index, holding, links
+from .observe.ping import PingResult, ping
+
+UPSTREAM_INTERFACE = "eth0"
+"""The upstream's end of its veth pair, inside its namespace."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A probe's destination as resolved from its source."""
+
+    address: ipaddress.IPv4Address | None
+    """None when a name did not resolve in the source's namespace."""
+    label: str
+    """How failure messages name it: what the test passed, and the address it became."""
+    holder: Container | None
+    """The container of the source's DockerNet holding the address (an upstream's included)."""
+
+
+def check_local_target(registry: Registry, ip: ipaddress.IPv4Address) -> None:
+    """Refuse to probe an address that would take traffic off this machine.
+
+    Allowed: loopback, any subnet of a Docker network on this engine, and the link of an
+    upstream of ``registry``. Anything else only with ``allow_external``
+    (``--dockernet-allow-external``).
+    """
+    if registry.allow_external or ip.is_loopback:
+        return
+    if any(ip in net.subnet for net in registry.networks.values()):
+        return
+    if any(ip in upstream.subnet for upstream in registry.upstreams.values()):
+        return
+    if any(ip in o.subnet for o in addressing.docker_subnets(registry.client)):
+        return
+    raise ValueError(
+        f"{ip} lies outside every Docker network on this engine, so probing it would send "
+        "traffic off this machine; pytest-dockernet refuses that unless you pass "
+        "--dockernet-allow-external (or probe an address of a network the test created)"
+    )
+
+
+def _container_target(src: Container, dst: Container) -> Target:
+    dst.require_started()
+    common = src.shared_networks(dst)
+    net = common[0] if common else dst.networks[0]
+    return Target(dst.ip(net), f"{dst} at {dst.ip(net)} on {net.alias!r}", dst)
+
+
+def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
+    """Where a probe from ``src`` to ``dst`` goes.
+
+    A Container: its address on a network shared with ``src``, else on its first network. An
+    Upstream (or its name): its address. An address: itself, once the guard allows it. A
+    container's name: resolved by Docker's DNS inside ``src`` as the container would (with
+    ``dns=False``, taken from the registry instead).
+    """
+    need(src, Container, "src")
+    registry = src.registry
+    if isinstance(dst, str) and registry.name_taken(dst) == "upstream":
+        dst = registry.upstreams[dst]
+    if isinstance(dst, Container):
+        dst = registry.upstream_of(dst) or dst
+    if isinstance(dst, Upstream):
+        if registry.upstreams.get(dst.name) is not dst:
+            raise ValueError(f"dst {dst} was not created by the DockerNet of {src}")
+        return Target(dst.address, str(dst), dst.container)
+    if isinstance(dst, Container):
+        return _container_target(src, dst)
+    if not isinstance(dst, (str, ipaddress.IPv4Address)):
+        raise TypeError(f"dst must be a Container, an Upstream, a name or an address, got {dst!r}")
+    try:
+        ip = ipaddress.IPv4Address(dst)
+    except ipaddress.AddressValueError:
+        pass  # not an address: a container's name
+    else:
+        holder = registry.holder_of(ip)
+        if holder is None:
+            check_local_target(registry, ip)
+        return Target(ip, f"{holder} at {ip}" if holder else str(ip), holder)
+    container = registry.containers.get(str(dst))
+    if container is None:
+        known = ", ".join([*registry.containers, *registry.upstreams]) or "none"
+        raise ValueError(
+            f"dst {dst!r} is neither an address nor a container or upstream of this test "
+            f"(its containers and upstreams: {known})"
+        )
+    if not dns:
+        return _container_target(src, container)
+    try:
+        found = names.resolve(src.pid, container.alias)
+    except LookupError as exc:
+        return Target(None, f"{dst!r} (did not resolve in {src}: {exc})", container)
+    return Target(
+        found[0],
+        f"{dst!r} at {found[0]} (resolved by Docker's DNS in {src})",
+        registry.holder_of(found[0]),
+    )
+
+
+def probe(
+    src: Container, dst: Destination, count: int, timeout: float
+) -> tuple[PingResult | None, str]:
+    """Ping ``dst`` from ``src``'s namespace; None when the name did not resolve."""
+    check_count(count)
+    check_timeout(timeout)
+    target = resolve(src, dst)
+    if target.address is None:
+        return None, target.label
+    return ping(
+        src.pid, target.address, count=count, timeout=timeout, source=src.alias
+    ), target.label
+
+
+def host_port(
+    container: Container, network: Network, host_links: tuple[Link, ...] | None = None
+) -> Link | None:
+    """The host end of ``container``'s veth on ``network``: its eth peer's index in the host."""
+    inside = holding(links(container.pid), container.ip(network))
+    if inside is None or inside.peer_index is None:
+        return None
+    return by_index(links(None) if host_links is None else host_links, inside.peer_index)
+
+
+def host_veth(container: Container, network: Network) -> str:
+    """The host's end of ``container``'s veth on ``network`` (what ``brctl show`` lists)."""
+    port = host_port(container, network)
+    if port is None:
+        raise ValueError(f"{container} has no veth holding {container.ip(network)}")
+    return port.name
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What an upstream saw of one echo request a container sent it."""
+
+    sources: tuple[ipaddress.IPv4Address, ...]
+    """The source address of each echo request that arrived on the upstream's link."""
+    ended: str
+    send_error: str | None
+
+
+def arrival(src: Container, upstream: Upstream, *, timeout: float) -> Arrival:
+    """Ping ``upstream`` once from ``src`` and capture inside the upstream's namespace.
+
+    The capture ends as soon as the request arrives: the question is its source address,
+    and the reply may never come (the upstream has no route back to a container's address).
+    """
+    need(src, Container, "src")
+    need(upstream, Upstream, "upstream")
+    if src.registry.upstreams.get(upstream.name) is not upstream:
+        raise ValueError(f"{upstream} was not created by the DockerNet of {src}")
+    check_timeout(timeout)
+    captured = echo_and_capture(
+        src.pid,
+        upstream.address,
+        [Point(upstream.pid, UPSTREAM_INTERFACE)],
+        timeout=timeout,
+        until=lambda s: s.echo.is_request and not s.outgoing,
+    )
+    sources = tuple(s.echo.src for s in captured.seen if s.echo.is_request and not s.outgoing)
+    return Arrival(sources, captured.ended, captured.send_error)

@@ -1,0 +1,236 @@
+"""Removing what the plugin created: one place for DockerNet.close, sweep, leak check and bench.
+
+Only NotFound counts as done; "already in progress" means another teardown got there first.
+Docker 20.10 sometimes keeps a network with "active endpoints" and none attached
+(moby/moby#42119): it is retried with its endpoints force-disconnected, then reported as stuck,
+which a restart of dockerd frees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import FrameType
+
+import docker
+import docker.errors
+
+from . import labels
+
+REMOVE_ATTEMPTS = 6
+STUCK = (
+    "Docker reports active endpoints with no container attached (moby/moby#42119); a restart "
+    "of dockerd frees it, and `pytest --dockernet-sweep` then removes it"
+)
+
+
+@dataclass(frozen=True)
+class NotRemoved:
+    """A resource that is still there after its removal was tried, and why."""
+
+    kind: str
+    name: str
+    reason: str
+    stuck: bool = False
+    """Docker's own bug moby#42119, not something the plugin left."""
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}: {self.reason}"
+
+
+def remove_container(client: docker.DockerClient, cid: str, name: str = "") -> NotRemoved | None:
+    """Remove a container and its anonymous volumes; None once it is gone."""
+    try:
+        client.api.remove_container(cid, force=True, v=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        if "already in progress" not in str(exc):
+            return NotRemoved("container", name or cid[:12], str(exc.explanation))
+    return None
+
+
+def _endpoints(client: docker.DockerClient, net_id: str) -> list[str]:
+    try:
+        return list(client.api.inspect_network(net_id).get("Containers") or {})
+    except docker.errors.APIError:
+        return []
+
+
+def is_stuck(client: docker.DockerClient, net_id: str, error: docker.errors.APIError) -> bool:
+    """Docker refused with "active endpoints" although no container is attached (#42119)."""
+    if "active endpoints" not in str(error):
+        return False
+    try:
+        return not client.api.inspect_network(net_id).get("Containers")
+    except docker.errors.NotFound:
+        return False
+
+
+def remove_network(client: docker.DockerClient, net_id: str, name: str = "") -> NotRemoved | None:
+    """Remove a network, retrying stale endpoints (moby#42119); None once it is gone."""
+    delay = 0.05
+    last: docker.errors.APIError | None = None
+    for attempt in range(REMOVE_ATTEMPTS):
+        try:
+            client.api.remove_network(net_id)
+            return None
+        except docker.errors.NotFound:
+            return None
+        except docker.errors.APIError as exc:
+            last = exc
+            if "active endpoints" not in str(exc):
+                break
+            for endpoint in _endpoints(client, net_id):
+                with contextlib.suppress(docker.errors.APIError):
+                    client.api.disconnect_container_from_network(endpoint, net_id, force=True)
+            time.sleep(delay * (attempt + 1))
+    assert last is not None
+    if is_stuck(client, net_id, last):
+        return NotRemoved("network", name or net_id[:12], STUCK, stuck=True)
+    return NotRemoved("network", name or net_id[:12], f"{last.explanation}")
+
+
+@dataclass
+class Removal:
+    """What one pass over labelled resources removed, and what stayed."""
+
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    not_removed: list[NotRemoved] = field(default_factory=list)
+
+    @property
+    def stuck(self) -> list[NotRemoved]:
+        return [n for n in self.not_removed if n.stuck]
+
+    @property
+    def failed(self) -> list[NotRemoved]:
+        return [n for n in self.not_removed if not n.stuck]
+
+    def __bool__(self) -> bool:
+        return bool(self.containers or self.networks or self.not_removed)
+
+    def __str__(self) -> str:
+        lines = []
+        if self.containers:
+            lines.append(f"removed {len(self.containers)} containers: {', '.join(self.containers)}")
+        if self.networks:
+            lines.append(f"removed {len(self.networks)} networks: {', '.join(self.networks)}")
+        if self.stuck:
+            lines.append(
+                f"left {len(self.stuck)} networks that Docker holds with a stale endpoint count "
+                f"and no container attached (moby/moby#42119; a restart of dockerd frees them): "
+                f"{', '.join(n.name for n in self.stuck)}"
+            )
+        lines += [f"could not remove {item}" for item in self.failed]
+        return "\n".join(lines) or "nothing to sweep"
+
+
+def remove_labelled(
+    client: docker.DockerClient, chosen: Callable[[Mapping[str, str]], bool]
+) -> Removal:
+    """Remove every container, then network, of the plugin's whose labels ``chosen`` picks."""
+    removal = Removal()
+    api = client.api
+    for c in api.containers(all=True, filters={"label": labels.SESSION}):
+        if chosen(c.get("Labels") or {}):
+            name = c["Names"][0].lstrip("/")
+            problem = remove_container(client, c["Id"], name)
+            if problem is None:
+                removal.containers.append(name)
+            else:
+                removal.not_removed.append(problem)
+    for n in api.networks(filters={"label": labels.SESSION}):
+        if chosen(n.get("Labels") or {}):
+            problem = remove_network(client, n["Id"], n["Name"])
+            if problem is None:
+                removal.networks.append(n["Name"])
+            else:
+                removal.not_removed.append(problem)
+    return removal
+
+
+def is_dead(resource_labels: Mapping[str, str]) -> bool:
+    """The run that wrote these labels is known to be gone (see labels.is_alive)."""
+    return not labels.is_alive(
+        resource_labels.get(labels.HOST, ""),
+        resource_labels.get(labels.PID, ""),
+        resource_labels.get(labels.STARTED, ""),
+    )
+
+
+def sweep(client: docker.DockerClient) -> Removal:
+    """Remove what dead runs left: never anything unlabelled, another host's, or a live run's."""
+    return remove_labelled(client, is_dead)
+
+
+class Ledger:
+    """The ids one DockerNet created, in order, so that close() removes exactly those.
+
+    An id is recorded the moment Docker returns it; a resource whose id never arrived (Ctrl-C
+    during the create call) is adopted by its unique name.
+    """
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self.containers: list[str] = []
+        self.networks: list[str] = []
+
+    def adopt(self, kind: str, docker_name: str) -> None:
+        """Track a resource Docker may have created although its id never reached us."""
+        with contextlib.suppress(docker.errors.DockerException):
+            if kind == "network":
+                for net in self.client.api.networks(names=[docker_name]):
+                    if net["Name"] == docker_name:
+                        self.networks.append(net["Id"])
+            else:
+                found = self.client.api.containers(all=True, filters={"name": docker_name})
+                for c in found:
+                    if f"/{docker_name}" in c["Names"]:
+                        self.containers.append(c["Id"])
+
+    def close(self) -> list[NotRemoved]:
+        """Remove every container, then every network, newest first. Idempotent.
+
+        Containers go one at a time: Docker 20.10 loses endpoint-count updates when containers
+        of one network are removed concurrently (moby/moby#42119). Each id leaves the list only
+        once removed, so an interrupt leaves the rest for a second call.
+        """
+        problems = []
+        while self.containers:
+            problem = remove_container(self.client, self.containers[-1])
+            if problem is not None:
+                problems.append(problem)
+            self.containers.pop()
+        while self.networks:
+            problem = remove_network(self.client, self.networks[-1])
+            if problem is not None:
+                problems.append(problem)
+            self.networks.pop()
+        return problems
+
+
+def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def interrupt_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM (a CI runner cancelling a job) take the Ctrl-C path, which tears down.
+
+    Only on the main thread and when nobody else handles SIGTERM. Returns the undo.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+
+    def undo() -> None:
+        if signal.getsignal(signal.SIGTERM) is _sigterm_as_interrupt:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    return undo

@@ -1,0 +1,267 @@
+"""The DockerNet facade: one test's (or one session's) networks, containers, routers and
+upstreams, created through the resource modules beside it and removed in one place.
+
+A ``DockerNet`` is usable without pytest (``with DockerNet(client) as dn: ...``); the fixtures
+only create one per test (or per session) and close it. Everything it creates is labelled with
+the run's identity and recorded before anything else can fail, so ``close()`` removes all of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import docker
+
+from .. import addressing, labels, probes
+from ..model import (
+    Container,
+    Destination,
+    Network,
+    NetworksArg,
+    Registry,
+    Upstream,
+    ViaArg,
+    normalise_networks,
+    parse_destination,
+)
+from ..teardown import Ledger
+from ..trace import Trace, trace
+from . import containers, networks, routes
+from .context import BuildContext
+from .upstreams import create_upstream
+
+
+class DockerNet:
+    """Creates networks and containers for one test (or one session) and removes them all."""
+
+    def __init__(
+        self,
+        client: docker.DockerClient,
+        identity: labels.RunIdentity | None = None,
+        *,
+        image: str | None = None,
+        pool: str = addressing.DEFAULT_POOL,
+        prefix: int = addressing.DEFAULT_PREFIX,
+        scope: str = "",
+        keep: bool = False,
+        allow_external: bool = False,
+        settle: Callable[[], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.identity = identity or labels.RunIdentity.current()
+        self.keep = keep
+        self.registry = Registry(client, allow_external=allow_external)
+        self._ctx = BuildContext(
+            client=client,
+            identity=self.identity,
+            scope=scope,
+            registry=self.registry,
+            ledger=Ledger(client),
+            pool=addressing.parse_subnet(pool, "subnet pool"),
+            prefix=prefix,
+            settle=settle,
+        )
+        self._wanted_image = image
+        self._pending: list[tuple[Container, containers.ContainerSpec]] | None = None
+        self.leftovers: list[str] = []
+        """What close() could not remove (reported, and swept by a later run)."""
+
+    # -- what it holds ----------------------------------------------------------------------
+
+    @property
+    def scope(self) -> str:
+        return self._ctx.scope
+
+    @property
+    def pool(self) -> ipaddress.IPv4Network:
+        return self._ctx.pool
+
+    @property
+    def prefix(self) -> int:
+        return self._ctx.prefix
+
+    @property
+    def allow_external(self) -> bool:
+        return self.registry.allow_external
+
+    @property
+    def networks(self) -> dict[str, Network]:
+        return self.registry.networks
+
+    @property
+    def containers(self) -> dict[str, Container]:
+        return self.registry.containers
+
+    @property
+    def upstreams(self) -> dict[str, Upstream]:
+        return self.registry.upstreams
+
+    @property
+    def engine_info(self) -> dict[str, Any]:
+        """``docker info`` of the engine, read once: it names the firewall backend."""
+        return self.registry.engine_info
+
+    @property
+    def image(self) -> str:
+        """The image containers get when the test names none: built locally on first use."""
+        return self._ctx.image(self._wanted_image)
+
+    # -- resources --------------------------------------------------------------------------
+
+    def network(
+        self,
+        name: str,
+        *,
+        subnet: str | ipaddress.IPv4Network | None = None,
+        gateway: str | ipaddress.IPv4Address | None = None,
+        internal: bool = False,
+        masquerade: bool = True,
+        options: Mapping[str, str] | None = None,
+    ) -> Network:
+        """Create a user-defined bridge network (``docker network create``).
+
+        Without ``subnet`` one is taken from the pool that clashes with no Docker network and
+        no host route; with one, a clash is an error naming who holds the subnet.
+        """
+        return networks.create_network(
+            self._ctx,
+            name,
+            subnet=subnet,
+            gateway=gateway,
+            internal=internal,
+            masquerade=masquerade,
+            options=options,
+        )
+
+    def container(
+        self,
+        name: str,
+        networks: NetworksArg,
+        *,
+        image: str | None = None,
+        command: str | Sequence[str] | None = None,
+        cap_add: Iterable[str] = (),
+        sysctls: Mapping[str, str] | None = None,
+        routes: Mapping[str, ViaArg] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Container:
+        """Start a container on ``networks`` (``docker run --net``) and wait until it runs.
+
+        ``routes`` maps a destination ("default" or a CIDR) to a gateway (an address or a
+        Container); they are added from the host, so the image needs no ``ip`` tool.
+        """
+        spec = containers.plan(
+            self._ctx,
+            name,
+            networks,
+            image=image if image is not None else self._wanted_image,
+            command=command,
+            cap_add=cap_add,
+            sysctls=sysctls,
+            routes=routes,
+            env=env,
+        )
+        if self._pending is not None:
+            held = containers.placeholder(self._ctx, spec)
+            self._pending.append((held, spec))
+            return held
+        return containers.start(self._ctx, spec)
+
+    def router(self, name: str, networks: NetworksArg, **kwargs: Any) -> Container:
+        """A container on two or more networks that forwards between them.
+
+        It gets NET_ADMIN and ``net.ipv4.ip_forward=1`` (namespaced: the host's sysctl is
+        untouched), as the seed's router does.
+        """
+        wanted = normalise_networks(networks, f"router {name!r}")
+        if len(wanted) < 2:
+            raise ValueError(
+                f"router {name!r} is on {len(wanted)} network: a router needs two or more "
+                "networks to forward between"
+            )
+        cap_add = {"NET_ADMIN", *kwargs.pop("cap_add", ())}
+        sysctls = {"net.ipv4.ip_forward": "1", **kwargs.pop("sysctls", {})}
+        router = self.container(name, wanted, cap_add=cap_add, sysctls=sysctls, **kwargs)
+        router.is_router = True
+        return router
+
+    @contextlib.contextmanager
+    def parallel(self) -> Iterator[None]:
+        """Start the containers declared in the block concurrently; all run when it ends.
+
+        Inside the block the containers are placeholders: use them (addresses, routes via
+        them) after it. A container that fails to start raises at the end of the block.
+        """
+        if self._pending is not None:
+            raise RuntimeError("dockernet.parallel() blocks do not nest")
+        self._pending = []
+        try:
+            yield
+            pending = self._pending
+        finally:
+            self._pending = None
+        containers.start_all(self._ctx, pending)
+
+    def add_route(
+        self, container: Container, dst: str, via: ViaArg | None = None, *, dev: str | None = None
+    ) -> None:
+        """Add a static route in ``container`` from the host (``ip route add`` without ``ip``).
+
+        ``via`` is an address or a Container, whose address on a network shared with
+        ``container`` is used. ``dst`` "default" replaces the default route.
+        """
+        if not isinstance(container, Container):
+            raise TypeError(f"add_route() takes a Container, got {container!r}")
+        if via is None and dev is None:
+            raise ValueError("add_route() needs via= (a gateway) or dev= (a link route)")
+        if via is not None:
+            destination, gateway = routes.plan_route(str(container), container.networks, dst, via)
+            routes.add_route(container, destination, gateway, dev=dev)
+        else:
+            routes.add_route(container, parse_destination(dst), None, dev=dev)
+
+    def upstream(self, name: str = "internet", *, image: str | None = None) -> Upstream:
+        """A host of our own standing for "the outside world": the only outside target needed.
+
+        It is on no Docker network: one veth pair to the host holds a /30 of the pool.
+        """
+        return create_upstream(self._ctx, name, image if image is not None else self._wanted_image)
+
+    # -- observing --------------------------------------------------------------------------
+
+    def trace(self, src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
+        """Ping ``dst`` once from ``src`` while capturing on every interface of this DockerNet.
+
+        Returns the request's and the reply's hops in the order the routes make them go.
+        """
+        if isinstance(src, Container) and src.registry is not self.registry:
+            raise ValueError(f"src {src} was not created by this DockerNet")
+        return trace(src, dst, timeout=timeout)
+
+    def check_local_target(self, ip: ipaddress.IPv4Address) -> None:
+        """Refuse to probe an address that would take traffic off this machine."""
+        probes.check_local_target(self.registry, ip)
+
+    # -- teardown ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Remove every container, then every network this DockerNet created. Idempotent.
+
+        The fixtures run this in the background, so the test does not wait for it.
+        """
+        if self.keep:
+            return
+        self.leftovers += [
+            f"{p}; left for `pytest --dockernet-sweep`" if not p.stuck else str(p)
+            for p in self._ctx.ledger.close()
+        ]
+        self.registry.clear()
+
+    def __enter__(self) -> DockerNet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

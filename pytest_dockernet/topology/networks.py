@@ -1,0 +1,126 @@
+"""User-defined bridge networks, on subnets that clash with nothing on the engine or the host."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+
+import docker
+import docker.errors
+import docker.types
+
+from .. import addressing, labels
+from ..errors import DockernetError
+from ..model import Network
+from .context import BuildContext
+
+MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+
+
+def _options(masquerade: bool, options: Mapping[str, str] | None) -> dict[str, str]:
+    opts = dict(options or {})
+    if not masquerade:
+        opts[MASQUERADE_OPTION] = "false"
+    elif opts.get(MASQUERADE_OPTION, "true").lower() == "false":
+        raise ValueError(
+            f"options={{{MASQUERADE_OPTION!r}: 'false'}} contradicts masquerade=True: "
+            "pass masquerade=False instead"
+        )
+    return opts
+
+
+def _candidates(
+    ctx: BuildContext, name: str, wanted: ipaddress.IPv4Network | None
+) -> list[ipaddress.IPv4Network]:
+    """The subnets to try in turn: the one asked for, or the pool's free ones."""
+    used = addressing.occupied(ctx.client)
+    if wanted is not None:
+        holder = addressing.clash(wanted, used)
+        if holder is not None and ctx.settle is not None:
+            ctx.settle()  # it may be a finished test's network, still being removed
+            holder = addressing.clash(wanted, addressing.occupied(ctx.client))
+        if holder is not None:
+            raise ValueError(
+                f"subnet {wanted} for network {name!r} overlaps {holder.subnet} of "
+                f"{holder.owner}: pick a free subnet, or leave subnet= unset to get one"
+            )
+        return [wanted]
+    free = [
+        s for s in addressing.candidates(ctx.pool, ctx.prefix) if addressing.clash(s, used) is None
+    ]
+    if not free:
+        raise DockernetError(
+            f"no free /{ctx.prefix} left in the pool {ctx.pool}: every subnet overlaps "
+            "a Docker network or a host route; widen --dockernet-pool, or run "
+            "`pytest --dockernet-sweep` if old runs leaked networks"
+        )
+    return free
+
+
+def create_network(
+    ctx: BuildContext,
+    name: str,
+    *,
+    subnet: str | ipaddress.IPv4Network | None = None,
+    gateway: str | ipaddress.IPv4Address | None = None,
+    internal: bool = False,
+    masquerade: bool = True,
+    options: Mapping[str, str] | None = None,
+) -> Network:
+    """Create a labelled bridge network and record it before anything else can fail."""
+    labels.check_name(name, "network")
+    if name in ctx.registry.networks:
+        raise ValueError(f"network {name!r} already exists in this test: pick another name")
+    wanted = addressing.parse_subnet(subnet) if subnet is not None else None
+    gw = addressing.parse_address(gateway, "gateway") if gateway is not None else None
+    if gw is not None and wanted is None:
+        raise ValueError(f"gateway={gw} needs subnet= too, so that it can be checked")
+    if wanted is not None and gw is not None:
+        addressing.check_host_address(gw, wanted, "gateway")
+    opts = _options(masquerade, options)
+    docker_name = ctx.docker_name(name)
+    for candidate in _candidates(ctx, name, wanted):
+        gw_here = gw or next(candidate.hosts())
+        ipam = docker.types.IPAMConfig(
+            pool_configs=[docker.types.IPAMPool(subnet=str(candidate), gateway=str(gw_here))]
+        )
+        try:
+            created = ctx.client.api.create_network(
+                docker_name,
+                driver="bridge",
+                ipam=ipam,
+                internal=internal,
+                labels=ctx.labels(name),
+                options=opts,
+                check_duplicate=True,
+            )
+        except docker.errors.APIError as exc:
+            # Another process took the subnet between our look and Docker's: try the next.
+            if wanted is None and "overlap" in str(exc).lower():
+                continue
+            raise DockernetError(
+                f"docker refused network {name!r} ({candidate}): {exc.explanation}"
+            ) from exc
+        except BaseException:  # Ctrl-C while Docker was creating it: adopt it by name
+            ctx.ledger.adopt("network", docker_name)
+            raise
+        net_id = created["Id"]
+        ctx.ledger.networks.append(net_id)
+        net = Network(
+            alias=name,
+            name=docker_name,
+            id=net_id,
+            subnet=candidate,
+            gateway=gw_here,
+            bridge=opts.get(BRIDGE_NAME_OPTION, f"br-{net_id[:12]}"),
+            internal=internal,
+            masquerade=masquerade,
+            registry=ctx.registry,
+        )
+        ctx.registry.networks[name] = net
+        return net
+    raise DockernetError(
+        f"every free subnet of the pool {ctx.pool} was taken by other processes while "
+        f"creating network {name!r}: widen --dockernet-pool"
+    )

@@ -1,0 +1,103 @@
+"""An upstream host of our own: the seed's "outside world" (example.org), kept on this machine.
+
+It is a container on Docker's network "none", so it is labelled, tracked and removed like any
+other container. The host gives it one veth pair holding a /30 of the pool: the host's end takes
+the first address, the upstream the second. The host reaches it through the link route the
+kernel adds; the upstream knows nothing but its own link (no default route), so it answers only
+what arrives from the host's address, exactly as a far host answers a masqueraded packet.
+When its container goes, its namespace goes, and the veth pair with it.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import secrets
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from .. import addressing, labels
+from ..errors import DockernetError, PrivilegeError
+from ..model import Upstream
+from ..netns import PRIVILEGE_HINT, iproute, netns_path
+from ..probes import UPSTREAM_INTERFACE
+from .containers import ContainerSpec, launch
+from .context import BuildContext
+
+PREFIX = 30
+HOST_INTERFACE_PREFIX = "dnu"
+"""The host's end is ``dnu`` and 8 hex digits: 11 characters, within IFNAMSIZ."""
+
+
+def create_upstream(ctx: BuildContext, name: str, image: str | None) -> Upstream:
+    """Start the upstream's container with no network, then wire it to the host by a veth pair.
+
+    The container is in the ledger before the veth exists, and the veth's far end is created
+    directly inside the container's namespace, so a failure at any step leaves nothing that
+    ``close()`` does not remove.
+    """
+    labels.check_name(name, "upstream")
+    taken = ctx.registry.name_taken(name)
+    if taken is not None:
+        article = "an" if taken == "upstream" else "a"
+        raise ValueError(
+            f"upstream {name!r}: {article} {taken} of this test has that name: pick another"
+        )
+    container = launch(ctx, ContainerSpec(name, ctx.image(image)))
+    host_interface = HOST_INTERFACE_PREFIX + secrets.token_hex(4)
+    with IPRoute() as ipr:
+        try:
+            ipr.link(
+                "add",
+                ifname=host_interface,
+                kind="veth",
+                peer={"ifname": UPSTREAM_INTERFACE, "net_ns_fd": netns_path(container.pid)},
+            )
+        except PermissionError as exc:
+            raise PrivilegeError(f"upstream {name!r}: {PRIVILEGE_HINT}") from exc
+        except NetlinkError as exc:
+            if exc.code == errno.EPERM:
+                raise PrivilegeError(f"upstream {name!r}: {PRIVILEGE_HINT}") from exc
+            raise DockernetError(
+                f"upstream {name!r}: cannot create the veth pair "
+                f"{host_interface}/{UPSTREAM_INTERFACE}: {exc}"
+            ) from exc
+        index = ipr.link_lookup(ifname=host_interface)[0]
+        ipr.link("set", index=index, state="up")
+        subnet = _claim_subnet(ctx, ipr, index, host_interface)
+    host_address, address = subnet.hosts()
+    with iproute(container.pid) as ipr:
+        inner = ipr.link_lookup(ifname=UPSTREAM_INTERFACE)[0]
+        ipr.addr("add", index=inner, address=str(address), prefixlen=subnet.prefixlen)
+        ipr.link("set", index=inner, state="up")
+    upstream = Upstream(name, address, host_address, subnet, host_interface, container)
+    ctx.registry.upstreams[name] = upstream
+    return upstream
+
+
+def _claim_subnet(
+    ctx: BuildContext, ipr: Any, index: int, host_interface: str
+) -> ipaddress.IPv4Network:
+    """Give the host's end the first address of a free /30 of the pool, and return the /30.
+
+    Free as networks are free: no Docker network and no host route overlaps it. Another process
+    may take an overlapping subnet between our look and our claim, so we look again once our
+    own link route exists, and move on when someone else's overlaps.
+    """
+    used = addressing.occupied(ctx.client)
+    for subnet in addressing.candidates(ctx.pool, PREFIX):
+        if addressing.clash(subnet, used) is not None:
+            continue
+        host = str(next(subnet.hosts()))
+        ipr.addr("add", index=index, address=host, prefixlen=PREFIX)
+        # Our own link route names our interface; everything else is someone else's.
+        used = [o for o in addressing.occupied(ctx.client) if host_interface not in o.owner]
+        if addressing.clash(subnet, used) is None:
+            return subnet
+        ipr.addr("del", index=index, address=host, prefixlen=PREFIX)
+    raise DockernetError(
+        f"no free /{PREFIX} left in the pool {ctx.pool} for an upstream: every one overlaps a "
+        "Docker network or a host route; widen --dockernet-pool"
+    )
