@@ -47,18 +47,27 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
     return 0 if not report.failed else 1  # stuck networks (moby#42119) are Docker's, not ours
 
 
-def _factory(config: pytest.Config) -> DockerNetFactory:
-    """The run's factory, made when a test first needs it; no engine ends the whole run."""
-    if FACTORY not in config.stash:
-        try:
-            factory = DockerNetFactory(connect(), config.stash[SETTINGS])
-            factory.check_image()
-            config.stash[SWEPT] = sweep(factory.client)
-        except DockernetError as exc:
-            pytest.exit(f"pytest-dockernet: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+def _factory(request: pytest.FixtureRequest) -> DockerNetFactory:
+    """The run's factory, made when a test first needs it.
+
+    Without an engine the test errors with the reason, no traceback, and the run stops there
+    (under xdist too, where a worker cannot end the whole session).
+    """
+    config = request.config
+    if FACTORY in config.stash:
+        return config.stash[FACTORY]
+    try:
+        factory = DockerNetFactory(connect(), config.stash[SETTINGS])
+        factory.check_image()
+        config.stash[SWEPT] = sweep(factory.client)
+    except DockernetError as exc:
+        reason = str(exc)
+    else:
         config.stash[UNDO_SIGTERM] = interrupt_on_sigterm()
         config.stash[FACTORY] = factory
-    return config.stash[FACTORY]
+        return factory
+    request.session.shouldstop = f"pytest-dockernet: {reason.splitlines()[0]}"
+    pytest.fail(f"pytest-dockernet: {reason}", pytrace=False)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -72,7 +81,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 @pytest.fixture(scope="session")
 def dockernet_factory(request: pytest.FixtureRequest) -> DockerNetFactory:
     """The run's factory of DockerNets (engine client, run id, settings)."""
-    return _factory(request.config)
+    return _factory(request)
 
 
 @pytest.fixture
