@@ -22,7 +22,7 @@ from .model import (
     parse_destination,
 )
 from .observe import firewall
-from .observe.links import by_index, by_name, links, ports_of
+from .observe.links import Link, by_index, by_name, links, ports_of
 from .observe.routes import Route, format_table, routes
 from .probes import arrival, host_port, probe
 from .trace import Hop, trace
@@ -44,19 +44,36 @@ __all__ = [
 # -- bridge membership ----------------------------------------------------------------------
 
 
+def _veths_of(container: Container, host_links: tuple[Link, ...]) -> str:
+    """Where each of ``container``'s host veths is: which bridge, of which network."""
+    places = []
+    for n in container.networks:
+        port = host_port(container, n, host_links)
+        if port is None:
+            places.append(f"no host veth found for network {n.alias!r}")
+            continue
+        master = by_index(host_links, port.master) if port.master else None
+        places.append(
+            f"its host veth {port.name} is a port of {master.name if master else 'no bridge'} "
+            f"(network {n.alias!r})"
+        )
+    return "; ".join(places) or "it is on no network"
+
+
 def assert_bridge_members(
     net: Network, containers: Iterable[Container], *, exact: bool = False
 ) -> None:
     """The host veth of each container is a port of ``net``'s bridge (``brctl show``).
 
-    With ``exact=True`` the bridge has no other ports.
+    With ``exact=True`` the bridge has no other ports. A container that is not on ``net`` at
+    all fails the assertion, which then says where its veths are.
     """
     __tracebackhide__ = True
     need(net, Network, "net")
     expected = list(containers)
     for c in expected:
         need(c, Container, "each member")
-        c.ip(net)  # a container that is not on the network is misuse, not a failure
+        c.require_started()
     host_links = links(None)
     bridge = by_name(host_links, net.bridge)
     if bridge is None:
@@ -75,6 +92,9 @@ def assert_bridge_members(
     port_indexes = {p.index for p in ports}
     missing = []
     for c in expected:
+        if net not in c.addresses:
+            missing.append(f"{c.alias} (not on {net.alias!r}: {_veths_of(c, host_links)})")
+            continue
         port = host_port(c, net, host_links)
         if port is None or port.index not in port_indexes:
             where = "no host veth found" if port is None else f"its host veth {port.name} "
