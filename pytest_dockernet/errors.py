@@ -26,3 +26,7 @@ class PrivilegeError(DockernetError):
 
 class ContainerStartError(DockernetError):
     """A container did not reach the running state."""
+
+
+class FirewallChurnError(DockernetError):
+    """Every attempt at a probe overlapped another process rewriting the host firewall."""

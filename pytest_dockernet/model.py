@@ -37,6 +37,8 @@ class Registry:
     networks: dict[str, Network] = field(default_factory=dict)
     containers: dict[str, Container] = field(default_factory=dict)
     upstreams: dict[str, Upstream] = field(default_factory=dict)
+    repeated_probes: int = 0
+    """Probes repeated because firewall rules they depended on were deleted while they ran."""
 
     @functools.cached_property
     def engine_info(self) -> dict[str, Any]:

@@ -8,9 +8,12 @@ destination means the same thing everywhere.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from . import addressing
+from .errors import FirewallChurnError
 from .model import (
     Container,
     Destination,
@@ -23,11 +26,15 @@ from .model import (
 )
 from .observe import names
 from .observe.capture import Point, echo_and_capture
+from .observe.firewall import churn
 from .observe.links import Link, by_index, holding, links
 from .observe.ping import PingResult, ping
 
 UPSTREAM_INTERFACE = "eth0"
 """The upstream's end of its veth pair, inside its namespace."""
+CHURN_ATTEMPTS = 5
+"""How often a probe is tried while rules it depends on keep being deleted under it."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,63 @@ def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
     )
 
 
+def path_interfaces(src: Container, target: Target) -> set[str] | None:
+    """The bridges (and upstream links) a probe from ``src`` to ``target`` may cross, when it
+    crosses networks; None when both ends share a network, where the host firewall's
+    inter-network rules decide nothing."""
+    holder = target.holder
+    if holder is not None and src.shared_networks(holder):
+        return None
+    address = target.address
+    if holder is None and address is not None and any(address in n.subnet for n in src.networks):
+        return None
+    found = {n.bridge for n in src.networks}
+    if holder is not None:
+        found |= {n.bridge for n in holder.networks}
+        upstream = src.registry.upstream_of(holder)
+        if upstream is not None:
+            found.add(upstream.host_interface)
+    return found
+
+
+def steady(
+    src: Container,
+    target: Target,
+    observe: Callable[[], T],
+    answered: Callable[[T], bool],
+) -> T:
+    """``observe()`` once no firewall rule its packets depend on was rewritten while it ran.
+
+    Another process creating or removing networks makes Docker rewrite its rules (20.10
+    deletes and re-inserts FORWARD's jump to its isolation chain on every create), and a packet
+    that meets the gap passes where it should not. Only an answer can come from such a gap
+    (Docker's rules drop; a missing rule lets through), so an observation that got none
+    stands; one that got answers is repeated while rules that could decide its path changed
+    under it, and is never reported as a verdict.
+    """
+    interfaces = path_interfaces(src, target)
+    if interfaces is None:
+        return observe()
+    changed: list[str] = []
+    for _ in range(CHURN_ATTEMPTS):
+        before = churn.rules()
+        result = observe()
+        if not answered(result):
+            return result
+        changed = churn.changes_between(before, churn.rules(), interfaces)
+        if not changed:
+            return result
+        src.registry.repeated_probes += 1
+    rules = "\n".join(f"    {change}" for change in changed)
+    raise FirewallChurnError(
+        f"the engine's firewall changed while probing {target.label} from {src}, in each of "
+        f"{CHURN_ATTEMPTS} attempts: another process created or removed networks, and Docker "
+        f"rewrote rules that decide this path while the probe ran, so its answer cannot be "
+        f"trusted as a verdict. Seen in the last attempt:\n{rules}\n"
+        "Run isolation checks where nothing else creates or removes networks on this engine."
+    )
+
+
 def probe(
     src: Container, dst: Destination, count: int, timeout: float
 ) -> tuple[PingResult | None, str]:
@@ -129,11 +193,16 @@ def probe(
     check_count(count)
     check_timeout(timeout)
     target = resolve(src, dst)
-    if target.address is None:
+    address = target.address
+    if address is None:
         return None, target.label
-    return ping(
-        src.pid, target.address, count=count, timeout=timeout, source=src.alias
-    ), target.label
+    result = steady(
+        src,
+        target,
+        lambda: ping(src.pid, address, count=count, timeout=timeout, source=src.alias),
+        lambda found: found.received > 0,
+    )
+    return result, target.label
 
 
 def host_port(
@@ -175,12 +244,18 @@ def arrival(src: Container, upstream: Upstream, *, timeout: float) -> Arrival:
     if src.registry.upstreams.get(upstream.name) is not upstream:
         raise ValueError(f"{upstream} was not created by the DockerNet of {src}")
     check_timeout(timeout)
-    captured = echo_and_capture(
-        src.pid,
-        upstream.address,
-        [Point(upstream.pid, UPSTREAM_INTERFACE)],
-        timeout=timeout,
-        until=lambda s: s.echo.is_request and not s.outgoing,
+    target = Target(upstream.address, str(upstream), upstream.container)
+    captured = steady(
+        src,
+        target,
+        lambda: echo_and_capture(
+            src.pid,
+            upstream.address,
+            [Point(upstream.pid, UPSTREAM_INTERFACE)],
+            timeout=timeout,
+            until=lambda s: s.echo.is_request and not s.outgoing,
+        ),
+        lambda found: bool(found.seen),
     )
     sources = tuple(s.echo.src for s in captured.seen if s.echo.is_request and not s.outgoing)
     return Arrival(sources, captured.ended, captured.send_error)

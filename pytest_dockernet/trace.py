@@ -22,7 +22,7 @@ from .model import Container, Destination, Registry, check_timeout, need
 from .netns import iproute
 from .observe.capture import Capture, Point, Seen, echo_and_capture
 from .observe.links import Link, by_index, by_name, holding, links
-from .probes import resolve
+from .probes import resolve, steady
 
 Where: TypeAlias = "Container | Literal['host']"
 Key: TypeAlias = "tuple[Container | Literal['host'], str]"
@@ -295,12 +295,21 @@ def trace(src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
     address = target.address
     topology = _Map(registry)
     keys = topology.points()
-    captured: Capture = echo_and_capture(
-        src.pid,
-        address,
-        keys,
-        timeout=timeout,
-        until=lambda s: keys[s.point][0] is src and not s.outgoing and not s.echo.is_request,
+    captured: Capture = steady(
+        src,
+        target,
+        lambda: echo_and_capture(
+            src.pid,
+            address,
+            keys,
+            timeout=timeout,
+            until=lambda s: keys[s.point][0] is src and not s.outgoing and not s.echo.is_request,
+        ),
+        # Deleted rules only let more through: a request that never reached the destination,
+        # with no reply seen anywhere, stands whatever was rewritten meanwhile.
+        lambda found: any(
+            not s.echo.is_request or keys[s.point][0] is target.holder for s in found.seen
+        ),
     )
     requests = [s for s in captured.seen if s.echo.is_request]
     replies = [s for s in captured.seen if not s.echo.is_request]
