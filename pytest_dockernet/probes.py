@@ -153,6 +153,8 @@ def steady(
     target: Target,
     observe: Callable[[], T],
     answered: Callable[[T], bool],
+    *,
+    read_rules: Callable[[], dict[tuple[str, str, int], churn.RuleRef]] = churn.rules,
 ) -> T:
     """``observe()`` once no firewall rule its packets depend on was rewritten while it ran.
 
@@ -168,11 +170,11 @@ def steady(
         return observe()
     changed: list[str] = []
     for _ in range(CHURN_ATTEMPTS):
-        before = churn.rules()
+        before = read_rules()
         result = observe()
         if not answered(result):
             return result
-        changed = churn.changes_between(before, churn.rules(), interfaces)
+        changed = churn.changes_between(before, read_rules(), interfaces)
         if not changed:
             return result
         src.registry.repeated_probes += 1

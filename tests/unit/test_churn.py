@@ -1,0 +1,157 @@
+"""The churn detector's pure parts: rules as their netlink bytes hold them, what counts as a
+change for a probe's path, and the repeat-or-report loop around a probe."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+import pytest
+
+from pytest_dockernet.errors import FirewallChurnError
+from pytest_dockernet.model import Container, Network, Registry
+from pytest_dockernet.observe.firewall.churn import RuleRef, changes_between, orphaned
+from pytest_dockernet.probes import CHURN_ATTEMPTS, Target, steady
+
+BR_A, BR_B, BR_OTHER = "br-aaaaaaaaaaaa", "br-bbbbbbbbbbbb", "br-0123456789ab"
+
+
+def rule(chain: str, handle: int, *names: str, table: str = "filter") -> RuleRef:
+    """A rule whose message bytes hold its table, its chain and ``names``, NUL-terminated."""
+    raw = b"\x08\x00\x01\x00" + b"".join(n.encode() + b"\x00" for n in (table, chain, *names))
+    return RuleRef(table, chain, handle, raw)
+
+
+def reading(*rules: RuleRef) -> dict[tuple[str, str, int], RuleRef]:
+    return {(r.table, r.chain, r.handle): r for r in rules}
+
+
+STEADY = (
+    rule("FORWARD", 1, "DOCKER-USER"),
+    rule("FORWARD", 2, "DOCKER-ISOLATION-STAGE-1"),
+    rule("FORWARD", 3, BR_A),
+    rule("DOCKER-USER", 4),
+    rule("DOCKER-ISOLATION-STAGE-1", 5, BR_A, "DOCKER-ISOLATION-STAGE-2"),
+    rule("DOCKER-ISOLATION-STAGE-2", 6, BR_B),
+)
+
+
+def test_rule_names_come_from_its_bytes():
+    r = rule("DOCKER-ISOLATION-STAGE-1", 7, BR_A, "DOCKER-ISOLATION-STAGE-2")
+    assert r.bridges == {BR_A}
+    assert r.jumps == {"DOCKER-ISOLATION-STAGE-2"}  # its own chain is not a jump
+    assert str(r) == (
+        f"filter DOCKER-ISOLATION-STAGE-1 handle 7: jump DOCKER-ISOLATION-STAGE-2 on {BR_A}"
+    )
+    assert rule("FORWARD", 8, "br-0123").bridges == set()  # not a Docker bridge name
+
+
+def test_a_chain_nothing_jumps_to_is_docker_mid_rewrite():
+    assert orphaned(reading(*STEADY)) == []
+    without_jump = [r for r in STEADY if r.handle != 2]
+    assert orphaned(reading(*without_jump)) == ["filter DOCKER-ISOLATION-STAGE-1"]
+
+
+def test_changes_that_can_decide_the_path():
+    before = reading(*STEADY)
+    assert changes_between(before, before, {BR_A, BR_B}) == []
+    reinserted = reading(
+        *(r for r in STEADY if r.handle != 2), rule("FORWARD", 9, "DOCKER-ISOLATION-STAGE-1")
+    )
+    assert changes_between(before, reinserted, {BR_A}) == [
+        "deleted filter FORWARD handle 2: jump DOCKER-ISOLATION-STAGE-1",
+        "added filter FORWARD handle 9: jump DOCKER-ISOLATION-STAGE-1",
+    ]
+    gap = reading(*(r for r in STEADY if r.handle != 2))
+    assert "nothing jumps to filter DOCKER-ISOLATION-STAGE-1 (before the probe)" in (
+        changes_between(gap, gap, {BR_A})
+    )
+
+
+def test_rules_of_other_bridges_do_not_count():
+    before = reading(*STEADY)
+    after = reading(*STEADY, rule("FORWARD", 10, BR_OTHER), rule("FORWARD", 11, BR_OTHER, BR_A))
+    assert changes_between(before, after, {BR_A, BR_B}) == [
+        f"added filter FORWARD handle 11: rule on {BR_OTHER}, {BR_A}"
+    ]
+
+
+# -- the repeat-or-report loop ----------------------------------------------------------------
+
+
+def network(alias: str, bridge: str, subnet: str, registry: Registry) -> Network:
+    net = ipaddress.IPv4Network(subnet)
+    return Network(alias, alias, alias, net, next(net.hosts()), bridge, False, True, registry)
+
+
+@pytest.fixture
+def ends() -> tuple[Container, Container]:
+    """Two containers on two networks; the registry never reaches an engine here."""
+    registry = Registry(client=None)  # type: ignore[arg-type]
+    a = network("a", BR_A, "10.9.1.0/24", registry)
+    b = network("b", BR_B, "10.9.2.0/24", registry)
+    h1 = Container("h1", "h1", "id1", 1, {a: ipaddress.IPv4Address("10.9.1.2")}, registry)
+    h2 = Container("h2", "h2", "id2", 2, {b: ipaddress.IPv4Address("10.9.2.2")}, registry)
+    return h1, h2
+
+
+def readings(*states: tuple[RuleRef, ...]) -> Iterator[dict[tuple[str, str, int], RuleRef]]:
+    for state in states:
+        yield reading(*state)
+
+
+def target_of(h2: Container) -> Target:
+    return Target(ipaddress.IPv4Address("10.9.2.2"), "container 'h2'", h2)
+
+
+def test_no_answer_stands_whatever_changed(ends):
+    h1, h2 = ends
+    states = readings(STEADY, ())
+    result = steady(
+        h1, target_of(h2), lambda: "dropped", lambda r: False, read_rules=lambda: next(states)
+    )
+    assert result == "dropped"
+    assert h1.registry.repeated_probes == 0
+
+
+def test_an_answer_during_a_rewrite_is_repeated(ends):
+    h1, h2 = ends
+    gap = tuple(r for r in STEADY if r.handle != 2)
+    states = readings(gap, STEADY, STEADY, STEADY)
+    answers = iter(["leaked", "answered"])
+    result = steady(
+        h1, target_of(h2), lambda: next(answers), lambda r: True, read_rules=lambda: next(states)
+    )
+    assert result == "answered"
+    assert h1.registry.repeated_probes == 1
+
+
+def test_an_answer_under_constant_rewrites_is_reported_not_given(ends):
+    h1, h2 = ends
+    handles = iter(range(100, 200))
+
+    def rewritten() -> dict[tuple[str, str, int], RuleRef]:
+        return reading(*STEADY, rule("FORWARD", next(handles), "DOCKER-USER"))
+
+    with pytest.raises(FirewallChurnError) as info:
+        steady(h1, target_of(h2), lambda: "answered", lambda r: True, read_rules=rewritten)
+    assert h1.registry.repeated_probes == CHURN_ATTEMPTS
+    text = str(info.value)
+    assert "the engine's firewall changed while probing container 'h2' from container 'h1'" in text
+    assert "deleted filter FORWARD handle 108: jump DOCKER-USER" in text
+
+
+def test_a_probe_within_one_network_reads_no_rules(ends):
+    h1, h2 = ends
+    h2.addresses = {
+        **h2.addresses,
+        **dict.fromkeys(h1.addresses, ipaddress.IPv4Address("10.9.1.3")),
+    }
+
+    def unreadable() -> dict[tuple[str, str, int], RuleRef]:
+        raise AssertionError("a same-network probe must not read the firewall")
+
+    assert (
+        steady(h1, target_of(h2), lambda: "answered", lambda r: True, read_rules=unreadable)
+        == "answered"
+    )
