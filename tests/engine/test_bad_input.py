@@ -6,7 +6,8 @@ import pytest
 
 from pytest_dockernet import DockerNet, labels
 from pytest_dockernet.errors import DockernetError, ImageError
-from tests.conftest import labelled, run_unprivileged
+from tests.conftest import labelled
+from tests.unprivileged import run_unprivileged
 
 
 @pytest.fixture

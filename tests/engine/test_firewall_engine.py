@@ -15,7 +15,7 @@ import pytest
 from pytest_dockernet import labels
 from pytest_dockernet.errors import PrivilegeError
 from pytest_dockernet.observe.firewall import Backend, format_rules, read_nat_table
-from tests.conftest import run_unprivileged
+from tests.unprivileged import run_unprivileged
 
 pytestmark = pytest.mark.engine
 

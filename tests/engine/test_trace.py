@@ -10,7 +10,7 @@ import pytest
 from pytest_dockernet import assert_path, host_veth
 from pytest_dockernet.netns import iproute
 from pytest_dockernet.observe import links
-from tests.conftest import run_unprivileged
+from tests.unprivileged import run_unprivileged
 
 NTF_MASTER = 0x04
 
