@@ -1,0 +1,36 @@
+"""Create and remove networks until stopped: the other process of a shared CI engine.
+
+Run as ``python -m soak.churn SECONDS``. Every network is made through the plugin, so it is
+labelled and removed even when this process is stopped; the count goes to stdout at the end.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import docker
+
+from pytest_dockernet import DockerNet
+from pytest_dockernet.teardown import interrupt_on_sigterm
+
+
+def main(seconds: float) -> int:
+    interrupt_on_sigterm()
+    made = 0
+    end = time.monotonic() + seconds
+    with DockerNet(docker.from_env(), scope="churn") as dn:
+        try:
+            while time.monotonic() < end:
+                net = dn.network(f"c{made}")
+                dn.client.api.remove_network(net.id)
+                del dn.networks[net.alias]
+                made += 1
+        except KeyboardInterrupt:
+            pass
+    print(made, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(float(sys.argv[1])))
