@@ -153,7 +153,6 @@ def test_reachable_by_a_name_that_does_not_resolve_from_here(seed):
     assert_unreachable(c1, "container3")
 
 
-@pytest.mark.serial  # Docker 20.10 rewrites its isolation rules while networks come and go
 def test_docker_isolates_bridges(seed):
     net, other, c1, c2, c3 = seed
     assert_unreachable(c1, c3, timeout=0.3)

@@ -78,6 +78,6 @@ def test_isolation_verdicts_are_never_wrong_while_networks_churn(dockernet, chur
         f"reported {reported}"
     )
     assert made > 5, "the churn did not run: the test proved nothing"
-    assert raw > 50
+    assert raw >= 20, "too few probes overlapped the churn to show anything"
     assert unexplained == 0, "a leak happened that no rule change explains"
     assert verdicts > raw // 2, "most verdicts were reported as churn instead of given"

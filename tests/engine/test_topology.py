@@ -67,7 +67,6 @@ def test_seed_ping_by_name_works_inside_the_default_image(dockernet):
     assert result.exit_code == 0, result.output
 
 
-@pytest.mark.serial  # Docker 20.10 rewrites its isolation rules while networks come and go
 def test_internal_network_keeps_its_route_but_cannot_leave(dockernet):
     """Docker 20.10 still gives a default route; the firewall drops what leaves the subnet."""
     from pytest_dockernet import assert_reachable, assert_unreachable
