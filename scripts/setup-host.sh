@@ -2,7 +2,8 @@
 # Make this machine ready for pytest-dockernet, as root on Debian or Ubuntu:
 # a Docker engine that answers (Debian's docker.io, dockerd started if none answers),
 # iptables and nftables to read the firewall, busybox-static for the built-in image,
-# and a virtualenv in .venv holding the package. Safe to run again: it skips what is there.
+# and a virtualenv in .venv holding the package with its test and lint extras (tox among them).
+# Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +31,8 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not answer; see /var/log/dockerd.log" >&2; exit 1; }
 fi
 
-if [ ! -x .venv/bin/pytest ] || [ pyproject.toml -nt .venv/.installed ]; then
+# The lint extra brings tox, which scripts/run uses for the lowest-versions environment.
+if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/tox ] || [ pyproject.toml -nt .venv/.installed ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null
   .venv/bin/pip install -q -e '.[test,lint]'
