@@ -110,16 +110,32 @@ def assert_reachability(
             f"{{(src, dst): bool}}, got {type(expected).__name__}"
         )
     observed = reachability(members, count=count, timeout=timeout, pairs=wanted)
-    wrong = [pair for pair, want in wanted.items() if observed.reachable(*pair) != want]
-    if wrong:
-        details = "\n".join(
-            f"  {s.alias} -> {d.alias}: expected {'reachable' if wanted[(s, d)] else 'unreachable'}"
-            f"; {observed.results[(s, d)]}".replace("\n", "\n      ")
-            for s, d in wrong
-        )
-        raise AssertionError(
-            f"{len(wrong)} of {len(wanted)} pairs differ from what was expected "
-            f"(ok = answered, -- = not, ! = not as expected):\n"
-            f"{observed.table(wanted)}\n{details}"
-        )
+    message = mismatch(observed, wanted)
+    if message is not None:
+        raise AssertionError(message)
     return observed
+
+
+def mismatch(observed: Reachability, expected: Mapping[Pair, bool]) -> str | None:
+    """What ``assert_reachability`` says when ``observed`` differs from ``expected``; None when
+    every expected pair answered as expected.
+
+    The message counts the pairs that differ, shows the whole matrix with them marked, and
+    lists each with its ping. It reads only the values given: nothing is probed here.
+    """
+    for s, d in expected:
+        if (s, d) not in observed.results:
+            raise ValueError(f"pair ({s.alias}, {d.alias}) is expected but was not probed")
+    wrong = [pair for pair, want in expected.items() if observed.reachable(*pair) != want]
+    if not wrong:
+        return None
+    details = "\n".join(
+        f"  {s.alias} -> {d.alias}: expected {'reachable' if expected[(s, d)] else 'unreachable'}"
+        f"; {observed.results[(s, d)]}".replace("\n", "\n      ")
+        for s, d in wrong
+    )
+    return (
+        f"{len(wrong)} of {len(expected)} pairs differ from what was expected "
+        f"(ok = answered, -- = not, ! = not as expected):\n"
+        f"{observed.table(expected)}\n{details}"
+    )

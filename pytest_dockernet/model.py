@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -194,7 +195,13 @@ def need(value: object, kind: type, what: str) -> None:
 
 
 def check_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    """A finite, positive number of seconds (nan would end a wait at once: a false verdict)."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     return float(timeout)
 
@@ -209,6 +216,8 @@ def parse_destination(dst: object) -> ipaddress.IPv4Network:
     """A route destination: "default" or a CIDR (a bare address means a /32)."""
     if isinstance(dst, ipaddress.IPv4Network):
         return dst
+    if isinstance(dst, ipaddress.IPv4Address):
+        return ipaddress.IPv4Network(dst)
     if dst == "default":
         return DEFAULT_ROUTE
     if not isinstance(dst, str):

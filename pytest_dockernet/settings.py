@@ -64,6 +64,23 @@ def add_options(parser: pytest.Parser) -> None:
         parser.addini(f"dockernet_{name}", text, type="bool", default=False)
 
 
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _flag(config: pytest.Config, name: str, env: str) -> bool:
+    """A flag: on from the command line; else the environment, when set, either way; else ini."""
+    if config.getoption(f"dockernet_{name}"):
+        return True
+    value = os.environ.get(env)
+    if value is not None:
+        if value.strip().lower() in TRUE:
+            return True
+        if value.strip().lower() in FALSE:
+            return False
+        raise pytest.UsageError(f"{env}={value!r}: use 1/true/yes/on or 0/false/no/off")
+    return bool(config.getini(f"dockernet_{name}"))
+
+
 @dataclass(frozen=True)
 class Settings:
     image: str | None
@@ -80,15 +97,13 @@ class Settings:
             cli = config.getoption(f"dockernet_{name}")
             values[name] = cli or os.environ.get(env) or config.getini(f"dockernet_{name}")
         for name, (env, _) in FLAGS.items():
-            cli = config.getoption(f"dockernet_{name}")
-            from_env = os.environ.get(env, "").lower() in ("1", "true", "yes")
-            values[name] = bool(cli or from_env or config.getini(f"dockernet_{name}"))
+            values[name] = _flag(config, name, env)
         try:
             addressing.parse_subnet(values["pool"], "--dockernet-pool")
         except (TypeError, ValueError) as exc:
             raise pytest.UsageError(str(exc)) from None
         prefix = str(values["prefix"])
-        if not prefix.isdigit() or not 8 <= int(prefix) <= 30:
+        if not (prefix.isascii() and prefix.isdigit()) or not 8 <= int(prefix) <= 30:
             raise pytest.UsageError(
                 f"--dockernet-prefix {prefix!r} must be a whole number from 8 to 30"
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -19,13 +18,22 @@ def ten(dockernet):
 
 
 def test_full_mesh_of_ten(ten):
+    """Every ordered pair is probed once, from its source to its destination's address.
+
+    How long the 90 concurrent probes take is a benchmark's question, not a test's:
+    ``python -m bench --only matrix10`` measures it against the docker CLI and docker-py.
+    """
     net, members = ten
-    started = time.perf_counter()
     observed = assert_reachability(members)
-    elapsed = time.perf_counter() - started
-    assert len(observed.results) == 90
+    assert observed.containers == tuple(members)
+    expected_pairs = [(s, d) for s in members for d in members if s is not d]
+    assert list(observed.results) == expected_pairs
     assert observed.pairs(reachable=False) == []
-    assert elapsed < 5  # 90 answered probes; sequential docker exec took 5.5-6.4 s
+    for (src, dst), result in observed.results.items():
+        assert result is not None
+        assert (result.source, result.destination) == (src.alias, dst.ip(net))
+        assert (result.sent, result.errors) == (1, ())
+        assert [(r.seq, r.source) for r in result.replies] == [(1, dst.ip(net))]
 
 
 def test_failure_shows_the_whole_matrix(ten, dockernet):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 
 import pytest
@@ -43,8 +44,7 @@ def test_check_name_non_str() -> None:
 
 def test_run_identity_current_labels() -> None:
     me = RunIdentity.current()
-    assert len(me.run_id) == 8
-    assert int(me.run_id, 16) >= 0
+    assert re.fullmatch("[0-9a-f]{8}", me.run_id), me.run_id  # 8 lowercase hex digits, exactly
     assert me.pid == os.getpid()
     assert me.host == socket.gethostname()
     assert me.started == process_start_ticks(os.getpid()) != ""
@@ -59,7 +59,13 @@ def test_run_identity_current_labels() -> None:
 
 
 def test_run_ids_differ() -> None:
-    assert RunIdentity.current().run_id != RunIdentity.current().run_id
+    ids = [RunIdentity.current().run_id for _ in range(50)]
+    # 32 random bits each: a clash among 50 is about a 1 in 3.5 million event.
+    assert len(set(ids)) == len(ids), ids
+    first, second = RunIdentity.current(), RunIdentity.current()
+    assert first != second
+    assert first.labels("web")[labels.SESSION] != second.labels("web")[labels.SESSION]
+    assert first.docker_name("web") != second.docker_name("web")
 
 
 def test_docker_name() -> None:
