@@ -25,7 +25,14 @@ if ! docker info >/dev/null 2>&1; then
     systemctl start docker
   else
     echo "setup: no engine answers and no systemd: starting dockerd (log: /var/log/dockerd.log)"
-    nohup dockerd >/var/log/dockerd.log 2>&1 &
+    # In its own session, with no descriptor of ours but the log: a daemon holding an
+    # inherited pipe or lock open would keep whatever started this script waiting on it.
+    (
+      for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+      done
+      exec setsid dockerd >>/var/log/dockerd.log 2>&1 </dev/null
+    ) &
   fi
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not answer; see /var/log/dockerd.log" >&2; exit 1; }

@@ -66,6 +66,10 @@ def test_interrupt_removes_everything(pytester, client, tag, signal_name):
         f"""
         import os, signal
 
+        # As in a terminal: a job started in the background of a non-interactive shell
+        # (some CI runners) starts with SIGINT ignored, and Python then keeps ignoring it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
         def test_it(dockernet):
             net = dockernet.network("{tag}")
             dockernet.container("c1", networks=[net])
