@@ -33,6 +33,9 @@ def bystanders(client, dockernet):
     net.remove()
 
 
+# Serial: a sweep removes every dead run's resources on the engine, so two of these side by
+# side (or any other run starting beside them) sweep each other's SIGKILLed leftovers first.
+@pytest.mark.serial
 @pytest.mark.parametrize("how", [["--dockernet-sweep"], []])
 def test_killed_run_is_swept_by_the_next(pytester, client, bystanders, how):
     foreign, live = bystanders
