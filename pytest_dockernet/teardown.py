@@ -171,26 +171,33 @@ def sweep(client: docker.DockerClient) -> Removal:
 class Ledger:
     """The ids one DockerNet created, in order, so that close() removes exactly those.
 
-    An id is recorded the moment Docker returns it; a resource whose id never arrived (Ctrl-C
-    during the create call) is adopted by its unique name.
+    An id is recorded the moment Docker returns it. A resource whose id never arrived (Ctrl-C
+    or SIGTERM during the create call) is adopted by its unique name: dockerd may still be
+    creating it then, so the name is looked up again when the ledger closes.
     """
 
     def __init__(self, client: docker.DockerClient) -> None:
         self.client = client
         self.containers: list[str] = []
         self.networks: list[str] = []
+        self.adopted: list[tuple[str, str]] = []
+        """(kind, Docker name) of each resource whose create call was interrupted."""
 
     def adopt(self, kind: str, docker_name: str) -> None:
         """Track a resource Docker may have created although its id never reached us."""
+        self.adopted.append((kind, docker_name))
+        self._look_up(kind, docker_name)
+
+    def _look_up(self, kind: str, docker_name: str) -> None:
         with contextlib.suppress(docker.errors.DockerException):
             if kind == "network":
                 for net in self.client.api.networks(names=[docker_name]):
-                    if net["Name"] == docker_name:
+                    if net["Name"] == docker_name and net["Id"] not in self.networks:
                         self.networks.append(net["Id"])
             else:
                 found = self.client.api.containers(all=True, filters={"name": docker_name})
                 for c in found:
-                    if f"/{docker_name}" in c["Names"]:
+                    if f"/{docker_name}" in c["Names"] and c["Id"] not in self.containers:
                         self.containers.append(c["Id"])
 
     def close(self) -> list[NotRemoved]:
@@ -200,6 +207,9 @@ class Ledger:
         of one network are removed concurrently (moby/moby#42119). Each id leaves the list only
         once removed, so an interrupt leaves the rest for a second call.
         """
+        for kind, docker_name in self.adopted:
+            self._look_up(kind, docker_name)
+        self.adopted.clear()
         problems = []
         while self.containers:
             problem = remove_container(self.client, self.containers[-1])

@@ -52,3 +52,30 @@ def test_interrupt_while_docker_creates_is_still_cleaned(client, monkeypatch, ki
     assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == (1 if net is None else 2)
     dn.close()
     assert labelled(client, labels.SESSION, dn.identity.run_id) == []
+
+
+@pytest.mark.parametrize("kind", ["network", "container"])
+def test_interrupt_before_docker_finishes_creating_is_still_cleaned(client, monkeypatch, kind):
+    """Ctrl-C while the create call is in flight: dockerd finishes it after the client gave up,
+    so the name finds nothing at the interrupt, and the resource appears later."""
+    dn = DockerNet(client)
+    net = dn.network("n") if kind == "container" else None
+    real = getattr(client.api, f"create_{kind}")
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append((args, kwargs))  # dockerd has the request; the client is interrupted
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(client.api, f"create_{kind}", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (one call, chosen by kind)
+        if kind == "network":
+            dn.network("late")
+        else:
+            dn.container("late", networks=[net])
+    monkeypatch.undo()
+    args, kwargs = calls[0]
+    real(*args, **kwargs)  # ... and dockerd completes the create afterwards
+    assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == (1 if net is None else 2)
+    dn.close()
+    assert labelled(client, labels.SESSION, dn.identity.run_id) == []
