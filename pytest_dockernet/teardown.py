@@ -12,7 +12,7 @@ import contextlib
 import signal
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -222,6 +222,44 @@ class Ledger:
                 problems.append(problem)
             self.networks.pop()
         return problems
+
+
+@contextlib.contextmanager
+def recorded_before_interrupts() -> Iterator[None]:
+    """Hold back the first Ctrl-C or SIGTERM until the body (a create call and the recording of
+    its id) is done; a second one interrupts at once.
+
+    An interrupted create call does not stop dockerd, which finishes it after the client gave
+    up: the resource would exist with its id never recorded. Only the main thread receives
+    KeyboardInterrupt, so only there is anything held back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    wanted = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.getsignal(signum) for signum in wanted}
+
+    def hold(signum: int, frame: FrameType | None) -> None:
+        if held:  # the second one: give up waiting
+            restore()
+            signal.raise_signal(signum)
+        held.append(signum)
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
+
+    for signum in wanted:
+        if previous[signum] is not signal.SIG_IGN and previous[signum] is not None:
+            signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        restore()
+        if held:
+            signal.raise_signal(held[0])
 
 
 def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -27,6 +27,7 @@ from ..model import (
     normalise_networks,
     parse_destination,
 )
+from ..teardown import recorded_before_interrupts
 from .context import BuildContext
 from .routes import add_route, plan_route
 
@@ -131,24 +132,25 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
             ipv4_address=str(first[1]) if first[1] else None, aliases=[spec.name]
         )
     try:
-        created = api.create_container(
-            spec.image,
-            command=list(cmd) if cmd else None,
-            name=docker_name,
-            hostname=spec.name,
-            labels=ctx.labels(spec.name),
-            environment=dict(spec.env) if spec.env else None,
-            host_config=host_config,
-            # types-docker says EndpointConfig; docker-py takes {network: EndpointConfig}.
-            networking_config=docker.types.NetworkingConfig(endpoints) if endpoints else None,  # type: ignore[arg-type]
-        )
+        with recorded_before_interrupts():
+            created = api.create_container(
+                spec.image,
+                command=list(cmd) if cmd else None,
+                name=docker_name,
+                hostname=spec.name,
+                labels=ctx.labels(spec.name),
+                environment=dict(spec.env) if spec.env else None,
+                host_config=host_config,
+                # types-docker says EndpointConfig; docker-py takes {network: EndpointConfig}.
+                networking_config=docker.types.NetworkingConfig(endpoints) if endpoints else None,  # type: ignore[arg-type]
+            )
+            cid: str = created["Id"]
+            ctx.ledger.containers.append(cid)
     except docker.errors.APIError as exc:
         raise DockernetError(f"docker refused container {spec.name!r}: {exc.explanation}") from exc
-    except BaseException:  # Ctrl-C while Docker was creating it: adopt it by name
+    except BaseException:  # a second Ctrl-C while Docker was creating it: adopt it by name
         ctx.ledger.adopt("container", docker_name)
         raise
-    cid: str = created["Id"]
-    ctx.ledger.containers.append(cid)
     return cid
 
 

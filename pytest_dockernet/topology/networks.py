@@ -12,6 +12,7 @@ import docker.types
 from .. import addressing, labels
 from ..errors import DockernetError
 from ..model import Network
+from ..teardown import recorded_before_interrupts
 from .context import BuildContext
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
@@ -86,15 +87,18 @@ def create_network(
             pool_configs=[docker.types.IPAMPool(subnet=str(candidate), gateway=str(gw_here))]
         )
         try:
-            created = ctx.client.api.create_network(
-                docker_name,
-                driver="bridge",
-                ipam=ipam,
-                internal=internal,
-                labels=ctx.labels(name),
-                options=opts,
-                check_duplicate=True,
-            )
+            with recorded_before_interrupts():
+                created = ctx.client.api.create_network(
+                    docker_name,
+                    driver="bridge",
+                    ipam=ipam,
+                    internal=internal,
+                    labels=ctx.labels(name),
+                    options=opts,
+                    check_duplicate=True,
+                )
+                net_id = created["Id"]
+                ctx.ledger.networks.append(net_id)
         except docker.errors.APIError as exc:
             # Another process took the subnet between our look and Docker's: try the next.
             if wanted is None and "overlap" in str(exc).lower():
@@ -102,11 +106,9 @@ def create_network(
             raise DockernetError(
                 f"docker refused network {name!r} ({candidate}): {exc.explanation}"
             ) from exc
-        except BaseException:  # Ctrl-C while Docker was creating it: adopt it by name
+        except BaseException:  # a second Ctrl-C while Docker was creating it: adopt it by name
             ctx.ledger.adopt("network", docker_name)
             raise
-        net_id = created["Id"]
-        ctx.ledger.networks.append(net_id)
         net = Network(
             alias=name,
             name=docker_name,

@@ -3,6 +3,9 @@ arrive while Docker is creating something."""
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
 from pytest_dockernet import DockerNet, labels
@@ -77,5 +80,36 @@ def test_interrupt_before_docker_finishes_creating_is_still_cleaned(client, monk
     args, kwargs = calls[0]
     real(*args, **kwargs)  # ... and dockerd completes the create afterwards
     assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == (1 if net is None else 2)
+    dn.close()
+    assert labelled(client, labels.SESSION, dn.identity.run_id) == []
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C raises KeyboardInterrupt here, however the run was launched (an xdist worker, or
+    a background job of a non-interactive shell, starts with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize("signals", [1, 2])
+def test_ctrl_c_during_a_create_call(client, monkeypatch, ctrl_c_raises, signals):
+    """One Ctrl-C waits until the id is recorded, so close() removes what dockerd made; a
+    second one interrupts at once, before the call."""
+    dn = DockerNet(client)
+    real = client.api.create_network
+
+    def ctrl_c_then_create(*args, **kwargs):
+        for _ in range(signals):
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(client.api, "create_network", ctrl_c_then_create)
+    with pytest.raises(KeyboardInterrupt):
+        dn.network("n")
+    monkeypatch.undo()
+    made = labelled(client, labels.SESSION, dn.identity.run_id)
+    assert len(made) == (1 if signals == 1 else 0)
     dn.close()
     assert labelled(client, labels.SESSION, dn.identity.run_id) == []
