@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 import docker
 import docker.errors
@@ -183,6 +184,25 @@ class Ledger:
         self.adopted: list[tuple[str, str]] = []
         """(kind, Docker name) of each resource whose create call was interrupted."""
 
+    def record(self, kind: str, docker_name: str, create: Callable[[], dict[str, Any]]) -> str:
+        """Run ``create`` (Docker's create call for ``docker_name``) and record the id it returns.
+
+        The first Ctrl-C or SIGTERM during the call is held until the id is recorded: dockerd
+        finishes a create whose client gave up. A second one breaks in at once, and the name is
+        adopted instead. A refusal (APIError) made nothing, and is only passed on.
+        """
+        ids = self.networks if kind == "network" else self.containers
+        try:
+            with _interrupts_held():
+                created_id: str = create()["Id"]
+                ids.append(created_id)
+                return created_id
+        except docker.errors.APIError:
+            raise
+        except BaseException:
+            self.adopt(kind, docker_name)
+            raise
+
     def adopt(self, kind: str, docker_name: str) -> None:
         """Track a resource Docker may have created although its id never reached us."""
         self.adopted.append((kind, docker_name))
@@ -225,7 +245,7 @@ class Ledger:
 
 
 @contextlib.contextmanager
-def recorded_before_interrupts() -> Iterator[None]:
+def _interrupts_held() -> Iterator[None]:
     """Hold back the first Ctrl-C or SIGTERM until the body (a create call and the recording of
     its id) is done; a second one interrupts at once.
 

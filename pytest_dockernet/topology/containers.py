@@ -6,6 +6,7 @@ leaves nothing that close() does not remove.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,6 @@ from ..model import (
     normalise_networks,
     parse_destination,
 )
-from ..teardown import recorded_before_interrupts
 from .context import BuildContext
 from .routes import add_route, plan_route
 
@@ -132,8 +132,11 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
             ipv4_address=str(first[1]) if first[1] else None, aliases=[spec.name]
         )
     try:
-        with recorded_before_interrupts():
-            created = api.create_container(
+        return ctx.ledger.record(
+            "container",
+            docker_name,
+            functools.partial(
+                api.create_container,
                 spec.image,
                 command=list(cmd) if cmd else None,
                 name=docker_name,
@@ -143,15 +146,10 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
                 host_config=host_config,
                 # types-docker says EndpointConfig; docker-py takes {network: EndpointConfig}.
                 networking_config=docker.types.NetworkingConfig(endpoints) if endpoints else None,  # type: ignore[arg-type]
-            )
-            cid: str = created["Id"]
-            ctx.ledger.containers.append(cid)
+            ),
+        )
     except docker.errors.APIError as exc:
         raise DockernetError(f"docker refused container {spec.name!r}: {exc.explanation}") from exc
-    except BaseException:  # a second Ctrl-C while Docker was creating it: adopt it by name
-        ctx.ledger.adopt("container", docker_name)
-        raise
-    return cid
 
 
 def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:

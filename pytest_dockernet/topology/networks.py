@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Mapping
 
@@ -12,7 +13,6 @@ import docker.types
 from .. import addressing, labels
 from ..errors import DockernetError
 from ..model import Network
-from ..teardown import recorded_before_interrupts
 from .context import BuildContext
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
@@ -87,8 +87,11 @@ def create_network(
             pool_configs=[docker.types.IPAMPool(subnet=str(candidate), gateway=str(gw_here))]
         )
         try:
-            with recorded_before_interrupts():
-                created = ctx.client.api.create_network(
+            net_id = ctx.ledger.record(
+                "network",
+                docker_name,
+                functools.partial(
+                    ctx.client.api.create_network,
                     docker_name,
                     driver="bridge",
                     ipam=ipam,
@@ -96,9 +99,8 @@ def create_network(
                     labels=ctx.labels(name),
                     options=opts,
                     check_duplicate=True,
-                )
-                net_id = created["Id"]
-                ctx.ledger.networks.append(net_id)
+                ),
+            )
         except docker.errors.APIError as exc:
             # Another process took the subnet between our look and Docker's: try the next.
             if wanted is None and "overlap" in str(exc).lower():
@@ -106,9 +108,6 @@ def create_network(
             raise DockernetError(
                 f"docker refused network {name!r} ({candidate}): {exc.explanation}"
             ) from exc
-        except BaseException:  # a second Ctrl-C while Docker was creating it: adopt it by name
-            ctx.ledger.adopt("network", docker_name)
-            raise
         net = Network(
             alias=name,
             name=docker_name,
