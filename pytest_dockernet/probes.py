@@ -75,7 +75,8 @@ def _container_target(src: Container, dst: Container) -> Target:
     dst.require_started()
     common = src.shared_networks(dst)
     net = common[0] if common else dst.networks[0]
-    return Target(dst.ip(net), f"{dst} at {dst.ip(net)} on {net.alias!r}", dst)
+    address = dst.ip(net)
+    return Target(address, f"{dst} at {address} on {net.alias!r}", dst)
 
 
 def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
