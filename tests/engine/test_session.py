@@ -113,3 +113,26 @@ def test_ctrl_c_during_a_create_call(client, monkeypatch, ctrl_c_raises, signals
     assert len(made) == (1 if signals == 1 else 0)
     dn.close()
     assert labelled(client, labels.SESSION, dn.identity.run_id) == []
+
+
+def test_a_background_teardown_that_fails_once_is_tried_again(client, monkeypatch):
+    """One transient error in the removal thread must not leave the test's resources behind."""
+    factory = DockerNetFactory(client, settings())
+    dn = factory.new()
+    dn.container("c", networks=[dn.network("n")])
+    real = client.api.remove_container
+    failures = iter([KeyError("PYTEST_CURRENT_TEST")])
+
+    def flaky(*args, **kwargs):
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(client.api, "remove_container", flaky)
+    future = factory.close(dn)
+    assert future is not None
+    future.result()
+    factory.close_all()
+    assert factory.leftovers == []
+    assert labelled(client, labels.SESSION, dn.identity.run_id) == []
