@@ -295,6 +295,10 @@ def trace(src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
     address = target.address
     topology = _Map(registry)
     keys = topology.points()
+
+    def back_at_src(seen: Seen) -> bool:
+        return keys[seen.point][0] is src and not seen.outgoing and not seen.echo.is_request
+
     captured: Capture = steady(
         src,
         target,
@@ -303,13 +307,11 @@ def trace(src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
             address,
             keys,
             timeout=timeout,
-            until=lambda s: keys[s.point][0] is src and not s.outgoing and not s.echo.is_request,
+            until=back_at_src,
         ),
-        # Deleted rules only let more through: a request that never reached the destination,
-        # with no reply seen anywhere, stands whatever was rewritten meanwhile.
-        lambda found: any(
-            not s.echo.is_request or keys[s.point][0] is target.holder for s in found.seen
-        ),
+        # Rewritten rules only let more through: an exchange that did not complete fails
+        # whatever changed meanwhile; only a reply back at src can come from such a gap.
+        lambda found: any(back_at_src(s) for s in found.seen),
     )
     requests = [s for s in captured.seen if s.echo.is_request]
     replies = [s for s in captured.seen if not s.echo.is_request]
