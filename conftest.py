@@ -17,12 +17,19 @@ import docker
 import pytest
 
 from pytest_dockernet import labels
+from pytest_dockernet.engine import version_of
 
 
 @pytest.fixture(scope="session")
 def client() -> docker.DockerClient:
     """A docker-py client for the engine DOCKER_HOST names (it connects here, not at import)."""
     return docker.from_env()
+
+
+@pytest.fixture(scope="session")
+def engine_version(client: docker.DockerClient) -> tuple[int, int]:
+    """(major, minor) of the engine: a few behaviours of Docker differ by release."""
+    return version_of(client.info())
 
 
 @pytest.fixture

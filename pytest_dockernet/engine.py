@@ -9,7 +9,9 @@ so the error says which of the two it is.
 from __future__ import annotations
 
 import os
+import re
 import socket
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlparse
 
@@ -74,6 +76,13 @@ def connect() -> docker.DockerClient:
             f"no Docker engine answers at {where}: {exc}\n{START_HINT}"
         ) from exc
     return client
+
+
+def version_of(info: Mapping[str, object]) -> tuple[int, int]:
+    """(major, minor) of the engine from ``docker info`` (``ServerVersion``, "28.5.2+dfsg4"), or
+    (0, 0) when it is not a version: the engine's behaviour changes by release (see README)."""
+    found = re.match(r"(\d+)\.(\d+)", str(info.get("ServerVersion", "")))
+    return (int(found[1]), int(found[2])) if found else (0, 0)
 
 
 def exit_report(client: docker.DockerClient, name: str, cid: str) -> str:

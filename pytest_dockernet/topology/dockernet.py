@@ -119,12 +119,15 @@ class DockerNet:
         gateway: str | ipaddress.IPv4Address | None = None,
         internal: bool = False,
         masquerade: bool = True,
+        routable: bool = True,
         options: Mapping[str, str] | None = None,
     ) -> Network:
         """Create a user-defined bridge network (``docker network create``).
 
         Without ``subnet`` one is taken from the pool that clashes with no Docker network and
         no host route; with one, a clash is an error naming who holds the subnet.
+        ``routable=False`` keeps Docker >= 28's drop of packets that reach the network's
+        containers from another bridge (by default this DockerNet's routers may deliver them).
         """
         return networks.create_network(
             self._ctx,
@@ -133,6 +136,7 @@ class DockerNet:
             gateway=gateway,
             internal=internal,
             masquerade=masquerade,
+            routable=routable,
             options=options,
         )
 

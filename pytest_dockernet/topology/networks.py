@@ -1,4 +1,17 @@
-"""User-defined bridge networks, on subnets that clash with nothing on the engine or the host."""
+"""User-defined bridge networks, on subnets that clash with nothing on the engine or the host.
+
+Docker >= 28 drops a packet for a container that arrives on any interface but the container's
+own bridge (raw ``PREROUTING -d IP ! -i BRIDGE -j DROP``). That is exactly the path of a packet
+a router container forwards from one of the test's bridges to another, so a network is made
+*routable* by default: ``trusted_host_interfaces`` names every user-defined bridge with
+iptables' prefix match ``br-+`` (Docker's own bridge names, ``br-<network id>``, are not known
+before the networks exist, and a test makes its networks one by one), plus any bridge the test
+named itself. The protection against packets from outside the host stays, and so does Docker's
+isolation between bridges, which the filter table applies to packets the host forwards.
+Docker's nftables backend matches names in a set, where ``+`` means nothing, so there the network
+is made ``nat-unprotected`` instead. Engines before 28 ignore both options. ``routable=False``
+keeps Docker's protection.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +26,40 @@ import docker.types
 from .. import addressing, labels
 from ..errors import DockernetError
 from ..model import Network
+from ..observe.firewall import reports_native_nftables
 from .context import BuildContext
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+TRUSTED_OPTION = "com.docker.network.bridge.trusted_host_interfaces"
+GATEWAY_MODE_OPTION = "com.docker.network.bridge.gateway_mode_ipv4"
+DOCKER_BRIDGES = "br-+"
+"""iptables' name for every interface whose name starts ``br-``: Docker's user bridges."""
 
 
-def _options(masquerade: bool, options: Mapping[str, str] | None) -> dict[str, str]:
+def routable_options(
+    ctx: BuildContext, opts: Mapping[str, str], native_nftables: bool
+) -> dict[str, str]:
+    """The options that let the test's routers deliver into a network on Docker >= 28."""
+    if native_nftables:
+        return {} if GATEWAY_MODE_OPTION in opts else {GATEWAY_MODE_OPTION: "nat-unprotected"}
+    trusted = [name for name in opts.get(TRUSTED_OPTION, "").split(":") if name]
+    # Bridges the test named itself do not match the prefix: trust those made so far by name.
+    named = [
+        net.bridge for net in ctx.registry.networks.values() if not net.bridge.startswith("br-")
+    ]
+    for bridge in (DOCKER_BRIDGES, *named):
+        if bridge not in trusted:
+            trusted.append(bridge)
+    return {TRUSTED_OPTION: ":".join(trusted)}
+
+
+def _options(
+    ctx: BuildContext, masquerade: bool, routable: bool, options: Mapping[str, str] | None
+) -> dict[str, str]:
     opts = dict(options or {})
+    if routable:
+        opts.update(routable_options(ctx, opts, reports_native_nftables(ctx.registry.engine_info)))
     if not masquerade:
         opts[MASQUERADE_OPTION] = "false"
     elif opts.get(MASQUERADE_OPTION, "true").lower() == "false":
@@ -67,6 +106,7 @@ def create_network(
     gateway: str | ipaddress.IPv4Address | None = None,
     internal: bool = False,
     masquerade: bool = True,
+    routable: bool = True,
     options: Mapping[str, str] | None = None,
 ) -> Network:
     """Create a labelled bridge network and record it before anything else can fail."""
@@ -79,7 +119,7 @@ def create_network(
         raise ValueError(f"gateway={gw} needs subnet= too, so that it can be checked")
     if wanted is not None and gw is not None:
         addressing.check_host_address(gw, wanted, "gateway")
-    opts = _options(masquerade, options)
+    opts = _options(ctx, masquerade, routable, options)
     docker_name = ctx.docker_name(name)
     for candidate in _candidates(ctx, name, wanted):
         gw_here = gw or next(candidate.hosts())

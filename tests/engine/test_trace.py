@@ -132,7 +132,7 @@ def test_router_path_drops_the_ttl_after_the_router(routed, dockernet):
     assert_path(h2, h1, via=[r])
 
 
-def test_assert_path_names_the_last_hop_when_the_return_route_is_gone(routed):
+def test_assert_path_names_the_last_hop_when_the_return_route_is_gone(routed, engine_version):
     a, b, r, h1, h2 = routed
     assert_path(h1, h2, via=[r])
     with iproute(h2.pid) as ipr:
@@ -140,6 +140,14 @@ def test_assert_path_names_the_last_hop_when_the_return_route_is_gone(routed):
     with pytest.raises(AssertionError) as info:
         assert_path(h1, h2, via=[r], timeout=0.5)
     text = str(info.value)
+    if engine_version >= (28, 0):
+        # Docker 28 accepts a packet of a known connection (DOCKER-CT) before its isolation
+        # rules: the host forwards the reply from b to a, past the router.
+        assert (
+            text.splitlines()[0]
+            == "the reply passed h2, h1; expected it to pass router in that order"
+        )
+        return
     assert text.splitlines()[0] == (
         f"the reply never came back to container 'h1': the reply was last seen on {b.bridge} "
         "of the host (in, ttl 64)"

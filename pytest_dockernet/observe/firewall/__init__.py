@@ -12,7 +12,7 @@ this package reads the rules back the way the host's Docker wrote them:
 
 from .iptables import parse_iptables_save
 from .nftables import parse_nft_json
-from .reading import FirewallReadError, detect_backend, read_nat_table
+from .reading import FirewallReadError, detect_backend, read_nat_table, reports_native_nftables
 from .rules import Backend, NatRule, NatTable, format_rules
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "parse_iptables_save",
     "parse_nft_json",
     "read_nat_table",
+    "reports_native_nftables",
 ]

@@ -79,6 +79,17 @@ def _checked(command: Sequence[str]) -> str:
     return proc.stdout
 
 
+def reports_native_nftables(engine_info: Mapping[str, object]) -> bool:
+    """Whether the engine says it writes its rules with nftables (``docker info``'s
+    ``FirewallBackend.Driver``, Docker >= 28; an engine that reports none uses iptables)."""
+    backend = engine_info.get("FirewallBackend")
+    if isinstance(backend, Mapping):
+        driver = backend.get("Driver")
+        if isinstance(driver, str) and driver.split("+")[0].strip().lower() == "nftables":
+            return True
+    return False
+
+
 def detect_backend(engine_info: Mapping[str, object]) -> Backend:
     """Which firewall holds Docker's rules, from `engine_info` (docker-py ``client.info()``).
 
@@ -89,11 +100,8 @@ def detect_backend(engine_info: Mapping[str, object]) -> Backend:
     ``iptables -V`` says which variant that is: ``(nf_tables)`` or ``(legacy)``; a version
     without either (iptables < 1.8) is legacy.
     """
-    backend = engine_info.get("FirewallBackend")
-    if isinstance(backend, Mapping):
-        driver = backend.get("Driver")
-        if isinstance(driver, str) and driver.split("+")[0].strip().lower() == "nftables":
-            return Backend.NFTABLES
+    if reports_native_nftables(engine_info):
+        return Backend.NFTABLES
     command = ("iptables", "-V")
     version = _checked(command).strip()
     if "(nf_tables)" in version:
