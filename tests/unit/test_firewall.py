@@ -457,14 +457,16 @@ def test_nft_not_json_is_a_value_error() -> None:
 def fake_run(
     monkeypatch: pytest.MonkeyPatch, answers: dict[str, tuple[int, str, str]]
 ) -> list[list[str]]:
-    """Make subprocess.run answer by argv[0]; returns the list of commands run."""
+    """Make subprocess.run answer by the whole command, else by argv[0]; returns the list of
+    commands run."""
     calls: list[list[str]] = []
 
     def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         calls.append(command)
-        if command[0] not in answers:
+        key = " ".join(command) if " ".join(command) in answers else command[0]
+        if key not in answers:
             raise FileNotFoundError(2, "No such file or directory", command[0])
-        rc, out, err = answers[command[0]]
+        rc, out, err = answers[key]
         return subprocess.CompletedProcess(command, rc, out, err)
 
     monkeypatch.setattr("pytest_dockernet.observe.firewall.reading.subprocess.run", run)
@@ -579,20 +581,66 @@ def test_read_nat_table_notes_docker_rules_in_the_other_variant(
     assert read_nat_table({}).note == ""
 
 
+NFT_TABLES = "table ip filter\ntable ip docker-bridges\n"
+NO_NFT_TABLE = "table ip nat\ntable ip filter\n"
+
+
 def test_read_nat_table_nftables(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = fake_run(monkeypatch, {"nft": (0, read("moby-nftables-usernet-portmap.json"), "")})
+    calls = fake_run(
+        monkeypatch,
+        {
+            "nft list tables": (0, NFT_TABLES, ""),
+            "nft": (0, read("moby-nftables-usernet-portmap.json"), ""),
+        },
+    )
     table = read_nat_table({"FirewallBackend": {"Driver": "nftables"}})
-    assert calls == [["nft", "-j", "list", "table", "ip", "docker-bridges"]]
+    assert calls[-1] == ["nft", "-j", "list", "table", "ip", "docker-bridges"]
     assert table.source == "nft -j list table ip docker-bridges"
     assert len(table.masquerade_rules(DOC_NET, DOC_BRIDGE)) == 1
 
 
-def test_read_nat_table_nftables_without_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    stderr = "Error: No such file or directory\nlist table ip docker-bridges\n"
-    fake_run(monkeypatch, {"nft": (1, "", stderr)})
+def test_read_nat_table_nftables_reported_but_rules_in_iptables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Debian's Docker 28.5 with DOCKER_FIREWALL_BACKEND=nftables writes with iptables-nft."""
+    monkeypatch.setattr(
+        "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: f"/usr/sbin/{name}"
+    )
+    fake_run(
+        monkeypatch,
+        {
+            "nft list tables": (0, NO_NFT_TABLE, ""),
+            "iptables": (0, "iptables v1.8.9 (nf_tables)\n", ""),
+            "iptables-nft-save": (0, read("iptables-nft-save.txt"), ""),
+        },
+    )
+    table = read_nat_table({"FirewallBackend": {"Driver": "nftables"}})
+    assert table.backend is Backend.IPTABLES_NFT
+    assert table.source == "iptables-nft-save -t nat (nf_tables)"
+    assert table.note == (
+        "the engine reports the nftables firewall backend, but table ip docker-bridges does "
+        "not exist: Docker's rules were found in iptables-nft's nat table, and read there"
+    )
+    assert len(table.masquerade_rules(NET_A, BRIDGE_A)) == 1
+
+
+def test_read_nat_table_nftables_without_any_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: f"/usr/sbin/{name}"
+    )
+    empty = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n"
+    fake_run(
+        monkeypatch,
+        {
+            "nft list tables": (0, NO_NFT_TABLE, ""),
+            "iptables": (0, "iptables v1.8.9 (nf_tables)\n", ""),
+            "iptables-nft-save": (0, empty, ""),
+        },
+    )
     table = read_nat_table({"FirewallBackend": {"Driver": "nftables"}})
     assert table.rules == ()
-    assert table.note.startswith("table ip docker-bridges does not exist")
+    assert table.backend is Backend.NFTABLES
+    assert table.note.startswith("table ip docker-bridges does not exist and iptables-nft holds")
 
 
 @pytest.mark.parametrize(
@@ -615,7 +663,11 @@ def test_permission_denied_is_a_privilege_error(
     )
     fake_run(
         monkeypatch,
-        {"iptables": (0, "iptables v1.8.9 (nf_tables)\n", ""), command: (4, "", stderr)},
+        {
+            "iptables": (0, "iptables v1.8.9 (nf_tables)\n", ""),
+            "nft list tables": (0, NFT_TABLES, ""),
+            command: (4, "", stderr),
+        },
     )
     engine = {"FirewallBackend": {"Driver": "nftables"}} if command == "nft" else {}
     with pytest.raises(PrivilegeError) as caught:

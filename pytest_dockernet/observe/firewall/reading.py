@@ -16,11 +16,14 @@ from collections.abc import Mapping, Sequence
 from ...errors import DockernetError, PrivilegeError
 from .iptables import parse_iptables_save
 from .nftables import NFT_TABLE, parse_nft_json
-from .rules import Backend, NatTable
+from .rules import Backend, NatRule, NatTable
 
 _TIMEOUT = 30.0
 _PRIVILEGE_FIX = "reading the firewall needs root or CAP_NET_ADMIN: run pytest as root / with sudo"
 _PERMISSION_MARKERS = ("permission denied", "operation not permitted", "you must be root")
+
+
+_VARIANT_NAMES = {Backend.IPTABLES_NFT: "nf_tables", Backend.IPTABLES_LEGACY: "legacy"}
 
 
 class FirewallReadError(DockernetError):
@@ -102,6 +105,11 @@ def detect_backend(engine_info: Mapping[str, object]) -> Backend:
     """
     if reports_native_nftables(engine_info):
         return Backend.NFTABLES
+    return _iptables_variant()
+
+
+def _iptables_variant() -> Backend:
+    """Which iptables variant ``iptables`` on PATH is (what Docker runs), by ``iptables -V``."""
     command = ("iptables", "-V")
     version = _checked(command).strip()
     if "(nf_tables)" in version:
@@ -160,46 +168,82 @@ def _other_variant_note(backend: Backend) -> str:
     )
 
 
-def read_nat_table(engine_info: Mapping[str, object]) -> NatTable:
-    """Read the host's nat rules with the tool for the backend Docker uses.
+def _docker_bridges_exists() -> bool:
+    """Whether Docker's native nftables table is in the kernel (``nft list tables``)."""
+    listed = _checked(("nft", "list", "tables"))
+    return f"table {' '.join(NFT_TABLE)}" in listed.splitlines()
 
-    Raises :class:`~pytest_dockernet.errors.PrivilegeError` when not allowed to read the
-    firewall, and :class:`FirewallReadError` when the tool is missing, fails or prints
-    something unparsable. A missing ``ip docker-bridges`` table (nftables backend, no bridge
-    rules written yet) gives an empty table with a note, not an error.
-    """
-    backend = detect_backend(engine_info)
-    if backend is Backend.NFTABLES:
-        command: tuple[str, ...] = ("nft", "-j", "list", "table", *NFT_TABLE)
-        proc = _run(command)
-        if proc.returncode != 0:
-            error = _failure(command, proc)
-            if isinstance(error, PrivilegeError) or "no such file" not in proc.stderr.lower():
-                raise error
-            return NatTable(
-                backend,
-                (),
-                shlex.join(command),
-                note=f"table {' '.join(NFT_TABLE)} does not exist: the engine reports the "
-                "nftables firewall backend but has written no bridge rules (is the daemon "
-                "running with iptables=false?)",
-            )
-        try:
-            rules = parse_nft_json(proc.stdout)
-        except ValueError as exc:
-            raise FirewallReadError(f"cannot parse `{shlex.join(command)}`: {exc}") from exc
-        return NatTable(backend, rules, shlex.join(command))
 
+def _iptables_nat(backend: Backend) -> tuple[str, tuple[NatRule, ...]]:
     command = _save_command(backend)
     text = _checked(command)
     try:
-        rules = parse_iptables_save(text)
+        return shlex.join(command), parse_iptables_save(text)
     except ValueError as exc:
         raise FirewallReadError(f"cannot parse `{shlex.join(command)}`: {exc}") from exc
-    variant = "nf_tables" if backend is Backend.IPTABLES_NFT else "legacy"
+
+
+def _is_docker_rule(rule: NatRule) -> bool:
+    return "DOCKER" in rule.chain.upper() or "DOCKER" in rule.target.upper()
+
+
+def reported_backend(engine_info: Mapping[str, object]) -> str:
+    """The firewall backend as ``docker info`` names it, or "(not reported)" (Docker < 28)."""
+    backend = engine_info.get("FirewallBackend")
+    driver = backend.get("Driver") if isinstance(backend, Mapping) else None
+    return driver if isinstance(driver, str) and driver else "(not reported)"
+
+
+def read_nat_table(engine_info: Mapping[str, object]) -> NatTable:
+    """Read the host's nat rules where Docker wrote them.
+
+    The engine's report decides where to look first. When it says nftables but there is no
+    ``ip docker-bridges`` table and iptables holds Docker's nat rules (Debian's Docker 28.5 with
+    ``DOCKER_FIREWALL_BACKEND=nftables`` reports nftables and writes through iptables-nft), the
+    rules are read from iptables, and the table's note says so.
+
+    Raises :class:`~pytest_dockernet.errors.PrivilegeError` when not allowed to read the
+    firewall, and :class:`FirewallReadError` when the tool is missing, fails or prints
+    something unparsable. A missing ``ip docker-bridges`` table with no Docker rules in
+    iptables either (no bridge rules written yet) gives an empty table with a note.
+    """
+    backend = detect_backend(engine_info)
+    if backend is Backend.NFTABLES:
+        if _docker_bridges_exists():
+            return _read_nft()
+        variant = _iptables_variant()
+        source, rules = _iptables_nat(variant)
+        if any(_is_docker_rule(rule) for rule in rules):
+            return NatTable(
+                variant,
+                rules,
+                f"{source} ({_VARIANT_NAMES[variant]})",
+                note=f"the engine reports the {reported_backend(engine_info)} firewall backend, "
+                f"but table {' '.join(NFT_TABLE)} does not exist: Docker's rules were found in "
+                f"{variant.value}'s nat table, and read there",
+            )
+        return NatTable(
+            backend,
+            (),
+            f"nft list tables; {source}",
+            note=f"table {' '.join(NFT_TABLE)} does not exist and {variant.value} holds no Docker "
+            "nat rule: the engine reports the nftables firewall backend but has written no "
+            "bridge rules (is the daemon running with iptables=false?)",
+        )
+    source, rules = _iptables_nat(backend)
     return NatTable(
         backend,
         rules,
-        f"{shlex.join(command)} ({variant})",
+        f"{source} ({_VARIANT_NAMES[backend]})",
         note=_other_variant_note(backend),
     )
+
+
+def _read_nft() -> NatTable:
+    command: tuple[str, ...] = ("nft", "-j", "list", "table", *NFT_TABLE)
+    text = _checked(command)
+    try:
+        rules = parse_nft_json(text)
+    except ValueError as exc:
+        raise FirewallReadError(f"cannot parse `{shlex.join(command)}`: {exc}") from exc
+    return NatTable(Backend.NFTABLES, rules, shlex.join(command))
