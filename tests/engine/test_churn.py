@@ -16,7 +16,7 @@ import pytest
 
 from pytest_dockernet import assert_reachable, assert_unreachable
 from pytest_dockernet.errors import FirewallChurnError
-from pytest_dockernet.observe.firewall import churn
+from pytest_dockernet.observe.firewall import Backend, churn, detect_backend
 from pytest_dockernet.observe.ping import ping
 
 CHURN = textwrap.dedent(
@@ -47,7 +47,17 @@ def churner():
     proc.wait(timeout=120)
 
 
-def test_isolation_verdicts_are_never_wrong_while_networks_churn(dockernet, churner):
+@pytest.fixture
+def rule_handles(client):
+    """Skip where the churn cannot be seen: before the churner starts, not after it ran."""
+    if detect_backend(client.info()) is Backend.IPTABLES_LEGACY:
+        pytest.skip(
+            "the iptables-legacy variant has no rule handles, so a rewrite during a probe is "
+            "not seen there (README, Docker versions): isolation checks need a quiet engine"
+        )
+
+
+def test_isolation_verdicts_are_never_wrong_while_networks_churn(rule_handles, dockernet, churner):
     a, b = dockernet.network("a"), dockernet.network("b")
     # Routed by the host: only Docker's isolation rules stand between the two bridges.
     h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): str(a.gateway)})
