@@ -14,10 +14,13 @@ import pytest
 
 from .engine import connect
 from .errors import DockernetError
+from .observe.engine_facts import engine_facts
+from .observe.firewall import reports_native_nftables
 from .session import DockerNetFactory
 from .settings import Settings, add_options
 from .teardown import Removal, interrupt_on_sigterm, sweep
 from .topology import DockerNet
+from .topology.networks import routable_summary
 
 SETTINGS = pytest.StashKey[Settings]()
 FACTORY = pytest.StashKey[DockerNetFactory]()
@@ -70,12 +73,22 @@ def _factory(request: pytest.FixtureRequest) -> DockerNetFactory:
     pytest.fail(f"pytest-dockernet: {reason}", pytrace=False)
 
 
-def pytest_report_header(config: pytest.Config) -> str | None:
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """The settings, and the engine the run will see (not asked when only collecting)."""
     settings = config.stash[SETTINGS]
-    return (
+    lines = [
         f"dockernet: image={settings.image or 'built-in busybox'} pool={settings.pool}/"
         f"{settings.prefix} keep={settings.keep}"
-    )
+    ]
+    if config.option.collectonly:
+        return lines
+    try:
+        info = connect().info()
+    except DockernetError as exc:
+        return [*lines, f"dockernet engine: none ({str(exc).splitlines()[0]})"]
+    lines.append(f"dockernet engine: {engine_facts(info)}")
+    lines.append(f"dockernet: {routable_summary(reports_native_nftables(info))}")
+    return lines
 
 
 @pytest.fixture(scope="session")

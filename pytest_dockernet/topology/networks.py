@@ -37,6 +37,20 @@ DOCKER_BRIDGES = "br-+"
 """iptables' name for every interface whose name starts ``br-``: Docker's user bridges."""
 
 
+def routable_summary(native_nftables: bool) -> str:
+    """Which option makes networks routable on this engine, and why: for the report header."""
+    option = (
+        f"{GATEWAY_MODE_OPTION}=nat-unprotected"
+        if native_nftables
+        else (f"{TRUSTED_OPTION}={DOCKER_BRIDGES}")
+    )
+    return (
+        f"networks are made with {option}, so that a test's routers can forward between its "
+        "bridges on Docker >= 28 (older engines ignore it); network(routable=False) keeps "
+        "Docker's drop of packets from other bridges"
+    )
+
+
 def routable_options(
     ctx: BuildContext, opts: Mapping[str, str], native_nftables: bool
 ) -> dict[str, str]:

@@ -12,7 +12,13 @@ this package reads the rules back the way the host's Docker wrote them:
 
 from .iptables import parse_iptables_save
 from .nftables import parse_nft_json
-from .reading import FirewallReadError, detect_backend, read_nat_table, reports_native_nftables
+from .reading import (
+    FirewallReadError,
+    detect_backend,
+    read_nat_table,
+    reported_backend,
+    reports_native_nftables,
+)
 from .rules import Backend, NatRule, NatTable, format_rules
 
 __all__ = [
@@ -25,5 +31,6 @@ __all__ = [
     "parse_iptables_save",
     "parse_nft_json",
     "read_nat_table",
+    "reported_backend",
     "reports_native_nftables",
 ]

@@ -1,0 +1,52 @@
+"""The facts about the engine that decide how a topology behaves, as moby's maintainers ask
+reporters for them: Docker's version, the firewall backend it reports and the one where its
+rules really are, the iptables variant and the kernel. The report header prints them, so that a
+run's output says which engine it saw.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import DockernetError
+from .firewall import detect_backend, read_nat_table, reported_backend
+
+
+@dataclass(frozen=True)
+class EngineFacts:
+    version: str
+    reported_backend: str
+    """What ``docker info`` says (``FirewallBackend.Driver``), "(not reported)" before 28."""
+    rules_found: str
+    """Where Docker's nat rules were found: iptables-nft, iptables-legacy or nftables."""
+    iptables: str
+    """The variant ``iptables`` on PATH is, which is what Docker runs."""
+    kernel: str
+
+    def __str__(self) -> str:
+        return (
+            f"Docker {self.version}, firewall backend {self.reported_backend} (rules found in "
+            f"{self.rules_found}), iptables {self.iptables}, kernel {self.kernel}"
+        )
+
+
+def engine_facts(info: dict[str, Any]) -> EngineFacts:
+    """The facts from ``docker info`` and the host; a firewall that cannot be read is named as
+    such rather than failing the run, which the assertions that need it will do."""
+    try:
+        found = read_nat_table(info).backend.value
+    except DockernetError as exc:
+        found = f"(unreadable: {str(exc).splitlines()[0]})"
+    try:
+        variant = detect_backend({}).value.removeprefix("iptables-")
+    except DockernetError:
+        variant = "(not found)"
+    return EngineFacts(
+        version=str(info.get("ServerVersion", "?")),
+        reported_backend=reported_backend(info),
+        rules_found=found,
+        iptables=variant,
+        kernel=str(info.get("KernelVersion") or platform.release()),
+    )

@@ -1,0 +1,62 @@
+"""What differs between Docker releases, checked on whichever engine runs (scripts/engine
+switches it): the options that make a test's routers work on Docker >= 28, the way to keep
+Docker's own protection, and the report header that names the engine.
+"""
+
+from __future__ import annotations
+
+from pytest_dockernet import assert_reachable, assert_unreachable
+from pytest_dockernet.observe.firewall import reports_native_nftables
+from pytest_dockernet.topology.networks import GATEWAY_MODE_OPTION, TRUSTED_OPTION
+
+
+def routed(dockernet, *, routable: bool):
+    a = dockernet.network("a", routable=routable)
+    b = dockernet.network("b", routable=routable)
+    r = dockernet.router("router", networks=[a, b])
+    h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): r})
+    h2 = dockernet.container("h2", networks=[b], routes={str(a.subnet): r})
+    return h1, h2
+
+
+def test_networks_say_which_option_made_them_routable(dockernet, client):
+    first = dockernet.network("first")
+    named = dockernet.network("named", options={"com.docker.network.bridge.name": "dn-named0"})
+    last = dockernet.network("last")
+    options = {
+        net.alias: client.api.inspect_network(net.id)["Options"] for net in (first, named, last)
+    }
+    if reports_native_nftables(dockernet.engine_info):
+        assert {o[GATEWAY_MODE_OPTION] for o in options.values()} == {"nat-unprotected"}
+    else:
+        assert options["first"][TRUSTED_OPTION] == "br-+"
+        assert options["named"][TRUSTED_OPTION] == "br-+"
+        # a bridge the test named is not a br-…: the networks made after it name it
+        assert options["last"][TRUSTED_OPTION] == "br-+:dn-named0"
+
+
+def test_routable_false_keeps_dockers_protection(dockernet, engine_version):
+    h1, h2 = routed(dockernet, routable=False)
+    if engine_version >= (28, 0):
+        assert_unreachable(h1, h2)  # the raw table drops h2's packets arriving on bridge a
+    else:
+        assert_reachable(h1, h2, reply_ttl=63)  # nothing before 28 looks at the bridge
+
+
+def test_routers_forward_between_routable_networks(dockernet):
+    h1, h2 = routed(dockernet, routable=True)
+    assert_reachable(h1, h2, count=3, reply_ttl=63)
+
+
+def test_report_header_names_the_engine(pytester, client):
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    info = client.info()
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"dockernet engine: Docker {info['ServerVersion']}, firewall backend * (rules found "
+            f"in *), iptables *, kernel {info['KernelVersion']}",
+            "dockernet: networks are made with com.docker.network.bridge.*",
+        ]
+    )
