@@ -696,3 +696,48 @@ def test_other_failure_is_a_firewall_read_error(monkeypatch: pytest.MonkeyPatch)
         "stderr: iptables-save: unknown table nat"
     )
     assert not isinstance(caught.value, PrivilegeError)
+
+
+# Recordings of the real engines of the matrix (scripts/engine), tests/data/firewall/README.md
+ENGINE_RECORDINGS = [
+    ("26.1", "br-692f45462cb5", "br-1cfb3d4f0c77", Backend.IPTABLES_NFT),
+    ("26.1-legacy", "br-6f0ba5a990c8", "br-23deb0deda79", Backend.IPTABLES_LEGACY),
+    ("28.5", "br-2891af89c3f7", "br-9502bc819627", Backend.IPTABLES_NFT),
+    ("28.5-nftables-reported", "br-14e411179275", "br-14626047692f", Backend.NFTABLES),
+]
+
+
+@pytest.mark.parametrize(("tag", "bridge_a", "bridge_b", "reported"), ENGINE_RECORDINGS)
+def test_recorded_engines_masquerade_by_meaning(
+    monkeypatch: pytest.MonkeyPatch, tag: str, bridge_a: str, bridge_b: str, reported: Backend
+) -> None:
+    """dn-fwrec-a (10.77.1.0/24) masquerades, dn-fwrec-b (10.77.2.0/24) does not, on each."""
+    variant = "legacy" if reported is Backend.IPTABLES_LEGACY else "nf_tables"
+    monkeypatch.setattr(
+        "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: f"/usr/sbin/{name}"
+    )
+    fake_run(
+        monkeypatch,
+        {
+            "nft list tables": (0, NO_NFT_TABLE, ""),
+            "iptables": (0, f"iptables v1.8.9 ({variant})\n", ""),
+            f"iptables-{variant.replace('nf_tables', 'nft')}-save": (
+                0,
+                read(f"docker-{tag}-nat.txt"),
+                "",
+            ),
+        },
+    )
+    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda: False)
+    engine = info(f"docker-{tag}-info.json")
+    table = read_nat_table(engine)
+    assert table.backend is (
+        Backend.IPTABLES_LEGACY if reported is Backend.IPTABLES_LEGACY else Backend.IPTABLES_NFT
+    )
+    assert detect_backend(engine) is reported
+    found = table.masquerade_rules(IPv4Network("10.77.1.0/24"), bridge_a)
+    assert [rule.text for rule in found] == [
+        f"-A POSTROUTING -s 10.77.1.0/24 ! -o {bridge_a} -j MASQUERADE"
+    ]
+    assert table.masquerade_rules(IPv4Network("10.77.2.0/24"), bridge_b) == ()
+    assert ("nftables" in table.note) is (reported is Backend.NFTABLES)

@@ -1,4 +1,4 @@
-"""The host's nat rules as Docker wrote them, read by meaning rather than by string.
+"""The host's firewall as Docker wrote it, read by meaning rather than by string.
 
 Docker asks for NAT on a bridge network with one rule, "masquerade what comes from the subnet and
 leaves by any interface but the bridge". How that rule looks depends on the firewall backend, so
@@ -7,30 +7,53 @@ this package reads the rules back the way the host's Docker wrote them:
 * :mod:`.rules`: :class:`NatRule`, :class:`NatTable` and the questions asked of them by meaning;
 * :mod:`.iptables` and :mod:`.nftables`: one parser per backend, both producing ``NatRule``
   values (the condition handling they share is in :mod:`.conditions`);
-* :mod:`.reading`: which backend Docker uses, and running the tool that reads it.
+* :mod:`.counters`: every rule's packet counter, and which dropping rule a lost probe grew;
+* :mod:`.churn`: which rules were rewritten while a probe ran;
+* :mod:`.reading`: which backend Docker uses, where its rules really are, and running the
+  tool that reads them.
 """
 
+from .counters import (
+    Attribution,
+    Counted,
+    Drop,
+    attribute,
+    parse_iptables_counters,
+    parse_nft_counters,
+)
 from .iptables import parse_iptables_save
 from .nftables import parse_nft_json
 from .reading import (
     FirewallReadError,
+    counters_command,
     detect_backend,
+    read_counters,
     read_nat_table,
     reported_backend,
     reports_native_nftables,
+    rules_location,
 )
 from .rules import Backend, NatRule, NatTable, format_rules
 
 __all__ = [
+    "Attribution",
     "Backend",
+    "Counted",
+    "Drop",
     "FirewallReadError",
     "NatRule",
     "NatTable",
+    "attribute",
+    "counters_command",
     "detect_backend",
     "format_rules",
+    "parse_iptables_counters",
     "parse_iptables_save",
+    "parse_nft_counters",
     "parse_nft_json",
+    "read_counters",
     "read_nat_table",
     "reported_backend",
     "reports_native_nftables",
+    "rules_location",
 ]

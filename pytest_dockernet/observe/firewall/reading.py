@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 
 from ...errors import DockernetError, PrivilegeError
+from .counters import Counted, parse_iptables_counters, parse_nft_counters
 from .iptables import parse_iptables_save
 from .nftables import NFT_TABLE, parse_nft_json
 from .rules import Backend, NatRule, NatTable
@@ -247,3 +248,30 @@ def _read_nft() -> NatTable:
     except ValueError as exc:
         raise FirewallReadError(f"cannot parse `{shlex.join(command)}`: {exc}") from exc
     return NatTable(Backend.NFTABLES, rules, shlex.join(command))
+
+
+def rules_location(engine_info: Mapping[str, object]) -> Backend:
+    """Where Docker's rules are (see :func:`read_nat_table`), which is where to read counters."""
+    return read_nat_table(engine_info).backend
+
+
+def _counters_argv(backend: Backend) -> tuple[str, ...]:
+    if backend is Backend.NFTABLES:
+        return ("nft", "-j", "list", "ruleset")
+    return (_save_command(backend)[0], "-c")  # every table, each rule with [packets:bytes]
+
+
+def counters_command(backend: Backend) -> str:
+    """The command :func:`read_counters` runs, as a failure message names it."""
+    return shlex.join(_counters_argv(backend))
+
+
+def read_counters(backend: Backend) -> tuple[Counted, ...]:
+    """Every rule's packet counter in `backend`'s tables, read-only."""
+    command = _counters_argv(backend)
+    text = _checked(command)
+    parse = parse_nft_counters if backend is Backend.NFTABLES else parse_iptables_counters
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise FirewallReadError(f"cannot parse `{shlex.join(command)}`: {exc}") from exc
