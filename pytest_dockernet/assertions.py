@@ -11,6 +11,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Literal
 
+from .diagnosis import dropped_by, why_unanswered
 from .model import (
     Container,
     Destination,
@@ -24,7 +25,7 @@ from .model import (
 from .observe import firewall
 from .observe.links import Link, by_index, by_name, links, ports_of
 from .observe.routes import Route, format_table, routes
-from .probes import arrival, host_port, probe
+from .probes import arrival, host_port, probe, resolve
 from .trace import Hop, trace
 
 __all__ = [
@@ -193,7 +194,8 @@ def assert_reachable(
     if result is None:
         raise AssertionError(f"{src} cannot reach {label}")
     if result.received < count:
-        raise AssertionError(f"{src} cannot reach {label}:\n{result}")
+        why = why_unanswered(src, dst, result.destination, count, timeout)
+        raise AssertionError(f"{src} cannot reach {label}:\n{result}\n{why}")
     if reply_ttl is not None and any(r.ttl != reply_ttl for r in result.replies):
         raise AssertionError(
             f"{src} reaches {label}, but replies arrive with ttl "
@@ -299,6 +301,9 @@ def assert_path(
                 f"the {kind} passed {', '.join(c.alias for c in crossed)}; expected it to pass "
                 f"{', '.join(c.alias for c in order)} in that order"
             )
+    address = resolve(src, dst).address
+    if problems and not walked.reply_arrived and address is not None:
+        problems.append(dropped_by(src, address, 1, timeout))
     if problems:
         raise AssertionError("\n".join(problems) + "\n" + str(walked))
 

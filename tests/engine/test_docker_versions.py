@@ -5,7 +5,11 @@ Docker's own protection, and the report header that names the engine.
 
 from __future__ import annotations
 
-from pytest_dockernet import assert_reachable, assert_unreachable
+import re
+
+import pytest
+
+from pytest_dockernet import assert_path, assert_reachable
 from pytest_dockernet.observe.firewall import reports_native_nftables
 from pytest_dockernet.topology.networks import GATEWAY_MODE_OPTION, TRUSTED_OPTION
 
@@ -37,10 +41,46 @@ def test_networks_say_which_option_made_them_routable(dockernet, client):
 
 def test_routable_false_keeps_dockers_protection(dockernet, engine_version):
     h1, h2 = routed(dockernet, routable=False)
-    if engine_version >= (28, 0):
-        assert_unreachable(h1, h2)  # the raw table drops h2's packets arriving on bridge a
-    else:
+    if engine_version < (28, 0):
         assert_reachable(h1, h2, reply_ttl=63)  # nothing before 28 looks at the bridge
+        return
+    # the raw table drops h2's packets arriving on bridge a, and the failure says so
+    with pytest.raises(AssertionError) as info:
+        assert_reachable(h1, h2, timeout=0.5)
+    b = dockernet.networks["b"]
+    text = str(info.value)
+    assert re.search(
+        rf"^dropped by raw PREROUTING `-A PREROUTING -d {h2.ip(b)}/32 ! -i {b.bridge} -j DROP` "
+        r"\(\+1 packets\): Docker >= 28's protection against direct routing",
+        text,
+        re.M,
+    ), text
+    assert "trace: the request was last seen on" in text
+
+
+def test_a_cross_bridge_ping_through_the_host_names_the_isolation_rule(dockernet):
+    a, b = dockernet.network("a"), dockernet.network("b")
+    h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): str(a.gateway)})
+    h2 = dockernet.container("h2", networks=[b])
+    with pytest.raises(AssertionError) as info:
+        assert_reachable(h1, h2, count=2, timeout=0.5)
+    text = str(info.value)
+    assert re.search(
+        rf"^dropped by filter DOCKER-ISOLATION-STAGE-2 `-A DOCKER-ISOLATION-STAGE-2 -o "
+        rf"{b.bridge} -j DROP` \(\+2 packets\): Docker's isolation between bridge networks",
+        text,
+        re.M,
+    ), text
+    assert f"trace: the request was last seen on {a.bridge} of the host" in text
+
+
+def test_assert_path_names_the_dropping_rule(dockernet):
+    a, b = dockernet.network("a"), dockernet.network("b")
+    h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): str(a.gateway)})
+    h2 = dockernet.container("h2", networks=[b])
+    with pytest.raises(AssertionError) as info:
+        assert_path(h1, h2, timeout=0.5)
+    assert f"`-A DOCKER-ISOLATION-STAGE-2 -o {b.bridge} -j DROP` (+1 packets)" in str(info.value)
 
 
 def test_routers_forward_between_routable_networks(dockernet):

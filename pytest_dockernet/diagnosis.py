@@ -1,0 +1,55 @@
+"""Why a probe got no answer: the firewall rule that dropped it, and where a trace lost it.
+
+A failed probe is sent again between two readings of every rule's packet counter (read-only:
+no trace or LOG rule is added), and the DROP/REJECT rules whose counters grew by the packets
+the probe lost are named, with what they are where known (Docker >= 28's protection against
+direct routing, Docker's isolation between bridges). Other traffic may move the same counters:
+then the attribution says it is uncertain. The trace's last hop says where the packet was seen
+last. All of it runs only after a failure, so a passing probe costs nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .errors import DockernetError
+from .model import Container, Destination
+from .observe import firewall
+from .observe.ping import ping
+from .trace import trace
+
+
+def dropped_by(src: Container, address: ipaddress.IPv4Address, count: int, timeout: float) -> str:
+    """Send ``count`` echo requests from ``src`` to ``address`` again and name what dropped
+    those that got no answer, as lines for a failure message."""
+    try:
+        where = firewall.rules_location(src.registry.engine_info)
+        before = firewall.read_counters(where)
+        again = ping(src.pid, address, count=count, timeout=timeout, source=src.alias)
+        after = firewall.read_counters(where)
+    except DockernetError as exc:
+        return f"why: the firewall's counters could not be read ({exc})"
+    lost = count - again.received
+    if lost == 0:
+        return (
+            f"why: sent again to find the rule that dropped it, the probe was answered "
+            f"({again.received} of {count}): the loss did not repeat"
+        )
+    attribution = firewall.attribute(before, after, lost)
+    return (
+        f"why, from the counters of `{firewall.counters_command(where)}`:\n{attribution.describe()}"
+    )
+
+
+def why_unanswered(
+    src: Container, dst: Destination, address: ipaddress.IPv4Address, count: int, timeout: float
+) -> str:
+    """The dropping rule, and the last hop of a trace of the same probe."""
+    lines = [dropped_by(src, address, count, timeout)]
+    try:
+        walked = trace(src, dst, timeout=timeout)
+    except (DockernetError, ValueError) as exc:
+        lines.append(f"trace: not available ({exc})")
+    else:
+        lines.append(f"trace: {walked.last_seen()}")
+    return "\n".join(lines)
