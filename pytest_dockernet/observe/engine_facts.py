@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DockernetError
-from .firewall import detect_backend, read_nat_table, reported_backend
+from .firewall import Backend, detect_backend, read_nat_table, reported_backend
+
+_VARIANTS = {Backend.IPTABLES_NFT: "nf_tables", Backend.IPTABLES_LEGACY: "legacy"}
+"""As ``iptables -V`` names them."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def engine_facts(info: dict[str, Any]) -> EngineFacts:
     except DockernetError as exc:
         found = f"(unreadable: {str(exc).splitlines()[0]})"
     try:
-        variant = detect_backend({}).value.removeprefix("iptables-")
+        variant = _VARIANTS[detect_backend({})]
     except DockernetError:
         variant = "(not found)"
     return EngineFacts(
