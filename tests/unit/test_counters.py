@@ -1,7 +1,7 @@
 """Naming the rule that dropped a probe, from recorded counters; no Docker engine, no root.
 
 The recordings (``iptables-save -c`` before and after ``ping -c 3`` on Docker 28.5.2) are
-listed in tests/data/firewall/README.md.
+listed in tests/data/firewall/README.md; the nft rulesets are small hand-made JSON strings.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 from pytest_dockernet.observe.firewall import (
     Counted,
     attribute,
+    meaning,
     parse_iptables_counters,
     parse_nft_counters,
 )
@@ -21,21 +22,37 @@ from pytest_dockernet.observe.firewall import (
 DATA = Path(__file__).resolve().parents[1] / "data" / "firewall"
 RAW_DROP = "-A PREROUTING -d 10.77.2.2/32 ! -i dn-bbbbbb-2 -j DROP"
 ISOLATION_DROP = "-A DOCKER-ISOLATION-STAGE-2 -o dn-aaaaaa-2 -j DROP"
+LOST_ELSEWHERE = (
+    "no DROP/REJECT rule's counter grew: the packets were lost elsewhere (no route, no ARP "
+    "answer, a host outside the firewall, or rules without counters)"
+)
 
 
 def recorded(name: str) -> tuple[Counted, ...]:
     return parse_iptables_counters((DATA / name).read_text())
 
 
+def counters(*lines: str, table: str = "filter") -> tuple[Counted, ...]:
+    return parse_iptables_counters("\n".join([f"*{table}", *lines, "COMMIT"]))
+
+
 def test_every_table_rule_and_policy_is_read():
+    before = recorded("docker-28.5-raw-drop-before.txt")
     found = recorded("docker-28.5-raw-drop-after.txt")
     assert {c.table for c in found} == {"raw", "filter", "nat"}
+    policies = [(c.table, c.chain) for c in found if c.policy]
+    assert len(policies) == 9  # raw 2, filter 3, nat 4: user chains ("-") have no policy
+    assert ("filter", "DOCKER") not in policies
+    assert len(found) == len(before) == 44
     raw = [c for c in found if c.text == RAW_DROP]
     assert raw == [Counted("raw", "PREROUTING", RAW_DROP, "DROP", 3, 252)]
+    assert raw[0].drops
+    assert [c.packets for c in before if c.text == RAW_DROP] == [0]
     forward = next(c for c in found if c.policy and c.table == "filter" and c.chain == "FORWARD")
     # Docker 28 sets FORWARD's policy to DROP only when it enabled forwarding itself
     assert (forward.text, forward.verdict, forward.drops) == (":FORWARD ACCEPT", "ACCEPT", False)
-    assert not any(c.policy and c.verdict == "-" for c in found)  # user chains have no policy
+    jumps = {c.verdict for c in found if c.chain == "FORWARD" and not c.policy}
+    assert jumps == {"DOCKER-USER", "DOCKER-FORWARD"}  # a chain's name is kept as written
 
 
 def test_a_router_path_dropped_by_docker_28_names_the_raw_rule():
@@ -48,19 +65,24 @@ def test_a_router_path_dropped_by_docker_28_names_the_raw_rule():
     ]
     text = found.describe()
     assert text.startswith(f"dropped by raw PREROUTING `{RAW_DROP}` (+3 packets): Docker >= 28's")
-    assert "its bridge dn-bbbbbb-2" in text
-    assert "trusted_host_interfaces" in text
+    assert "its bridge dn-bbbbbb-2;" in text
+    assert "com.docker.network.bridge.trusted_host_interfaces" in text
+    assert "\n" not in text
 
 
 def test_a_cross_bridge_ping_through_the_host_names_the_isolation_rule():
-    found = attribute(
-        recorded("docker-28.5-isolation-drop-before.txt"),
-        recorded("docker-28.5-isolation-drop-after.txt"),
-        3,
-    )
+    before = recorded("docker-28.5-isolation-drop-before.txt")
+    after = recorded("docker-28.5-isolation-drop-after.txt")
+    grew = {b.text for b, a in zip(before, after, strict=True) if a.packets > b.packets}
+    assert "-A PREROUTING -d 10.77.2.2/32 -i dn-aaaaaa-+ -j ACCEPT" in grew  # not only the DROP
+    assert "-A FORWARD -j DOCKER-USER" in grew
+    found = attribute(before, after, 3)
     assert found.certain
-    assert [d.rule.text for d in found.drops] == [ISOLATION_DROP]  # not the jumps or ACCEPTs
-    assert "Docker's isolation between bridge networks" in found.describe()
+    assert [(d.rule.text, d.packets) for d in found.drops] == [(ISOLATION_DROP, 3)]
+    assert found.describe().startswith(
+        f"dropped by filter DOCKER-ISOLATION-STAGE-2 `{ISOLATION_DROP}` (+3 packets): "
+        "Docker's isolation between bridge networks"
+    )
 
 
 def test_more_growth_than_loss_is_uncertain():
@@ -68,9 +90,25 @@ def test_more_growth_than_loss_is_uncertain():
         recorded("docker-28.5-raw-drop-before.txt"), recorded("docker-28.5-raw-drop-after.txt"), 2
     )
     assert not found.certain
-    assert found.describe().splitlines()[0] == (
-        "attribution uncertain: the probe lost 2 packets and these counters grew by 3, so other "
-        "traffic moved them too:"
+    first, second = found.describe().splitlines()
+    assert first == (
+        "attribution uncertain: other traffic moved these counters too (+3 packets for 2 lost):"
+    )
+    assert second.startswith(f"dropped by raw PREROUTING `{RAW_DROP}` (+3 packets)")
+
+
+def test_less_growth_than_loss_is_uncertain_and_says_the_rest_was_lost_elsewhere():
+    found = attribute(
+        recorded("docker-28.5-raw-drop-before.txt"), recorded("docker-28.5-raw-drop-after.txt"), 5
+    )
+    assert not found.certain
+    assert (
+        found.describe()
+        .splitlines()[-1]
+        .startswith(
+            "attribution uncertain: these counters account for 3 of the 5 lost packets; the rest "
+            "were lost elsewhere (no route"
+        )
     )
 
 
@@ -78,11 +116,13 @@ def test_no_drop_rule_grew():
     same = recorded("docker-28.5-raw-drop-before.txt")
     found = attribute(same, same, 1)
     assert (found.drops, found.certain) == ((), False)
-    assert found.describe().startswith("no DROP/REJECT rule's counter grew")
+    assert found.describe() == LOST_ELSEWHERE
 
 
-def counters(*lines: str) -> tuple[Counted, ...]:
-    return parse_iptables_counters("\n".join(["*filter", *lines, "COMMIT"]))
+def test_growth_of_accepting_rules_is_not_a_drop():
+    before = counters(":FORWARD ACCEPT [0:0]", "[0:0] -A FORWARD -o br-x -j ACCEPT")
+    after = counters(":FORWARD ACCEPT [9:0]", "[9:0] -A FORWARD -o br-x -j ACCEPT")
+    assert attribute(before, after, 1).describe() == LOST_ELSEWHERE
 
 
 def test_equal_rules_are_matched_by_occurrence_not_position():
@@ -97,26 +137,44 @@ def test_equal_rules_are_matched_by_occurrence_not_position():
     assert found.certain
 
 
+def test_equal_rules_in_other_tables_or_chains_are_told_apart():
+    rule = "-A DOCKER ! -i br-x -o br-x -j DROP"
+    before = (*counters(f"[0:0] {rule}"), *counters(f"[4:0] {rule}", table="mangle"))
+    after = (*counters(f"[2:0] {rule}"), *counters(f"[4:0] {rule}", table="mangle"))
+    found = attribute(before, after, 2)
+    assert [(d.rule.table, d.packets) for d in found.drops] == [("filter", 2)]
+    assert found.certain
+
+
 def test_a_drop_policy_is_named():
     before = counters(":FORWARD DROP [10:0]", "[3:0] -A FORWARD -o br-x -j ACCEPT")
     after = counters(":FORWARD DROP [11:0]", "[3:0] -A FORWARD -o br-x -j ACCEPT")
     assert attribute(before, after, 1).describe() == (
         "dropped by filter FORWARD `:FORWARD DROP` (+1 packets): the FORWARD chain's DROP "
-        "policy (Docker sets it): no rule accepted this packet"
+        "policy (Docker sets it): no rule accepted this forwarded packet"
     )
 
 
 def test_a_counter_that_went_down_is_a_rule_made_again():
     before = counters(":FORWARD ACCEPT [0:0]", "[9:0] -A FORWARD -o br-x -j DROP")
     after = counters(":FORWARD ACCEPT [0:0]", "[1:0] -A FORWARD -o br-x -j DROP")
-    assert attribute(before, after, 1).drops == ()
+    found = attribute(before, after, 1)
+    assert (found.drops, found.certain) == ((), False)
 
 
-def test_a_malformed_counter_names_the_line():
-    with pytest.raises(ValueError, match=r"rule line without a \[packets:bytes\] counter: "):
-        counters("[x:0] -A FORWARD -j DROP")
-    with pytest.raises(ValueError, match="chain line without"):
-        counters(":FORWARD ACCEPT")
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("[x:0] -A FORWARD -j DROP", r"rule line without a \[packets:bytes\] counter: '\[x:0\] "),
+        ("-A FORWARD -j DROP", r"rule line without a \[packets:bytes\] counter: '-A FORWARD"),
+        (":FORWARD ACCEPT", r"chain line without a \[packets:bytes\] counter: ':FORWARD ACCEPT'"),
+        ("[1:2] FORWARD -j DROP", r"rule line without -A CHAIN: '\[1:2\] FORWARD -j DROP'"),
+        ('[1:2] -A FORWARD -m comment --comment "open', r"cannot split iptables rule '\[1:2\]"),
+    ],
+)
+def test_a_malformed_line_is_named(line, message):
+    with pytest.raises(ValueError, match=message):
+        counters(line)
 
 
 @pytest.mark.parametrize("lost", [0, -1, True, 1.5])
@@ -125,12 +183,54 @@ def test_lost_must_be_a_positive_count(lost):
         attribute((), (), lost)
 
 
+def rule(table: str, text: str, policy: bool = False) -> Counted:
+    chain = text.split()[1] if not policy else text[1:].split()[0]
+    return Counted(table, chain, text, text.split()[-1], 1, 84, policy)
+
+
+@pytest.mark.parametrize(
+    ("counted", "says"),
+    [
+        (
+            rule("filter", "-A DOCKER ! -i dn-x -o dn-x -j DROP"),
+            "Docker >= 28 drops packets into bridge dn-x that no published port or rule accepted",
+        ),
+        (
+            rule("filter", "-A DOCKER-INTERNAL ! -s 10.9.0.0/24 -o dn-i -j DROP"),
+            "an --internal network's isolation (bridge dn-i, subnet 10.9.0.0/24): ",
+        ),
+        (  # Docker < 28 kept them in DOCKER-ISOLATION-STAGE-1
+            rule("filter", "-A DOCKER-ISOLATION-STAGE-1 ! -d 10.9.0.0/24 -i dn-i -j DROP"),
+            "an --internal network's isolation (bridge dn-i, subnet 10.9.0.0/24): ",
+        ),
+        (rule("filter", ":FORWARD DROP", policy=True), "the FORWARD chain's DROP policy"),
+        (rule("filter", "-A DOCKER-USER -o dn-x -j REJECT"), ""),  # someone else's rule
+        (rule("raw", "-A PREROUTING -d 10.77.2.2/32 -i dn-x+ -j ACCEPT"), ""),  # not a drop
+    ],
+)
+def test_meaning_of_dockers_rules(counted, says):
+    assert meaning(counted).startswith(says)
+    assert bool(meaning(counted)) == bool(says)
+
+
 def nft_ruleset(packets: int) -> str:
     return json.dumps(
         {
             "nftables": [
                 {"metainfo": {"json_schema_version": 1}},
                 {"table": {"family": "ip", "name": "docker-bridges", "handle": 1}},
+                {
+                    "chain": {
+                        "family": "ip",
+                        "table": "docker-bridges",
+                        "name": "raw-PREROUTING",
+                        "handle": 2,
+                        "type": "filter",
+                        "hook": "prerouting",
+                        "prio": -300,
+                        "policy": "accept",
+                    }
+                },
                 {
                     "rule": {
                         "family": "ip",
@@ -144,6 +244,13 @@ def nft_ruleset(packets: int) -> str:
                                     "op": "==",
                                     "left": {"payload": {"protocol": "ip", "field": "daddr"}},
                                     "right": "192.0.2.2",
+                                }
+                            },
+                            {
+                                "match": {
+                                    "op": "!=",
+                                    "left": {"meta": {"key": "iifname"}},
+                                    "right": "bridge1",
                                 }
                             },
                             {"counter": {"packets": packets, "bytes": packets * 84}},
@@ -160,21 +267,45 @@ def nft_ruleset(packets: int) -> str:
                         "expr": [{"jump": {"target": "filter-forward-in__bridge1"}}],
                     }
                 },
+                {
+                    "rule": {
+                        "family": "inet",
+                        "table": "host",
+                        "chain": "input",
+                        "handle": 3,
+                        "expr": [
+                            {"counter": {"packets": 5, "bytes": 300}},
+                            {"jump": {"target": "input-allow"}},
+                        ],
+                    }
+                },
             ]
         }
     )
 
 
 def test_nft_counters_name_dockers_direct_access_rule():
-    before, after = parse_nft_counters(nft_ruleset(4)), parse_nft_counters(nft_ruleset(5))
-    assert [c.text for c in after] == [
-        'ip docker-bridges raw-PREROUTING handle 7: drop comment "DROP DIRECT ACCESS"'
-    ]  # the rule without a counter is not listed
-    found = attribute(before, after, 1)
+    before, after = parse_nft_counters(nft_ruleset(4)), parse_nft_counters(nft_ruleset(7))
+    direct = Counted(
+        "ip docker-bridges",
+        "raw-PREROUTING",
+        'ip docker-bridges raw-PREROUTING handle 7: ip daddr 192.0.2.2 iifname != "bridge1" '
+        'counter drop comment "DROP DIRECT ACCESS"',
+        "DROP",
+        7,
+        588,
+    )
+    shown = "inet host input handle 3: counter jump input-allow"
+    jump = Counted("inet host", "input", shown, "input-allow", 5, 300)
+    assert after == (direct, jump)  # the rule without a counter and the chain's policy are not
+    found = attribute(before, after, 3)
     assert found.certain
-    assert "Docker >= 28's protection against direct routing" in found.describe()
+    assert [(d.rule.text, d.packets) for d in found.drops] == [(direct.text, 3)]
+    text = found.describe()
+    assert "Docker >= 28's protection against direct routing" in text
+    assert "its bridge bridge1;" in text
 
 
 def test_nft_counters_reject_what_is_not_nft_json():
-    with pytest.raises(ValueError, match="not the JSON of `nft -j list ruleset`"):
+    with pytest.raises(ValueError, match="not `nft -j list ruleset` output"):
         parse_nft_counters("table ip filter {}")

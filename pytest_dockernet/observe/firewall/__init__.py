@@ -7,7 +7,8 @@ this package reads the rules back the way the host's Docker wrote them:
 * :mod:`.rules`: :class:`NatRule`, :class:`NatTable` and the questions asked of them by meaning;
 * :mod:`.iptables` and :mod:`.nftables`: one parser per backend, both producing ``NatRule``
   values (the condition handling they share is in :mod:`.conditions`);
-* :mod:`.counters`: every rule's packet counter, and which dropping rule a lost probe grew;
+* :mod:`.counters`: every rule's packet counter (all tables, read-only), which dropping rule
+  a lost probe grew, and what that Docker rule is;
 * :mod:`.churn`: which rules were rewritten while a probe ran;
 * :mod:`.reading`: which backend Docker uses, where its rules really are, and running the
   tool that reads them.
@@ -18,6 +19,7 @@ from .counters import (
     Counted,
     Drop,
     attribute,
+    meaning,
     parse_iptables_counters,
     parse_nft_counters,
 )
@@ -47,6 +49,7 @@ __all__ = [
     "counters_command",
     "detect_backend",
     "format_rules",
+    "meaning",
     "parse_iptables_counters",
     "parse_iptables_save",
     "parse_nft_counters",

@@ -51,7 +51,7 @@ def _nft_value(value: object, quote: bool = False) -> str:
         return str(value)
     if isinstance(value, list):
         if len(value) == 2 and isinstance(value[1], Mapping) and _verdict_of(value[1]):
-            return f"{_nft_value(value[0], quote)} : {_nft_statement(value[1])}"
+            return f"{_nft_value(value[0], quote)} : {nft_statement(value[1])}"
         return ",".join(_nft_value(item, quote) for item in value)
     if isinstance(value, Mapping):
         if "prefix" in value:
@@ -76,7 +76,7 @@ def _verdict_of(stmt: Mapping[str, Any]) -> str:
     return ""
 
 
-def _nft_statement(stmt: Mapping[str, Any]) -> str:
+def nft_statement(stmt: Mapping[str, Any]) -> str:
     """One expression of a rule as ``nft list`` would print it (near enough for messages)."""
     (key, body), *_ = stmt.items()
     if key == "match":
@@ -180,7 +180,7 @@ class _NftRule:
 
 def _nft_rule(rule: Mapping[str, Any], maps: Mapping[str, Sequence[object]]) -> _NftRule:
     exprs: list[Mapping[str, Any]] = list(rule.get("expr", []))
-    parts = [_nft_statement(expr) for expr in exprs]
+    parts = [nft_statement(expr) for expr in exprs]
     if rule.get("comment"):
         parts.append(f'comment "{rule["comment"]}"')
     text = " ".join(parts)
