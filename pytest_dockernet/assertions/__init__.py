@@ -1,0 +1,27 @@
+"""Assertions on what Docker and the kernel really did, each explaining itself when it fails.
+
+Every helper reads the live state (netlink, the nat table, ICMP), compares it with what the test
+expects, and raises ``AssertionError`` with the observed state next to the expectation. A call
+that cannot mean anything (a wrong type, an unknown name) raises ``TypeError``/``ValueError``.
+Each one also reports what it observed to :mod:`pytest_dockernet.recording`, which keeps it
+only when the run records or compares (``--dockernet-record``/``--dockernet-compare``).
+One module per kind of fact: bridges, routes, reachability (ping and paths), nat.
+"""
+
+from .bridges import assert_bridge_members
+from .nat import assert_masquerade, assert_no_masquerade, assert_no_snat, assert_snat
+from .reachability import assert_path, assert_reachable, assert_unreachable
+from .routes import assert_host_route, assert_route
+
+__all__ = [
+    "assert_bridge_members",
+    "assert_host_route",
+    "assert_masquerade",
+    "assert_no_masquerade",
+    "assert_no_snat",
+    "assert_path",
+    "assert_reachable",
+    "assert_route",
+    "assert_snat",
+    "assert_unreachable",
+]

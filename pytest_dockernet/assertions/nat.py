@@ -1,0 +1,122 @@
+"""Masquerading by meaning in the nat table, and source NAT seen from an upstream."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .. import recording
+from ..model import (
+    Container,
+    Network,
+    Upstream,
+    need,
+)
+from ..observe import firewall
+from ..probes import arrival
+
+# -- NAT ------------------------------------------------------------------------------------
+
+
+def _nat_report(net: Network, table: firewall.NatTable) -> str:
+    mentioning = table.rules_mentioning(net.subnet, net.bridge)
+    rules = "\n".join(f"    {r.text}" for r in mentioning) or "    (none)"
+    note = f"\n  note: {table.note}" if table.note else ""
+    return (
+        f"  expected: MASQUERADE of {net.subnet} leaving by any interface but {net.bridge}\n"
+        f"  firewall: {table.backend.value}, read with {table.source}{note}\n"
+        f"  nat rules mentioning {net.subnet} or {net.bridge}:\n{rules}"
+    )
+
+
+def _observe_nat(
+    kind: str, net: Network, table: firewall.NatTable, masqueraded: bool, *, passed: bool
+) -> None:
+    rules = [r.text for r in table.rules_mentioning(net.subnet, net.bridge)]
+    context = {"rules_found_in": table.backend.value, "rules": rules}
+    recording.observe(kind, net.registry, net.alias, passed, {"masqueraded": masqueraded}, context)
+
+
+def assert_masquerade(net: Network) -> None:
+    """The nat table masquerades ``net``'s subnet when it leaves by another interface."""
+    __tracebackhide__ = True
+    need(net, Network, "net")
+    table = firewall.read_nat_table(net.registry.engine_info)
+    found = bool(table.masquerade_rules(net.subnet, net.bridge))
+    _observe_nat("assert_masquerade", net, table, found, passed=found)
+    if not found:
+        raise AssertionError(f"no masquerade rule for {net}\n{_nat_report(net, table)}")
+
+
+def assert_no_masquerade(net: Network) -> None:
+    """No nat rule masquerades ``net``'s subnet (e.g. ``masquerade=False``)."""
+    __tracebackhide__ = True
+    need(net, Network, "net")
+    table = firewall.read_nat_table(net.registry.engine_info)
+    found = table.masquerade_rules(net.subnet, net.bridge)
+    _observe_nat("assert_no_masquerade", net, table, bool(found), passed=not found)
+    if found:
+        rules = "\n".join(f"    {r.text}" for r in found)
+        raise AssertionError(f"{net} is masqueraded, expected it not to be:\n{rules}")
+
+
+# -- source NAT seen from an upstream -------------------------------------------------------
+
+
+def _arrival_report(
+    src: Container, upstream: Upstream, timeout: float
+) -> tuple[Literal["host", "container", "other", "none"], str]:
+    """Ping the upstream from ``src``: whose address the request arrived with, and a report."""
+    seen = arrival(src, upstream, timeout=timeout)
+    own = set(src.addresses.values())
+    kind: Literal["host", "container", "other", "none"]
+    if not seen.sources:
+        kind, verdict = "none", "not seen at all"
+        verdict += f" ({seen.send_error})" if seen.send_error else ""
+    elif seen.sources[0] == upstream.host_address:
+        kind, verdict = "host", f"seen with host address {upstream.host_address}"
+    elif seen.sources[0] in own:
+        kind, verdict = "container", f"seen with container address {seen.sources[0]}"
+    else:
+        kind = "other"
+        verdict = f"seen with address {seen.sources[0]}, neither the host's nor the container's"
+    return kind, (
+        f"{src} -> {upstream}: the request was {verdict}\n"
+        f"  container addresses: {', '.join(str(ip) for ip in sorted(own))}\n"
+        f"  host address facing the upstream: {upstream.host_address} ({upstream.host_interface})\n"
+        f"  capture on the upstream's eth0 ended: {seen.ended}"
+    )
+
+
+def assert_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) -> None:
+    """``src``'s echo request reaches ``upstream`` from the host's address (MASQUERADE acted).
+
+    The request is captured inside the upstream: its source must be the host's address on the
+    link facing the upstream, not the container's own.
+    """
+    __tracebackhide__ = True
+    kind, report = _arrival_report(src, upstream, timeout)
+    subject = f"{src.alias} -> {upstream.name}"
+    recording.observe("assert_snat", src.registry, subject, kind == "host", {"seen_from": kind})
+    if kind != "host":
+        raise AssertionError(
+            f"expected the request to arrive from the host's address {upstream.host_address} "
+            f"(source NAT)\n{report}"
+        )
+
+
+def assert_no_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) -> None:
+    """``src``'s echo request reaches ``upstream`` with the container's own address.
+
+    For a network with ``masquerade=False``: nothing rewrites the source. No reply comes back
+    (the upstream has no route to a container's address), so only the arrival is checked.
+    """
+    __tracebackhide__ = True
+    kind, report = _arrival_report(src, upstream, timeout)
+    subject = f"{src.alias} -> {upstream.name}"
+    ok = kind == "container"
+    recording.observe("assert_no_snat", src.registry, subject, ok, {"seen_from": kind})
+    if kind != "container":
+        raise AssertionError(
+            f"expected the request to arrive from the container's own address (no source NAT)"
+            f"\n{report}"
+        )

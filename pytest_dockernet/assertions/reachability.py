@@ -1,0 +1,159 @@
+"""Ping verdicts and packet paths, each naming what dropped a lost probe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .. import recording
+from ..diagnosis import dropped_by, why_unanswered
+from ..model import (
+    Container,
+    Destination,
+    need,
+)
+from ..observe.ping import PingResult
+from ..probes import probe, resolve
+from ..trace import Hop, trace
+
+# -- reachability ---------------------------------------------------------------------------
+
+
+def assert_reachable(
+    src: Container,
+    dst: Destination,
+    *,
+    count: int = 1,
+    timeout: float = 1.0,
+    reply_ttl: int | None = None,
+) -> None:
+    """Every one of ``count`` echo requests from ``src`` to ``dst`` is answered in time.
+
+    ``reply_ttl`` also checks the TTL the replies arrive with: 64 from the same bridge, one
+    less for each router on the way back (the seed's ttl=63 through its router).
+    """
+    __tracebackhide__ = True
+    result, label = probe(src, dst, count, timeout)
+    ttl_ok = result is not None and (
+        reply_ttl is None or all(r.ttl == reply_ttl for r in result.replies)
+    )
+    passed = result is not None and result.received == count and ttl_ok
+    _observe_ping("assert_reachable", src, dst, label, result, passed)
+    if result is None:
+        raise AssertionError(f"{src} cannot reach {label}")
+    if result.received < count:
+        why = why_unanswered(src, dst, result.destination, count, timeout)
+        raise AssertionError(f"{src} cannot reach {label}:\n{result}\n{why}")
+    if not ttl_ok:
+        raise AssertionError(
+            f"{src} reaches {label}, but replies arrive with ttl "
+            f"{sorted({r.ttl for r in result.replies})}, expected {reply_ttl}:\n{result}"
+        )
+
+
+def assert_unreachable(
+    src: Container,
+    dst: Destination,
+    *,
+    count: int = 1,
+    timeout: float = 1.0,
+) -> None:
+    """No echo request from ``src`` to ``dst`` is answered within ``timeout`` seconds."""
+    __tracebackhide__ = True
+    result, label = probe(src, dst, count, timeout)
+    answered = result is not None and result.received > 0
+    _observe_ping("assert_unreachable", src, dst, label, result, not answered)
+    if result is not None and answered:
+        raise AssertionError(f"{src} can reach {label}, expected it not to:\n{result}")
+
+
+def _observe_ping(
+    kind: str, src: Container, dst: Destination, label: str, result: PingResult | None, ok: bool
+) -> None:
+    """Record a ping verdict: replies and their ttl (never times), and the rules underneath."""
+    if not recording.active():
+        return
+    if result is None:
+        facts: dict[str, object] = {"resolved": False}
+        rules: list[str] = []
+    else:
+        facts = {
+            "sent": result.sent,
+            "received": result.received,
+            "reply_ttls": [r.ttl for r in result.replies],
+            "errors": list(result.errors),
+        }
+        target = resolve(src, dst)
+        bridges = {n.bridge for n in src.networks}
+        if target.holder is not None:
+            bridges |= {n.bridge for n in target.holder.networks}
+        rules = recording.path_rules(src.registry, bridges, str(result.destination))
+    recording.observe(kind, src.registry, f"{src.alias} -> {label}", ok, facts, {"rules": rules})
+
+
+# -- packet paths ---------------------------------------------------------------------------
+
+
+def _passed(hops: tuple[Hop, ...]) -> list[Container]:
+    """The containers a packet crossed, in order, each once per visit."""
+    crossed: list[Container] = []
+    for hop in hops:
+        if hop.where != "host" and (not crossed or crossed[-1] is not hop.where):
+            crossed.append(hop.where)
+    return crossed
+
+
+def _in_order(wanted: list[Container], crossed: list[Container]) -> bool:
+    rest = iter(crossed)
+    return all(any(c is w for c in rest) for w in wanted)
+
+
+def assert_path(
+    src: Container,
+    dst: Destination,
+    *,
+    via: Container | Iterable[Container] | None = None,
+    timeout: float = 1.0,
+) -> None:
+    """One echo request from ``src`` reaches ``dst`` and its reply comes back to ``src``.
+
+    With ``via``, the request passes those containers in that order, and the reply passes
+    them in the reverse order (a symmetric route, as the seed's router gives).
+    """
+    __tracebackhide__ = True
+    need(src, Container, "src")
+    routers = [via] if isinstance(via, Container) else list(via or ())
+    for router in routers:
+        need(router, Container, "each via")
+    walked = trace(src, dst, timeout=timeout)
+    problems = []
+    if not walked.request_arrived:
+        problems.append(f"the request never reached {walked.target}: {walked.last_seen()}")
+    elif not walked.reply_arrived:
+        problems.append(f"the reply never came back to {src}: {walked.last_seen()}")
+    for kind, hops, arrived, order in (
+        ("request", walked.request, walked.request_arrived, routers),
+        ("reply", walked.reply, walked.reply_arrived, routers[::-1]),
+    ):
+        crossed = _passed(hops)
+        if routers and arrived and not _in_order(order, crossed):
+            problems.append(
+                f"the {kind} passed {', '.join(c.alias for c in crossed)}; expected it to pass "
+                f"{', '.join(c.alias for c in order)} in that order"
+            )
+    recording.observe(
+        "assert_path",
+        src.registry,
+        f"{src.alias} -> {walked.target} via {[c.alias for c in routers]}",
+        not problems,
+        {
+            "request": [str(hop) for hop in walked.request],
+            "reply": [str(hop) for hop in walked.reply],
+            "request_arrived": walked.request_arrived,
+            "reply_arrived": walked.reply_arrived,
+        },
+    )
+    address = resolve(src, dst).address
+    if problems and not walked.reply_arrived and address is not None:
+        problems.append(dropped_by(src, address, 1, timeout))
+    if problems:
+        raise AssertionError("\n".join(problems) + "\n" + str(walked))

@@ -1,0 +1,82 @@
+"""Routes in a container's and in the host's main table (``route -ne``)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .. import recording
+from ..model import (
+    Container,
+    Registry,
+    ViaArg,
+    gateway_of,
+    need,
+    parse_destination,
+)
+from ..observe.routes import Route, format_table, routes
+
+# -- routes ---------------------------------------------------------------------------------
+
+
+def _match_route(
+    table: tuple[Route, ...],
+    dst: str | ipaddress.IPv4Network,
+    via: ViaArg | None,
+    dev: str | None,
+    where: Container | None,
+    label: str,
+    kind: str,
+    registry: Registry | None,
+) -> None:
+    __tracebackhide__ = True
+    network = parse_destination(dst)
+    on = None if where is None else where.networks
+    gateway = gateway_of(via, on, label) if via is not None else None
+    if dev is not None:
+        need(dev, str, "dev")
+    wanted = Route(network, gateway, dev)
+    found = any(
+        route.dst == network
+        and (gateway is None or route.gateway == gateway)
+        and (dev is None or route.dev == dev)
+        for route in table
+    )
+    # The host's table holds other tests' routes: only those to the same place are recorded.
+    shown = [str(r) for r in table if where is not None or r.dst == network]
+    recording.observe(kind, registry, f"{label} {wanted}", found, {"routes": shown})
+    if found:
+        return
+    raise AssertionError(
+        f"no route '{wanted}' in {label}; its routes (main table):\n{format_table(table)}"
+    )
+
+
+def assert_route(
+    container: Container,
+    dst: str | ipaddress.IPv4Network,
+    *,
+    via: ViaArg | None = None,
+    dev: str | None = None,
+) -> None:
+    """``container`` has a route to ``dst`` ("default" or a CIDR), via ``via``, out of ``dev``."""
+    __tracebackhide__ = True
+    need(container, Container, "container")
+    _match_route(
+        routes(container.pid),
+        dst,
+        via,
+        dev,
+        container,
+        str(container),
+        "assert_route",
+        container.registry,
+    )
+
+
+def assert_host_route(
+    dst: str | ipaddress.IPv4Network, *, dev: str | None = None, via: ViaArg | None = None
+) -> None:
+    """The host has a route to ``dst`` (e.g. a bridge's subnet ``dev=net.bridge``)."""
+    __tracebackhide__ = True
+    registry = via.registry if isinstance(via, Container) else None
+    _match_route(routes(None), dst, via, dev, None, "the host", "assert_host_route", registry)

@@ -1,0 +1,156 @@
+"""Observations of the running test, with run-specific values replaced by stable names.
+
+The assertions report what they observed here; nothing is kept unless a recorder is active
+(``--dockernet-record`` or ``--dockernet-compare``, set around each test's call by the plugin).
+Names come from the test's DockerNet: ``10.199.7.3`` becomes ``<h1 on a>``, ``br-5e1c…``
+becomes ``<bridge of a>``, a host veth ``<veth of h1 on a>``; MACs and unknown veths and
+bridges (other tests') become placeholders. Timings are never passed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import DockernetError
+from .model import Registry
+from .observe.firewall import read_counters, rules_location
+from .probes import host_port
+
+_MAC = re.compile(r"\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b")
+_OTHERS = (
+    (re.compile(r"\bveth[0-9a-f]{7}\b"), "<another veth>"),
+    (re.compile(r"\bbr-[0-9a-f]{12}\b"), "<another bridge>"),
+    (re.compile(r"\bdn-[0-9a-f]{8}-[\w.-]+"), "<another test's resource>"),
+)
+
+
+@dataclass
+class Recorder:
+    """The observations of one test, in the order it made them."""
+
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    registries: list[Registry] = field(default_factory=list)
+    """The test's DockerNets: their names also replace values an assertion was given as plain
+    strings (``assert_host_route(net.subnet, dev=net.bridge)``)."""
+
+
+_current: ContextVar[Recorder | None] = ContextVar("dockernet_recorder", default=None)
+
+
+@contextlib.contextmanager
+def recording(recorder: Recorder) -> Iterator[Recorder]:
+    """Make ``recorder`` receive the observations made inside the block."""
+    token = _current.set(recorder)
+    try:
+        yield recorder
+    finally:
+        _current.reset(token)
+
+
+def active() -> bool:
+    """Whether an observation would be kept (so that costly context is read only then)."""
+    return _current.get() is not None
+
+
+def stable_names(registry: Registry) -> dict[str, str]:
+    """Every run-specific value of a DockerNet, mapped to the name a record uses for it."""
+    names: dict[str, str] = {}
+    for net in registry.networks.values():
+        names[net.name] = net.alias
+        names[net.id] = names[net.id[:12]] = f"<id of network {net.alias}>"
+        names[net.bridge] = f"<bridge of {net.alias}>"
+        names[str(net.subnet)] = f"<subnet of {net.alias}>"
+        names[str(net.gateway)] = f"<gateway of {net.alias}>"
+    for c in registry.containers.values():
+        names[c.name] = c.alias
+        if c.id:
+            names[c.id] = names[c.id[:12]] = f"<id of container {c.alias}>"
+        for net, ip in c.addresses.items():
+            names[str(ip)] = f"<{c.alias} on {net.alias}>"
+            try:
+                port = host_port(c, net)
+            except (DockernetError, OSError):
+                port = None  # not running: nothing of it can be in an observation
+            if port is not None:
+                names[port.name] = f"<veth of {c.alias} on {net.alias}>"
+    for u in registry.upstreams.values():
+        names[str(u.address)] = f"<upstream {u.name}>"
+        names[str(u.host_address)] = f"<host address facing {u.name}>"
+        names[u.host_interface] = f"<host link to {u.name}>"
+    return names
+
+
+class Normaliser:
+    def __init__(self, names: Mapping[str, str]) -> None:
+        keys = sorted(names, key=len, reverse=True)
+        self._names = dict(names)
+        self._pattern = (
+            re.compile("|".join(rf"(?<![\w.]){re.escape(k)}(?![\w]|\.\d)" for k in keys))
+            if keys
+            else None
+        )
+
+    def text(self, value: str) -> str:
+        if self._pattern is not None:
+            value = self._pattern.sub(lambda m: self._names[m.group(0)], value)
+        value = _MAC.sub("<mac>", value)
+        for pattern, placeholder in _OTHERS:
+            value = pattern.sub(placeholder, value)
+        return value
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self(v) for v in value]
+        return value
+
+
+def observe(
+    kind: str,
+    registry: Registry | None,
+    subject: str,
+    passed: bool,
+    facts: Mapping[str, Any],
+    context: Mapping[str, Any] | None = None,
+) -> None:
+    """Keep one observation for the running test, in stable names; a no-op when not recording."""
+    recorder = _current.get()
+    if recorder is None:
+        return
+    names: dict[str, str] = {}
+    for known in dict.fromkeys([*recorder.registries, *([registry] if registry else [])]):
+        names.update(stable_names(known))
+    normalise = Normaliser(names)
+    recorder.observations.append(
+        {
+            "kind": kind,
+            "subject": normalise(subject),
+            "verdict": "pass" if passed else "fail",
+            "facts": normalise(dict(facts)),
+            "context": normalise(dict(context or {})),
+        }
+    )
+
+
+def path_rules(registry: Registry, interfaces: set[str], address: str) -> list[str]:
+    """The firewall rules that name the probe's bridges or its destination, as the tool prints
+    them (without counters): what decided the path underneath the verdict. Read only when
+    recording."""
+    if not active():
+        return []
+    try:
+        found = read_counters(rules_location(registry.engine_info))
+    except DockernetError as exc:
+        return [f"(the firewall could not be read: {exc})"]
+    wanted = re.compile(
+        "|".join(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])" for name in (*interfaces, address))
+    )
+    return [f"{c.table} {c.text}" for c in found if not c.policy and wanted.search(c.text)]
