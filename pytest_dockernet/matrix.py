@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from . import recording
 from .model import Container
 from .observe.ping import PingResult
 from .probes import probe
@@ -111,6 +112,12 @@ def assert_reachability(
         )
     observed = reachability(members, count=count, timeout=timeout, pairs=wanted)
     message = mismatch(observed, wanted)
+    if members:
+        answers = {f"{s.alias} -> {d.alias}": observed.reachable(s, d) for s, d in wanted}
+        names = ", ".join(c.alias for c in members)
+        recording.observe(
+            "assert_reachability", members[0].registry, names, message is None, answers
+        )
     if message is not None:
         raise AssertionError(message)
     return observed

@@ -12,8 +12,10 @@ from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
+from .comparing import RecordCompare
 from .engine import connect
 from .errors import DockernetError
+from .model import Registry
 from .observe.engine_facts import engine_facts
 from .observe.firewall import reports_native_nftables
 from .session import DockerNetFactory
@@ -34,7 +36,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[SETTINGS] = Settings.from_config(config)
+    settings = config.stash[SETTINGS] = Settings.from_config(config)
+    if settings.record or settings.compare:
+
+        def registries() -> list[Registry]:
+            factory = config.stash.get(FACTORY, None)
+            return factory.open_registries() if factory is not None else []
+
+        config.pluginmanager.register(
+            RecordCompare(config, settings.record, settings.compare, registries),
+            "dockernet-record-compare",
+        )
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:

@@ -13,6 +13,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import docker
 
 from . import images, labels
+from .model import Registry
 from .settings import Settings
 from .topology import DockerNet
 
@@ -30,6 +31,10 @@ class DockerNetFactory:
         self._count = 0
         self.leftovers: list[str] = []
         self.kept: list[str] = []
+
+    def open_registries(self) -> list[Registry]:
+        """The resources of every DockerNet not closed yet: a test's own and the session's."""
+        return [dn.registry for dn in self._open]
 
     def check_image(self) -> None:
         """Fail before any test when ``--dockernet-image`` names an image the engine lacks."""

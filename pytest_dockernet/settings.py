@@ -27,6 +27,17 @@ OPTIONS: dict[str, tuple[str, str, str | None]] = {
         "prefix length of allocated subnets",
         str(addressing.DEFAULT_PREFIX),
     ),
+    "record": (
+        "DOCKERNET_RECORD",
+        "write what every assertion observed to this JSON file (one record for the run)",
+        None,
+    ),
+    "compare": (
+        "DOCKERNET_COMPARE",
+        "compare what every assertion observes with this record; a test whose observations "
+        "differ fails",
+        None,
+    ),
 }
 FLAGS: dict[str, tuple[str, str]] = {
     "keep": ("DOCKERNET_KEEP", "keep every network and container after the run, for debugging"),
@@ -89,6 +100,8 @@ class Settings:
     keep: bool
     sweep: bool
     allow_external: bool
+    record: str | None = None
+    compare: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -114,4 +127,6 @@ class Settings:
             keep=bool(values["keep"]),
             sweep=bool(values["sweep"]),
             allow_external=bool(values["allow_external"]),
+            record=str(values["record"]) if values["record"] else None,
+            compare=str(values["compare"]) if values["compare"] else None,
         )

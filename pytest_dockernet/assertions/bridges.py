@@ -84,7 +84,12 @@ def assert_bridge_members(
         net.registry,
         net.alias,
         not failed,
-        {"expected": sorted(expected_names), "exact": exact, "ports": sorted(observed)},
+        # who each port is, not its veth name: sorted before names are made stable
+        {
+            "expected": sorted(expected_names),
+            "exact": exact,
+            "ports": sorted(known.get(p.index, "not a container of this test") for p in ports),
+        },
     )
     if failed:
         lines = [

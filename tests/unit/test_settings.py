@@ -54,6 +54,22 @@ OPTIONS = [
         {"cli": "28", "env": "27", "ini": "26"},
         int,
     ),
+    Option(
+        "record",
+        "--dockernet-record",
+        "DOCKERNET_RECORD",
+        "dockernet_record",
+        None,
+        {"cli": "cli.json", "env": "env.json", "ini": "ini.json"},
+    ),
+    Option(
+        "compare",
+        "--dockernet-compare",
+        "DOCKERNET_COMPARE",
+        "dockernet_compare",
+        None,
+        {"cli": "a/cli.json", "env": "b/env.json", "ini": "c/ini.json"},
+    ),
 ]
 FLAGS = [
     ("keep", "--dockernet-keep", "DOCKERNET_KEEP", "dockernet_keep"),
