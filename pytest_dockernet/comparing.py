@@ -55,7 +55,8 @@ class RecordCompare:
                 raise pytest.UsageError(f"--dockernet-compare: {exc}") from None
         self.compared = 0
         self.differing: dict[str, int] = {}
-        self.informing: list[str] = []
+        self.informing: dict[str, str] = {}
+        """Tests whose facts are the same but whose rules changed: what changed, by node."""
         self._engine: dict[str, str] | None = None
 
     def engine(self) -> dict[str, str]:
@@ -92,7 +93,7 @@ class RecordCompare:
                 report.longrepr = f"dockernet compare: what this test observed changed\n{text}"
                 return report
         else:
-            self.informing.append(item.nodeid)
+            self.informing[item.nodeid] = "\n".join(text.splitlines()[3:])
         report.sections.append(("dockernet compare", text))
         return report
 
@@ -115,7 +116,7 @@ class RecordCompare:
         self.run.tests.update(state["tests"])
         self.compared += state["compared"]
         self.differing.update(state["differing"])
-        self.informing += state["informing"]
+        self.informing.update(state["informing"])
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         workeroutput = getattr(session.config, "workeroutput", None)
@@ -145,6 +146,9 @@ class RecordCompare:
             f"{len(self.differing)} tests (failed); {len(self.informing)} tests changed only "
             "underneath (information)"
         )
+        for node, changed in sorted(self.informing.items()):
+            write(f"changed underneath: {node}")
+            write(changed)
         ran = set(self.run.tests)
         for what, nodes in (
             ("in the record, not run now", sorted(set(baseline.tests) - ran)),

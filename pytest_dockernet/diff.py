@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for node in sorted(result.diffs):
         diff = result.diffs[node]
         if diff.failing or diff.informing:
-            print(f"\n{'DIFFERS' if diff.failing else 'changed underneath'}: {node}")
+            print(f"\n{'DIFFERS' if diff.failing else 'same observations'}: {node}")
             print("\n".join(diff.text(old, new).splitlines()[2:]))
     for what, nodes in (
         ("only in before", result.only_before),

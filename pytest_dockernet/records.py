@@ -74,27 +74,47 @@ def load(path: str | Path) -> Record:
     return parse(text, str(path))
 
 
-def _flat(value: Any, prefix: str = "") -> dict[str, str]:
-    """Nested facts as ``path: value`` lines, so that a diff names the fact that changed."""
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested facts as ``path: value``, so that a diff names the fact that changed."""
     if isinstance(value, Mapping):
-        out: dict[str, str] = {}
+        out: dict[str, Any] = {}
         for key in sorted(value):
             out.update(_flat(value[key], f"{prefix}.{key}" if prefix else str(key)))
-        return out or {prefix: "{}"}
+        return out or {prefix: {}}
     if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
         out = {}
         for i, item in enumerate(value, 1):
             out.update(_flat(item, f"{prefix}[{i}]"))
         return out
-    return {prefix: json.dumps(value, sort_keys=True)}
+    return {prefix: value}
+
+
+def _shown(value: Any) -> str:
+    return "(absent)" if value is _ABSENT else json.dumps(value, sort_keys=True)
+
+
+_ABSENT = object()
 
 
 def _changes(before: Any, after: Any) -> list[str]:
+    """One line per changed fact; for lists of lines (routes, rules), the lines that went and
+    came, so that a long list shows only what changed."""
     old, new = _flat(before), _flat(after)
     lines = []
     for key in sorted(old.keys() | new.keys()):
-        if old.get(key) != new.get(key):
-            lines.append(f"{key}: {old.get(key, '(absent)')} -> {new.get(key, '(absent)')}")
+        was, now = old.get(key, _ABSENT), new.get(key, _ABSENT)
+        if was == now:
+            continue
+        if isinstance(was, list) and isinstance(now, list) and all(
+            isinstance(v, str) for v in (*was, *now)
+        ):
+            gone = [v for v in was if v not in now]
+            came = [v for v in now if v not in was]
+            lines += [f"{key}: - {v}" for v in gone] + [f"{key}: + {v}" for v in came]
+            if not gone and not came:
+                lines.append(f"{key}: same lines, in another order")
+            continue
+        lines.append(f"{key}: {_shown(was)} -> {_shown(now)}")
     return lines
 
 
@@ -122,6 +142,13 @@ def _label(n: int, observation: Mapping[str, Any]) -> str:
     return f"#{n} {observation.get('kind')} {observation.get('subject')}"
 
 
+def _grouped(label: str, changes: list[str]) -> list[str]:
+    """One line for one change; the observation's label over its changes otherwise."""
+    if len(changes) <= 1:
+        return [f"{label}: {change}" for change in changes]
+    return [f"{label}:", *(f"    {change}" for change in changes)]
+
+
 def compare_test(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> TestDiff:
     """Observation by observation, in order: verdicts and facts fail, context informs."""
     diff = TestDiff(compared=min(len(before), len(after)))
@@ -132,10 +159,8 @@ def compare_test(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> T
             continue
         if old.get("verdict") != new.get("verdict"):
             diff.failing.append(f"{label}: verdict {old.get('verdict')} -> {new.get('verdict')}")
-        diff.failing += [f"{label}: {c}" for c in _changes(old.get("facts"), new.get("facts"))]
-        diff.informing += [
-            f"{label}: {c}" for c in _changes(old.get("context"), new.get("context"))
-        ]
+        diff.failing += _grouped(label, _changes(old.get("facts"), new.get("facts")))
+        diff.informing += _grouped(label, _changes(old.get("context"), new.get("context")))
     for n, extra in enumerate(after[len(before) :], len(before) + 1):
         diff.failing.append(f"{_label(n, extra)}: new, not in the record")
     for n, gone in enumerate(before[len(after) :], len(after) + 1):

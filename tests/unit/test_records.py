@@ -141,7 +141,7 @@ def test_dockernet_diff_exit_codes_and_output(tmp_path, capsys):
     assert dockernet_diff([old, same]) == 0
     assert "before: " in capsys.readouterr().out
     assert dockernet_diff([old, info]) == 0
-    assert "changed underneath: t::a" in capsys.readouterr().out
+    assert "same observations: t::a" in capsys.readouterr().out
     assert dockernet_diff([old, worse]) == 1
     out = capsys.readouterr().out
     assert "DIFFERS: t::a" in out and "verdict pass -> fail" in out
