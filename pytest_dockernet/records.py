@@ -105,8 +105,10 @@ def _changes(before: Any, after: Any) -> list[str]:
         was, now = old.get(key, _ABSENT), new.get(key, _ABSENT)
         if was == now:
             continue
-        if isinstance(was, list) and isinstance(now, list) and all(
-            isinstance(v, str) for v in (*was, *now)
+        if (
+            isinstance(was, list)
+            and isinstance(now, list)
+            and all(isinstance(v, str) for v in (*was, *now))
         ):
             gone = [v for v in was if v not in now]
             came = [v for v in now if v not in was]
