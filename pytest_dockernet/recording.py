@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DockernetError
-from .model import Registry
+from .model import Container, Registry
 from .observe.firewall import read_counters, rules_location
+from .observe.links import holding, links
 from .probes import host_port
 
 _MAC = re.compile(r"\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b")
@@ -154,3 +155,28 @@ def path_rules(registry: Registry, interfaces: set[str], address: str) -> list[s
         "|".join(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])" for name in (*interfaces, address))
     )
     return [f"{c.table} {c.text}" for c in found if not c.policy and wanted.search(c.text)]
+
+
+def interface_names(container: Container) -> dict[str, str]:
+    """A container's interfaces by the network they are on: with several networks, which one
+    is ``eth0`` changes from run to run on Docker 28, so a record names ``<router's link on
+    a>`` instead. Empty when not recording (nothing is read then)."""
+    if not active():
+        return {}
+    try:
+        inside = links(container.pid)
+    except (DockernetError, OSError):
+        return {}
+    names = {}
+    for net, ip in container.addresses.items():
+        link = holding(inside, ip)
+        if link is not None:
+            names[link.name] = f"<{container.alias}'s link on {net.alias}>"
+    return names
+
+
+def rename_interfaces(text: str, names: Mapping[str, str]) -> str:
+    """``text`` with each interface name of ``names`` replaced where it stands as a word."""
+    for name, stable in names.items():
+        text = re.sub(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", stable, text)
+    return text

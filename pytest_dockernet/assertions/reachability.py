@@ -140,14 +140,19 @@ def assert_path(
                 f"the {kind} passed {', '.join(c.alias for c in crossed)}; expected it to pass "
                 f"{', '.join(c.alias for c in order)} in that order"
             )
+    local = {c: recording.interface_names(c) for c in _passed((*walked.request, *walked.reply))}
+
+    def hop(h: Hop) -> str:
+        return str(h) if h.where == "host" else recording.rename_interfaces(str(h), local[h.where])
+
     recording.observe(
         "assert_path",
         src.registry,
         f"{src.alias} -> {walked.target} via {[c.alias for c in routers]}",
         not problems,
         {
-            "request": [str(hop) for hop in walked.request],
-            "reply": [str(hop) for hop in walked.reply],
+            "request": [hop(h) for h in walked.request],
+            "reply": [hop(h) for h in walked.reply],
             "request_arrived": walked.request_arrived,
             "reply_arrived": walked.reply_arrived,
         },

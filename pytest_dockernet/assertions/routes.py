@@ -42,7 +42,12 @@ def _match_route(
         for route in table
     )
     # The host's table holds other tests' routes: only those to the same place are recorded.
-    shown = [str(r) for r in table if where is not None or r.dst == network]
+    local = recording.interface_names(where) if where is not None else {}
+    shown = [
+        recording.rename_interfaces(str(r), local)
+        for r in table
+        if where is not None or r.dst == network
+    ]
     recording.observe(kind, registry, f"{label} {wanted}", found, {"routes": shown})
     if found:
         return

@@ -86,7 +86,7 @@ def test_a_route_more_fails_exactly_the_test_that_saw_it(run, tmp_path):
         [
             "*dockernet compare: what this test observed changed*",
             "  #3 assert_route container 'c1' default via <gateway of sample>: routes: *"
-            "10.231.99.0/24 via <c2 on sample> dev eth0*",
+            "10.231.99.0/24 via <c2 on sample> dev <c1's link on sample>*",
             "*observations compared: * differ, in 1 tests (failed)*",
         ]
     )
