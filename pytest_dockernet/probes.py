@@ -169,13 +169,14 @@ def steady(
     interfaces = path_interfaces(src, target)
     if interfaces is None:
         return observe()
+    endpoints = [*src.addresses.values(), *([target.address] if target.address else [])]
     changed: list[str] = []
     for _ in range(CHURN_ATTEMPTS):
         before = read_rules()
         result = observe()
         if not answered(result):
             return result
-        changed = churn.changes_between(before, read_rules(), interfaces)
+        changed = churn.changes_between(before, read_rules(), interfaces, endpoints)
         if not changed:
             return result
         src.registry.repeated_probes += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from ipaddress import IPv4Address
 
 import pytest
 
@@ -74,6 +75,25 @@ def test_rules_of_other_bridges_do_not_count():
     assert changes_between(before, after, {BR_A, BR_B}) == [
         f"added filter FORWARD handle 11: rule on {BR_OTHER}, {BR_A}"
     ]
+
+
+def raw_rule(handle: int, address: str, *names: str) -> RuleRef:
+    """A Docker >= 28 raw PREROUTING rule for one container address (its 4 bytes inside)."""
+    found = rule("PREROUTING", handle, *names, table="raw")
+    return RuleRef("raw", "PREROUTING", handle, found.raw + IPv4Address(address).packed)
+
+
+def test_raw_rules_of_other_containers_do_not_count():
+    """Another test starting a container adds ``-d ITS_IP -i br-+ -j ACCEPT``: no bridge of
+    ours is named, and the rule is about an address that is not the probe's."""
+    before = reading(*STEADY)
+    theirs = raw_rule(20, "10.199.9.9", "br-")
+    mine = raw_rule(21, "10.199.1.2", "br-")
+    after = reading(*STEADY, theirs, mine)
+    mine_only = changes_between(before, after, {BR_A}, [IPv4Address("10.199.1.2")])
+    assert mine_only == ["added raw PREROUTING handle 21: rule"]
+    # without the probe's addresses every rule naming no bridge counts, as before
+    assert len(changes_between(before, after, {BR_A})) == 2
 
 
 # -- the repeat-or-report loop ----------------------------------------------------------------

@@ -21,6 +21,7 @@ import errno
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 from typing import Any
 
 from pyroute2.netlink.exceptions import NetlinkError
@@ -110,18 +111,28 @@ def changes_between(
     before: dict[tuple[str, str, int], RuleRef],
     after: dict[tuple[str, str, int], RuleRef],
     interfaces: Iterable[str],
+    addresses: Iterable[IPv4Address] = (),
 ) -> list[str]:
-    """What changed between two readings that could decide a packet on ``interfaces``.
+    """What changed between two readings that could decide a packet on ``interfaces`` between
+    ``addresses``.
 
     Rules deleted or added (a rule naming only other Docker bridges cannot decide such a
     packet), and Docker chains left without a jump at either reading, which the reading alone
-    shows even when the gap spans the whole probe.
+    shows even when the gap spans the whole probe. Docker >= 28's raw table holds one rule per
+    container address (``-d IP ... -j DROP``, and ``-d IP -i br-+ -j ACCEPT`` for a trusted
+    prefix, which names no whole bridge): a raw rule that holds none of the probe's addresses
+    is another container's, written whenever another test starts one, and does not count.
     """
     ours = set(interfaces)
+    packed = [address.packed for address in addresses]
 
     def relevant(rule: RuleRef) -> bool:
         named = rule.bridges
-        return not named or bool(named & ours)
+        if named:
+            return bool(named & ours)
+        if rule.table == "raw" and packed:
+            return any(address in rule.raw for address in packed)
+        return True
 
     found = [f"deleted {r}" for k, r in before.items() if k not in after and relevant(r)]
     found += [f"added {r}" for k, r in after.items() if k not in before and relevant(r)]
