@@ -22,6 +22,7 @@ def resolve(pid: int, name: str, timeout: float = 2.0) -> tuple[ipaddress.IPv4Ad
     """
     query = dns.message.make_query(name, dns.rdatatype.A)
     with udp_socket(pid) as sock:
+        sock.setblocking(False)  # dnspython's timeout only works on a non-blocking socket
         try:
             answer = dns.query.udp(query, EMBEDDED_DNS, timeout=timeout, sock=sock)
         except dns.exception.Timeout as exc:

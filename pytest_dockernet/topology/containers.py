@@ -33,6 +33,14 @@ from .routes import add_route, plan_route
 
 MAX_PARALLEL = 8
 """Concurrent container starts: dockerd serialises much of the work; more gains nothing."""
+DNS_SINK = "127.0.0.1"
+"""Where Docker's embedded DNS sends the names it does not know, for the plugin's containers.
+
+By default it forwards them to the host's resolvers, off this machine; a probe of a name that
+must not resolve would then leave it. Loopback stays on the machine on every engine (20.10
+forwards from the container's namespace, 26 and later from the host's) and nothing answers
+there, so such a name gets no address, as it would on an isolated network.
+"""
 
 
 @dataclass
@@ -125,6 +133,7 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
         network_mode=first[0].name if first else "none",
         cap_add=sorted(set(spec.cap_add)) or None,
         sysctls=dict(spec.sysctls) if spec.sysctls else None,
+        dns=[DNS_SINK],
     )
     endpoints = {}
     if first:
