@@ -81,6 +81,15 @@ def raw_icmp_socket(pid: int | None) -> socket.socket:
         raise PrivilegeError(f"cannot open a raw ICMP socket: {PRIVILEGE_HINT}") from exc
 
 
+def socket_in(pid: int | None, kind: socket.SocketKind) -> socket.socket:
+    """An IPv4 TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket in the namespace of ``pid`` (the
+    host's own when None): a probe or a listener that needs nothing in the image."""
+    if pid is None:
+        return socket.socket(socket.AF_INET, kind)
+    with inside(pid):
+        return socket.socket(socket.AF_INET, kind)
+
+
 def udp_socket(pid: int) -> socket.socket:
     """A UDP socket in the namespace of ``pid``, e.g. to ask Docker's embedded DNS."""
     with inside(pid):

@@ -103,12 +103,17 @@ def parse_icmp(packet: bytes, ident: int) -> tuple[str, int, int, ipaddress.IPv4
         got_ident, seq = struct.unpack("!HH", inner[inner_ihl + 4 : inner_ihl + 8])
         if got_ident != ident:
             return None
-        if icmp_type == TIME_EXCEEDED:
-            what = "time to live exceeded"
-        else:
-            what = "destination " + _UNREACHABLE_CODES.get(code, f"unreachable (code {code})")
-        return (f"{what} (from {source})", seq, ttl, source)
+        return (describe_icmp_error(icmp_type, code, source), seq, ttl, source)
     return None
+
+
+def describe_icmp_error(icmp_type: int, code: int, source: ipaddress.IPv4Address) -> str:
+    """An ICMP error as ping prints it: "destination port unreachable (from 10.0.0.1)"."""
+    if icmp_type == TIME_EXCEEDED:
+        what = "time to live exceeded"
+    else:
+        what = "destination " + _UNREACHABLE_CODES.get(code, f"unreachable (code {code})")
+    return f"{what} (from {source})"
 
 
 def ping(

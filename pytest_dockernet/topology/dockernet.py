@@ -31,6 +31,7 @@ from ..teardown import Ledger
 from ..trace import Trace, trace
 from . import containers, networks, routes
 from .context import BuildContext
+from .listeners import Listener
 from .upstreams import create_upstream
 
 
@@ -66,6 +67,7 @@ class DockerNet:
         )
         self._wanted_image = image
         self._pending: list[tuple[Container, containers.ContainerSpec]] | None = None
+        self._listeners: list[Listener] = []
         self.leftovers: list[str] = []
         """What close() could not remove (reported, and swept by a later run)."""
 
@@ -234,6 +236,17 @@ class DockerNet:
         """
         return create_upstream(self._ctx, name, image if image is not None else self._wanted_image)
 
+    def listen(self, container: Container, port: int, *, proto: str = "tcp") -> Listener:
+        """Serve ``port`` (TCP or UDP) in ``container`` from the host, until this DockerNet
+        closes: it answers with one line and records each peer as it saw it."""
+        if not isinstance(container, Container):
+            raise TypeError(f"listen() takes a Container, got {container!r}")
+        if container.registry is not self.registry:
+            raise ValueError(f"{container} was not created by this DockerNet")
+        listener = Listener(container, port, proto)
+        self._listeners.append(listener)
+        return listener
+
     # -- observing --------------------------------------------------------------------------
 
     def trace(self, src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
@@ -256,6 +269,9 @@ class DockerNet:
 
         The fixtures run this in the background, so the test does not wait for it.
         """
+        for listener in self._listeners:
+            listener.close()
+        self._listeners.clear()
         if self.keep:
             return
         self.leftovers += [
