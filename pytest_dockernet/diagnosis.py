@@ -11,34 +11,58 @@ last. All of it runs only after a failure, so a passing probe costs nothing.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from .errors import DockernetError
-from .model import Container, Destination
+from .model import Container, Destination, Registry
 from .observe import firewall
 from .observe.ping import ping
 from .trace import trace
 
 
+@dataclass(frozen=True)
+class Resent:
+    """A lost probe sent again between two readings of the firewall's counters."""
+
+    lines: str
+    """What the counters showed, for a failure message."""
+    dropped: bool
+    """The loss repeated and exactly that many drops were counted: a rule dropped it."""
+
+
+def lost_again(registry: Registry, resend: Callable[[], int], count: int) -> Resent:
+    """Run ``resend()`` (which sends ``count`` probes again and returns how many got no
+    answer) between two readings of every rule's packet counter, and name what dropped them."""
+    try:
+        where = firewall.rules_location(registry.engine_info)
+        before = firewall.read_counters(where)
+        lost = resend()
+        after = firewall.read_counters(where)
+    except DockernetError as exc:
+        return Resent(f"why: the firewall's counters could not be read ({exc})", False)
+    if lost == 0:
+        return Resent(
+            f"why: sent again to find the rule that dropped it, the probe was answered "
+            f"({count} of {count}): the loss did not repeat",
+            False,
+        )
+    attribution = firewall.attribute(before, after, lost)
+    return Resent(
+        f"why, from the counters of `{firewall.counters_command(where)}`:\n"
+        f"{attribution.describe()}",
+        bool(attribution.drops) and attribution.certain,
+    )
+
+
 def dropped_by(src: Container, address: ipaddress.IPv4Address, count: int, timeout: float) -> str:
     """Send ``count`` echo requests from ``src`` to ``address`` again and name what dropped
     those that got no answer, as lines for a failure message."""
-    try:
-        where = firewall.rules_location(src.registry.engine_info)
-        before = firewall.read_counters(where)
-        again = ping(src.pid, address, count=count, timeout=timeout, source=src.alias)
-        after = firewall.read_counters(where)
-    except DockernetError as exc:
-        return f"why: the firewall's counters could not be read ({exc})"
-    lost = count - again.received
-    if lost == 0:
-        return (
-            f"why: sent again to find the rule that dropped it, the probe was answered "
-            f"({again.received} of {count}): the loss did not repeat"
-        )
-    attribution = firewall.attribute(before, after, lost)
-    return (
-        f"why, from the counters of `{firewall.counters_command(where)}`:\n{attribution.describe()}"
-    )
+
+    def resend() -> int:
+        return count - ping(src.pid, address, count=count, timeout=timeout).received
+
+    return lost_again(src.registry, resend, count).lines
 
 
 def why_unanswered(

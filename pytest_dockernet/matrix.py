@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from . import recording
 from .model import Container
 from .observe.ping import PingResult
+from .observe.ports import PortResult, check_port, check_proto
+from .port_probes import probe_port
 from .probes import probe
 
 MAX_PROBES_AT_ONCE = 32
@@ -23,14 +25,17 @@ Pair = tuple[Container, Container]
 
 @dataclass(frozen=True)
 class Reachability:
-    """The observed answer of every ordered pair (src, dst) of ``containers``."""
+    """The observed answer of every ordered pair (src, dst) of ``containers``: a ping, or a
+    port's connection attempt when the matrix was asked for a port."""
 
     containers: tuple[Container, ...]
-    results: Mapping[Pair, PingResult | None]
+    results: Mapping[Pair, PingResult | PortResult | None]
     """The probe of each pair that was asked for (never None: destinations are Containers)."""
 
     def reachable(self, src: Container, dst: Container) -> bool:
         result = self.results[(src, dst)]
+        if isinstance(result, PortResult):
+            return result.open
         return result is not None and result.received == result.sent
 
     def pairs(self, reachable: bool) -> list[Pair]:
@@ -66,8 +71,14 @@ def reachability(
     count: int = 1,
     timeout: float = 1.0,
     pairs: Iterable[Pair] | None = None,
+    port: int | None = None,
+    proto: str = "tcp",
 ) -> Reachability:
-    """Ping every ordered pair of distinct ``containers`` (or only ``pairs``) concurrently."""
+    """Ping every ordered pair of distinct ``containers`` (or only ``pairs``) concurrently;
+    with ``port``, open a connection to it (TCP) or send it a datagram (UDP) instead."""
+    if port is not None:
+        check_port(port)
+        check_proto(proto)
     members = tuple(containers)
     for c in members:
         if not isinstance(c, Container):
@@ -82,8 +93,16 @@ def reachability(
         raise ValueError(f"reachability() needs two or more containers, got {len(members)}")
     workers = min(MAX_PROBES_AT_ONCE, len(pairs))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dockernet-probe") as pool:
-        found = list(pool.map(lambda pair: probe(pair[0], pair[1], count, timeout)[0], pairs))
+        found = list(pool.map(lambda pair: _one(pair, count, timeout, port, proto), pairs))
     return Reachability(members, dict(zip(pairs, found, strict=True)))
+
+
+def _one(
+    pair: Pair, count: int, timeout: float, port: int | None, proto: str
+) -> PingResult | PortResult | None:
+    if port is None:
+        return probe(pair[0], pair[1], count, timeout)[0]
+    return probe_port(pair[0], pair[1], port, proto=proto, timeout=timeout)[0]
 
 
 def assert_reachability(
@@ -91,12 +110,15 @@ def assert_reachability(
     *,
     count: int = 1,
     timeout: float = 1.0,
+    port: int | None = None,
+    proto: str = "tcp",
 ) -> Reachability:
     """Every pair answers as expected; on failure, the whole observed matrix is shown.
 
     ``expected`` is either containers that must all reach each other (a full mesh), or a
     mapping ``{(src, dst): True/False}``; then only those pairs are probed and compared.
-    Returns the observed Reachability, for further checks.
+    With ``port``, a pair is reachable when that port opens (TCP) or answers (UDP), as for
+    ``assert_port_open``. Returns the observed Reachability, for further checks.
     """
     __tracebackhide__ = True
     if isinstance(expected, Mapping):
@@ -110,11 +132,13 @@ def assert_reachability(
             "assert_reachability() takes a list of Containers or a mapping "
             f"{{(src, dst): bool}}, got {type(expected).__name__}"
         )
-    observed = reachability(members, count=count, timeout=timeout, pairs=wanted)
+    observed = reachability(
+        members, count=count, timeout=timeout, pairs=wanted, port=port, proto=proto
+    )
     message = mismatch(observed, wanted)
     if members:
         answers = {f"{s.alias} -> {d.alias}": observed.reachable(s, d) for s, d in wanted}
-        names = ", ".join(c.alias for c in members)
+        names = ", ".join(c.alias for c in members) + (f" port {port}/{proto}" if port else "")
         recording.observe(
             "assert_reachability", members[0].registry, names, message is None, answers
         )

@@ -62,6 +62,8 @@ class Trace:
     src: Container
     target: str
     """The destination as the test named it, with its address."""
+    address: ipaddress.IPv4Address | None
+    """Where the request was sent."""
     ident: int
     request: tuple[Hop, ...]
     reply: tuple[Hop, ...]
@@ -331,6 +333,7 @@ def trace(src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
     return Trace(
         src=src,
         target=target.label,
+        address=target.address,
         ident=captured.ident,
         request=request,
         reply=reply,

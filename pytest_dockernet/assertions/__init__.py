@@ -10,6 +10,7 @@ One module per kind of fact: bridges, routes, reachability (ping and paths), nat
 
 from .bridges import assert_bridge_members
 from .nat import assert_masquerade, assert_no_masquerade, assert_no_snat, assert_snat
+from .ports import assert_port_closed, assert_port_open
 from .reachability import assert_path, assert_reachable, assert_unreachable
 from .routes import assert_host_route, assert_route
 
@@ -20,6 +21,8 @@ __all__ = [
     "assert_no_masquerade",
     "assert_no_snat",
     "assert_path",
+    "assert_port_closed",
+    "assert_port_open",
     "assert_reachable",
     "assert_route",
     "assert_snat",

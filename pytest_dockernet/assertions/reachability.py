@@ -13,7 +13,8 @@ from ..model import (
 )
 from ..observe.ping import PingResult
 from ..probes import probe, resolve
-from ..trace import Hop, trace
+from ..retry import until_holds
+from ..trace import Hop, Trace, trace
 
 # -- reachability ---------------------------------------------------------------------------
 
@@ -25,29 +26,44 @@ def assert_reachable(
     count: int = 1,
     timeout: float = 1.0,
     reply_ttl: int | None = None,
+    within: float | None = None,
 ) -> None:
     """Every one of ``count`` echo requests from ``src`` to ``dst`` is answered in time.
 
     ``reply_ttl`` also checks the TTL the replies arrive with: 64 from the same bridge, one
-    less for each router on the way back (the seed's ttl=63 through its router).
+    less for each router on the way back (the seed's ttl=63 through its router). ``within``
+    tries again until it holds or that many seconds have passed.
     """
     __tracebackhide__ = True
-    result, label = probe(src, dst, count, timeout)
-    ttl_ok = result is not None and (
-        reply_ttl is None or all(r.ttl == reply_ttl for r in result.replies)
-    )
-    passed = result is not None and result.received == count and ttl_ok
-    _observe_ping("assert_reachable", src, dst, label, result, passed)
-    if result is None:
-        raise AssertionError(f"{src} cannot reach {label}")
-    if result.received < count:
-        why = why_unanswered(src, dst, result.destination, count, timeout)
-        raise AssertionError(f"{src} cannot reach {label}:\n{result}\n{why}")
-    if not ttl_ok:
-        raise AssertionError(
-            f"{src} reaches {label}, but replies arrive with ttl "
-            f"{sorted({r.ttl for r in result.replies})}, expected {reply_ttl}:\n{result}"
+    last: list[PingResult | None] = []
+
+    def check() -> None:
+        __tracebackhide__ = True
+        result, label = probe(src, dst, count, timeout)
+        last[:] = [result]
+        ttl_ok = result is not None and (
+            reply_ttl is None or all(r.ttl == reply_ttl for r in result.replies)
         )
+        passed = result is not None and result.received == count and ttl_ok
+        _observe_ping("assert_reachable", src, dst, label, result, passed)
+        if result is None:
+            raise AssertionError(f"{src} cannot reach {label}")
+        if result.received < count:
+            raise AssertionError(f"{src} cannot reach {label}:\n{result}")
+        if not ttl_ok:
+            raise AssertionError(
+                f"{src} reaches {label}, but replies arrive with ttl "
+                f"{sorted({r.ttl for r in result.replies})}, expected {reply_ttl}:\n{result}"
+            )
+
+    try:
+        until_holds(check, within)
+    except AssertionError as exc:
+        result = last[-1] if last else None
+        if result is None or result.received == count:
+            raise
+        why = why_unanswered(src, dst, result.destination, count, timeout)
+        raise AssertionError(f"{exc}\n{why}") from None
 
 
 def assert_unreachable(
@@ -56,14 +72,21 @@ def assert_unreachable(
     *,
     count: int = 1,
     timeout: float = 1.0,
+    within: float | None = None,
 ) -> None:
-    """No echo request from ``src`` to ``dst`` is answered within ``timeout`` seconds."""
+    """No echo request from ``src`` to ``dst`` is answered within ``timeout`` seconds;
+    ``within`` tries again until that holds (a route being removed, a rule being added)."""
     __tracebackhide__ = True
-    result, label = probe(src, dst, count, timeout)
-    answered = result is not None and result.received > 0
-    _observe_ping("assert_unreachable", src, dst, label, result, not answered)
-    if result is not None and answered:
-        raise AssertionError(f"{src} can reach {label}, expected it not to:\n{result}")
+
+    def check() -> None:
+        __tracebackhide__ = True
+        result, label = probe(src, dst, count, timeout)
+        answered = result is not None and result.received > 0
+        _observe_ping("assert_unreachable", src, dst, label, result, not answered)
+        if result is not None and answered:
+            raise AssertionError(f"{src} can reach {label}, expected it not to:\n{result}")
+
+    until_holds(check, within)
 
 
 def _observe_ping(
@@ -113,23 +136,46 @@ def assert_path(
     *,
     via: Container | Iterable[Container] | None = None,
     timeout: float = 1.0,
+    within: float | None = None,
 ) -> None:
     """One echo request from ``src`` reaches ``dst`` and its reply comes back to ``src``.
 
     With ``via``, the request passes those containers in that order, and the reply passes
-    them in the reverse order (a symmetric route, as the seed's router gives).
+    them in the reverse order (a symmetric route, as the seed's router gives). ``within``
+    traces again until it holds or that many seconds have passed.
     """
     __tracebackhide__ = True
     need(src, Container, "src")
     routers = [via] if isinstance(via, Container) else list(via or ())
     for router in routers:
         need(router, Container, "each via")
-    walked = trace(src, dst, timeout=timeout)
+    last: list[Trace] = []
+
+    def check() -> None:
+        __tracebackhide__ = True
+        walked = trace(src, dst, timeout=timeout)
+        last[:] = [walked]
+        problems = _path_problems(walked, routers)
+        _observe_path(src, walked, routers, not problems)
+        if problems:
+            raise AssertionError("\n".join(problems) + "\n" + str(walked))
+
+    try:
+        until_holds(check, within)
+    except AssertionError as exc:
+        walked = last[-1] if last else None
+        if walked is None or walked.reply_arrived or walked.address is None:
+            raise
+        raise AssertionError(f"{exc}\n{dropped_by(src, walked.address, 1, timeout)}") from None
+
+
+def _path_problems(walked: Trace, routers: list[Container]) -> list[str]:
+    """What differs between a traced exchange and the path the test expects."""
     problems = []
     if not walked.request_arrived:
         problems.append(f"the request never reached {walked.target}: {walked.last_seen()}")
     elif not walked.reply_arrived:
-        problems.append(f"the reply never came back to {src}: {walked.last_seen()}")
+        problems.append(f"the reply never came back to {walked.src}: {walked.last_seen()}")
     for kind, hops, arrived, order in (
         ("request", walked.request, walked.request_arrived, routers),
         ("reply", walked.reply, walked.reply_arrived, routers[::-1]),
@@ -140,6 +186,13 @@ def assert_path(
                 f"the {kind} passed {', '.join(c.alias for c in crossed)}; expected it to pass "
                 f"{', '.join(c.alias for c in order)} in that order"
             )
+    return problems
+
+
+def _observe_path(src: Container, walked: Trace, routers: list[Container], ok: bool) -> None:
+    """Record a traced path, each container's interfaces named by network."""
+    if not recording.active():
+        return
     local = {c: recording.interface_names(c) for c in _passed((*walked.request, *walked.reply))}
 
     def hop(h: Hop) -> str:
@@ -149,7 +202,7 @@ def assert_path(
         "assert_path",
         src.registry,
         f"{src.alias} -> {walked.target} via {[c.alias for c in routers]}",
-        not problems,
+        ok,
         {
             "request": [hop(h) for h in walked.request],
             "reply": [hop(h) for h in walked.reply],
@@ -157,8 +210,3 @@ def assert_path(
             "reply_arrived": walked.reply_arrived,
         },
     )
-    address = resolve(src, dst).address
-    if problems and not walked.reply_arrived and address is not None:
-        problems.append(dropped_by(src, address, 1, timeout))
-    if problems:
-        raise AssertionError("\n".join(problems) + "\n" + str(walked))
