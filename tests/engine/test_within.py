@@ -1,0 +1,55 @@
+"""within= on the ping and path assertions: tried again until the topology converges, and a
+failure that lists every attempt."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pytest_dockernet import assert_path, assert_reachable, assert_unreachable
+
+
+@pytest.fixture
+def routed(dockernet):
+    """Two bridges and a router; h1 has its route, h2's route back comes later."""
+    a = dockernet.network("a")
+    b = dockernet.network("b")
+    r = dockernet.router("r", networks=[a, b])
+    h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): r})
+    h2 = dockernet.container("h2", networks=[b])
+    return a, b, r, h1, h2
+
+
+def test_reachable_within_waits_for_a_route_added_later(dockernet, routed):
+    a, b, r, h1, h2 = routed
+    assert_unreachable(h1, h2, timeout=0.3)  # no route back from h2 yet
+    later = threading.Timer(0.5, dockernet.add_route, (h2, str(a.subnet)), {"via": r})
+    later.start()
+    try:
+        assert_reachable(h1, h2, reply_ttl=63, within=10)
+        assert_path(h1, h2, via=r, within=10)
+    finally:
+        later.join()
+
+
+def test_reachable_within_fails_with_every_attempt_and_the_rule(routed):
+    a, b, r, h1, h2 = routed
+    with pytest.raises(AssertionError) as info:
+        assert_reachable(h1, h2, timeout=0.2, within=0.8)
+    text = str(info.value)
+    assert text.startswith("did not hold within 0.8 s (")
+    assert "cannot reach container 'h2'" in text
+    assert "earlier attempts" in text
+    assert "why" in text and "trace:" in text  # the diagnosis runs once, after the last try
+    assert text.count("trace:") == 1
+
+
+def test_unreachable_and_path_within_fail_listing_attempts(routed):
+    a, b, r, h1, h2 = routed
+    with pytest.raises(AssertionError, match=r"did not hold within 0.3 s[\s\S]*can reach"):
+        assert_unreachable(h1, r, within=0.3)
+    with pytest.raises(AssertionError) as info:
+        assert_path(h1, h2, via=r, timeout=0.2, within=0.5)
+    assert "did not hold within 0.5 s" in str(info.value)
+    assert "the reply never came back" in str(info.value)
