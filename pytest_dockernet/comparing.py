@@ -19,19 +19,22 @@ import pytest
 from .engine import connect
 from .errors import DockernetError
 from .model import Registry
-from .observe.engine_facts import engine_facts
+from .observe.engine_facts import EngineFacts, engine_facts
 from .recording import Recorder, recording
 from .records import Record, RecordError, compare_test, engine_line, load
 
 _OUTPUT = "dockernet_record"
 
 
-def current_engine() -> dict[str, str]:
-    """The engine's facts as a record holds them (``summary`` is the line a diff shows)."""
-    try:
-        facts = engine_facts(connect().info())
-    except DockernetError as exc:
-        return {"summary": f"(no engine: {str(exc).splitlines()[0]})"}
+def current_engine(known: EngineFacts | None = None) -> dict[str, str]:
+    """The engine's facts as a record holds them (``summary`` is the line a diff shows): those
+    already ``known`` (the report header read them), else read now."""
+    facts = known
+    if facts is None:
+        try:
+            facts = engine_facts(connect().info())
+        except DockernetError as exc:
+            return {"summary": f"(no engine: {str(exc).splitlines()[0]})"}
     return {**dataclasses.asdict(facts), "summary": str(facts)}
 
 
@@ -42,10 +45,12 @@ class RecordCompare:
         record: str | None,
         compare: str | None,
         registries: Callable[[], list[Registry]],
+        known_engine: Callable[[], EngineFacts | None] = lambda: None,
     ) -> None:
         self.config = config
         self.record_path = record
         self.registries = registries
+        self.known_engine = known_engine
         self.run = Record()
         self.baseline: Record | None = None
         if compare is not None:
@@ -61,7 +66,7 @@ class RecordCompare:
 
     def engine(self) -> dict[str, str]:
         if self._engine is None:
-            self._engine = current_engine()
+            self._engine = current_engine(self.known_engine())
         return self._engine
 
     @pytest.hookimpl(wrapper=True)

@@ -16,7 +16,7 @@ from .comparing import RecordCompare
 from .engine import connect
 from .errors import DockernetError
 from .model import Registry
-from .observe.engine_facts import engine_facts
+from .observe.engine_facts import EngineFacts, engine_facts
 from .observe.firewall import reports_native_nftables
 from .session import DockerNetFactory
 from .settings import Settings, add_options
@@ -29,6 +29,8 @@ FACTORY = pytest.StashKey[DockerNetFactory]()
 SWEPT = pytest.StashKey[Removal]()
 UNDO_SIGTERM = pytest.StashKey[Callable[[], None]]()
 USED = pytest.StashKey[DockerNet]()
+ENGINE = pytest.StashKey[EngineFacts]()
+"""The engine's facts as the report header read them, for a record to reuse."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,8 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
             factory = config.stash.get(FACTORY, None)
             return factory.open_registries() if factory is not None else []
 
+        def known_engine() -> EngineFacts | None:
+            return config.stash.get(ENGINE, None)
+
         config.pluginmanager.register(
-            RecordCompare(config, settings.record, settings.compare, registries),
+            RecordCompare(config, settings.record, settings.compare, registries, known_engine),
             "dockernet-record-compare",
         )
 
@@ -98,7 +103,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         info = connect().info()
     except DockernetError as exc:
         return [*lines, f"dockernet engine: none ({str(exc).splitlines()[0]})"]
-    lines.append(f"dockernet engine: {engine_facts(info)}")
+    facts = config.stash[ENGINE] = engine_facts(info)
+    lines.append(f"dockernet engine: {facts}")
     lines.append(f"dockernet: {routable_summary(reports_native_nftables(info))}")
     return lines
 
