@@ -251,8 +251,13 @@ def _read_nft() -> NatTable:
 
 
 def rules_location(engine_info: Mapping[str, object]) -> Backend:
-    """Where Docker's rules are (see :func:`read_nat_table`), which is where to read counters."""
-    return read_nat_table(engine_info).backend
+    """Where Docker's rules are (as :func:`read_nat_table` finds them, without reading them),
+    which is where to read counters: an engine that reports nftables with no ``ip
+    docker-bridges`` table writes through the iptables variant."""
+    backend = detect_backend(engine_info)
+    if backend is not Backend.NFTABLES or _docker_bridges_exists():
+        return backend
+    return _iptables_variant()
 
 
 def _counters_argv(backend: Backend) -> tuple[str, ...]:
