@@ -7,7 +7,7 @@ The modules are layered, and each imports only from the layers below it:
     topology/                   the DockerNet facade; one module per resource it creates
     assertions, matrix          assert_* and the all-pairs view
     trace                       the hop-by-hop walk of one probe
-    probes                      destination resolver, outside-traffic guard, ping, arrival
+    port_probes, probes         where a probe starts and goes; guard, ping, ports, arrival
     model                       values: Network, Container, Upstream, Registry, argument types
     observe/                    read-only facts from the kernel and the firewall
     engine, teardown, images, addressing, labels, netns, settings, errors, version
@@ -21,25 +21,15 @@ from .version import __version__
 
 pytest.register_assert_rewrite("pytest_dockernet.assertions")
 
-from .assertions import (  # noqa: E402  (after the rewrite hook is registered)
-    assert_bridge_members,
-    assert_host_route,
-    assert_masquerade,
-    assert_no_masquerade,
-    assert_no_snat,
-    assert_path,
-    assert_port_closed,
-    assert_port_open,
-    assert_reachable,
-    assert_route,
-    assert_snat,
-    assert_unreachable,
-)
+from . import assertions  # noqa: E402  (after the rewrite hook is registered)
+from .assertions import *  # noqa: E402, F403  (every assert_*: their list is assertions.__all__)
 from .errors import DockernetError  # noqa: E402
 from .matrix import Reachability, assert_reachability  # noqa: E402
 from .model import Container, Network, Upstream  # noqa: E402
+from .observe.ports import PortResult  # noqa: E402
 from .probes import host_veth  # noqa: E402
 from .topology import DockerNet  # noqa: E402
+from .topology.listeners import Listener  # noqa: E402
 from .trace import Hop, Trace  # noqa: E402
 
 __all__ = [
@@ -47,23 +37,14 @@ __all__ = [
     "DockerNet",
     "DockernetError",
     "Hop",
+    "Listener",
     "Network",
+    "PortResult",
     "Reachability",
     "Trace",
     "Upstream",
     "__version__",
-    "assert_bridge_members",
-    "assert_host_route",
-    "assert_masquerade",
-    "assert_no_masquerade",
-    "assert_no_snat",
-    "assert_path",
-    "assert_port_closed",
-    "assert_port_open",
     "assert_reachability",
-    "assert_reachable",
-    "assert_route",
-    "assert_snat",
-    "assert_unreachable",
     "host_veth",
 ]
+__all__ += assertions.__all__
