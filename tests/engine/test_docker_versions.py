@@ -58,10 +58,17 @@ def test_routable_false_keeps_dockers_protection(dockernet, engine_version):
     assert "trace: the request was last seen on" in text
 
 
-def test_a_cross_bridge_ping_through_the_host_names_the_isolation_rule(dockernet):
+@pytest.fixture
+def through_host(dockernet):
+    """h1 routes to h2's bridge through the host, where Docker's isolation drops it."""
     a, b = dockernet.network("a"), dockernet.network("b")
     h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): str(a.gateway)})
     h2 = dockernet.container("h2", networks=[b])
+    return a, b, h1, h2
+
+
+def test_a_cross_bridge_ping_through_the_host_names_the_isolation_rule(through_host):
+    a, b, h1, h2 = through_host
     with pytest.raises(AssertionError) as info:
         assert_reachable(h1, h2, count=2, timeout=0.5)
     text = str(info.value)
@@ -74,10 +81,8 @@ def test_a_cross_bridge_ping_through_the_host_names_the_isolation_rule(dockernet
     assert f"trace: the request was last seen on {a.bridge} of the host" in text
 
 
-def test_assert_path_names_the_dropping_rule(dockernet):
-    a, b = dockernet.network("a"), dockernet.network("b")
-    h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): str(a.gateway)})
-    h2 = dockernet.container("h2", networks=[b])
+def test_assert_path_names_the_dropping_rule(through_host):
+    a, b, h1, h2 = through_host
     with pytest.raises(AssertionError) as info:
         assert_path(h1, h2, timeout=0.5)
     assert f"`-A DOCKER-ISOLATION-STAGE-2 -o {b.bridge} -j DROP` (+1 packets)" in str(info.value)
