@@ -1,10 +1,12 @@
 """``python -m bench``: the plugin against the docker CLI and docker-py, on this machine.
 
-Scenarios (``--only`` takes these names, or matrix/suite/scenario for a whole group):
+Scenarios (``--only`` takes these names, or matrix/suite/scenario/ports for a group):
 scenario1, scenario2 (3 x K runs each: they are cheap), suite1, suite2, matrix<N> for each
-of --sizes (plugin and CLI; docker-py too with --full), and memory (a session of 50 tests,
-with --memory, --full or --only memory). On an idle 2-core machine the default run takes
-about three minutes (one pass over the issue's scenarios needs 2.7), --quick half a minute.
+of --sizes (plugin and CLI; docker-py too with --full), ports<N> at the biggest of --sizes
+(every pair opens TCP 5432: plugin and CLI), and memory (a session of 50 tests, with
+--memory, --full or --only memory). On an idle 2-core machine the default run takes
+about three and a half minutes (one pass over issue 4's scenarios needs 2.7, the port
+matrix 0.8 more), --quick half a minute.
 Implementations take turns within each repetition, in a rotating order, so that a drift in
 the machine's load spreads over all of them. Progress goes to stderr; the tables to stdout.
 """
@@ -66,7 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick",
         action="store_true",
         help="smoke run of every code path: 1 run each, suites of 1 test, a 3-container "
-        "matrix, a 2-test memory session",
+        "matrix and port matrix, a 2-test memory session",
     )
     parser.add_argument(
         "--memory",
@@ -80,7 +82,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every raw timing here")
     parser.add_argument(
-        "--sizes", type=_csv_ints, default=None, help="matrix sizes (default 5,10,20)"
+        "--sizes",
+        type=_csv_ints,
+        default=None,
+        help="matrix sizes (default 5,10,20); the port matrix takes the biggest",
     )
     parser.add_argument(
         "--suite-tests", type=int, default=None, help="tests per suite session (default 10)"
@@ -123,9 +128,9 @@ def selected(names: list[str], scenarios: list[Scenario]) -> tuple[list[Scenario
     """The scenarios ``--only`` asks for (all when empty), and whether it names memory."""
     wanted = {w for name in names for w in name.split(",") if w}
     if not wanted:
-        return scenarios, False
-    groups = {"matrix", "suite", "scenario"} & wanted
-    known = {s.name for s in scenarios} | {"matrix", "suite", "scenario", "memory"}
+        return [s for s in scenarios if s.impls], False
+    groups = {"matrix", "suite", "scenario", "ports"} & wanted
+    known = {s.name for s in scenarios} | {"matrix", "suite", "scenario", "ports", "memory"}
     unknown = wanted - known
     if unknown:
         raise SystemExit(

@@ -30,8 +30,11 @@ SUBNET_S1 = "10.231.200.0/24"
 SUBNET_S2_A = "10.231.201.0/24"
 SUBNET_S2_B = "10.231.202.0/24"
 SUBNET_MATRIX = "10.231.203.0/24"
+SUBNET_PORTS = "10.231.204.0/24"
 MATRIX_MAX = 200
-"""Matrix containers get 10.231.203.(10+i): at most 200 of them."""
+"""Matrix containers get 10.231.203.(10+i), port-matrix ones 10.231.204.(10+i): at most 200."""
+PORT = 5432
+"""The TCP port every container of the port matrix serves."""
 
 
 class BenchError(RuntimeError):

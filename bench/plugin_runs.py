@@ -1,7 +1,8 @@
 """The scenarios through ``pytest_dockernet.DockerNet`` directly, as a test would write them.
 
 ``DockerNet.parallel()`` starts the set-up's containers together (unless ``--no-parallel``), and
-``assert_reachability`` probes a matrix's pairs concurrently.
+``assert_reachability`` probes a matrix's pairs concurrently (with ``port=``, it opens a TCP
+connection to each listener ``DockerNet.listen`` serves from the host).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import docker
 
 from pytest_dockernet import Container, DockerNet, assert_reachability, assert_reachable
 
-from .common import IMAGE, SUBNET_S2_A, SUBNET_S2_B, BenchError, BenchSession, phases
+from .common import IMAGE, PORT, SUBNET_S2_A, SUBNET_S2_B, BenchError, BenchSession, phases
 
 
 def together(dn: DockerNet, use_parallel: bool) -> AbstractContextManager[Any]:
@@ -106,3 +107,27 @@ def matrix(
     finally:
         _closed(dn)
     return phases(t0, t1, t2, time.perf_counter()), how
+
+
+def port_matrix(
+    client: docker.DockerClient, session: BenchSession, n: int, use_parallel: bool = True
+) -> dict[str, float]:
+    """N containers on one bridge, each serving PORT through ``dn.listen`` (nothing runs in
+    the image); every ordered pair opens it with ``assert_reachability(containers, port=PORT)``.
+
+    The listeners are part of the set-up.
+    """
+    t0 = time.perf_counter()
+    dn = _dockernet(client, session, "pm-")
+    try:
+        net = dn.network("pm")
+        with together(dn, use_parallel):
+            containers = [dn.container(f"c{i}", networks=[net]) for i in range(1, n + 1)]
+        for c in containers:
+            dn.listen(c, PORT)
+        t1 = time.perf_counter()
+        assert_reachability(containers, port=PORT)
+        t2 = time.perf_counter()
+    finally:
+        _closed(dn)
+    return phases(t0, t1, t2, time.perf_counter())

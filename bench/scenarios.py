@@ -11,7 +11,7 @@ from typing import Any
 import docker
 
 from . import baselines, cli, plugin_runs, suites
-from .common import BENCH_DIR, BenchError, BenchSession, run_process
+from .common import BENCH_DIR, PORT, BenchError, BenchSession, run_process
 from .report import PLUGIN, Results
 
 Run = Callable[[], list[dict[str, float]]]
@@ -65,7 +65,8 @@ def build(
     """Every scenario, with only the implementations in ``impls``.
 
     The matrices compare the plugin with the CLI script; docker-py only if asked (it adds
-    as much time again as the CLI's matrices and tells little more).
+    as much time again as the CLI's matrices and tells little more). The port matrix, at the
+    biggest of ``sizes``, compares the plugin with its CLI script only.
     """
     client, session, up = ctx.client, ctx.session, ctx.use_parallel
     count = ctx.suite_tests
@@ -125,6 +126,18 @@ def build(
         )
         for n in sizes
     ]
+    biggest = max(sizes)
+    found.append(
+        Scenario(
+            f"ports{biggest}",
+            f"{biggest} containers on one bridge serving TCP {PORT} (plugin: dockernet.listen; "
+            f"CLI: busybox nc), all {biggest * (biggest - 1)} ordered pairs connected",
+            {
+                "cli": lambda: [cli.ports(session, biggest)],
+                PLUGIN: lambda: [plugin_runs.port_matrix(client, session, biggest, up)],
+            },
+        )
+    )
     return [
         Scenario(s.name, s.title, {k: v for k, v in s.impls.items() if k in impls}, s.weight)
         for s in found
