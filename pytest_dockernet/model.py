@@ -109,6 +109,9 @@ class Container:
     addresses: dict[Network, ipaddress.IPv4Address]
     registry: Registry = field(repr=False)
     is_router: bool = False
+    ports: dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]] = field(default_factory=dict)
+    """Each published (container port, proto) with the host's IPv4 address and port Docker
+    bound for it, read back at start."""
 
     def require_started(self) -> None:
         """A ValueError while this is a placeholder of a ``parallel()`` block."""
@@ -139,6 +142,24 @@ class Container:
         if not os.path.exists(f"/proc/{self.init_pid}/ns/net"):
             raise ContainerStartError(exit_report(self.registry.client, self.alias, self.id))
         return self.init_pid
+
+    def published(self, port: int, proto: str = "tcp") -> tuple[ipaddress.IPv4Address, int]:
+        """The host's (address, port) that Docker bound for ``port``/``proto`` (``ports=``):
+        the IPv4 binding, as ``docker port`` shows it (0.0.0.0 means every address)."""
+        self.require_started()
+        if proto not in ("tcp", "udp"):
+            raise ValueError(f"proto must be 'tcp' or 'udp', got {proto!r}")
+        found = None if isinstance(port, bool) else self.ports.get((port, proto))
+        if found is None:
+            shown = ", ".join(
+                f"{p}/{pr} on {ip}:{hp}" for (p, pr), (ip, hp) in sorted(self.ports.items())
+            )
+            key = repr(port) if proto == "tcp" else repr(f"{port}/{proto}")
+            raise ValueError(
+                f"{self} does not publish port {port!r}/{proto} (it publishes: "
+                f"{shown or 'nothing'}); pass ports={{{key}: None}} to container()"
+            )
+        return found
 
     @property
     def networks(self) -> tuple[Network, ...]:
@@ -184,6 +205,10 @@ class Upstream:
 AddressArg: TypeAlias = "str | ipaddress.IPv4Address | None"
 NetworksArg: TypeAlias = "Network | Sequence[Network] | Mapping[Network, AddressArg]"
 ViaArg: TypeAlias = "str | ipaddress.IPv4Address | Container"
+HostBinding: TypeAlias = "int | tuple[str | ipaddress.IPv4Address, int | None]"
+PortsArg: TypeAlias = "Mapping[int | str, HostBinding | None]"
+"""``ports=``: container port (an int is TCP, or Docker's ``"8080/udp"``) to the host port
+(None: Docker picks one), or to ``(host_ip, host_port or None)``."""
 Destination: TypeAlias = "Container | Upstream | str | ipaddress.IPv4Address"
 """What a probe may target: a container, an upstream, a name, or an address."""
 

@@ -5,12 +5,14 @@ expects, and raises ``AssertionError`` with the observed state next to the expec
 that cannot mean anything (a wrong type, an unknown name) raises ``TypeError``/``ValueError``.
 Each one also reports what it observed to :mod:`pytest_dockernet.recording`, which keeps it
 only when the run records or compares (``--dockernet-record``/``--dockernet-compare``).
-One module per kind of fact: bridges, routes, reachability (ping and paths), nat.
+One module per kind of fact: bridges, routes, reachability (ping and paths), ports,
+published ports, nat.
 """
 
 from .bridges import assert_bridge_members
 from .nat import assert_masquerade, assert_no_masquerade, assert_no_snat, assert_snat
 from .ports import assert_port_closed, assert_port_open
+from .published import assert_published
 from .reachability import assert_path, assert_reachable, assert_unreachable
 from .routes import assert_host_route, assert_route
 
@@ -23,6 +25,7 @@ __all__ = [
     "assert_path",
     "assert_port_closed",
     "assert_port_open",
+    "assert_published",
     "assert_reachable",
     "assert_route",
     "assert_snat",

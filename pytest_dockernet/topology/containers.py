@@ -24,11 +24,13 @@ from ..model import (
     Container,
     Network,
     NetworksArg,
+    PortsArg,
     ViaArg,
     normalise_networks,
     parse_destination,
 )
 from .context import BuildContext
+from .publishing import PortSpec, plan_ports, published_ports
 from .routes import add_route, plan_route
 
 MAX_PARALLEL = 8
@@ -56,6 +58,7 @@ class ContainerSpec:
     attach: list[tuple[Network, ipaddress.IPv4Address | None]] = field(default_factory=list)
     """Each network with the static address asked for, in order; none means network "none"."""
     routes: Mapping[str, ViaArg] = field(default_factory=dict)
+    ports: list[PortSpec] = field(default_factory=list)
 
 
 def static_addresses(
@@ -97,6 +100,7 @@ def plan(
     sysctls: Mapping[str, str] | None = None,
     routes: Mapping[str, ViaArg] | None = None,
     env: Mapping[str, str] | None = None,
+    ports: PortsArg | None = None,
 ) -> ContainerSpec:
     """Check everything the test asked for; raises before anything is created."""
     labels.check_name(name, "container")
@@ -106,8 +110,17 @@ def plan(
     attach = static_addresses(ctx, name, normalise_networks(networks, f"container {name!r}"))
     for dst in routes or {}:
         parse_destination(dst)
+    published = plan_ports(f"container {name!r}", ports, [net for net, _ in attach])
     return ContainerSpec(
-        name, ctx.image(image), command, env, cap_add, sysctls, attach, dict(routes or {})
+        name,
+        ctx.image(image),
+        command,
+        env,
+        cap_add,
+        sysctls,
+        attach,
+        dict(routes or {}),
+        published,
     )
 
 
@@ -134,6 +147,7 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
         cap_add=sorted(set(spec.cap_add)) or None,
         sysctls=dict(spec.sysctls) if spec.sysctls else None,
         dns=[DNS_SINK],
+        port_bindings={p.key: [p.binding()] for p in spec.ports} or None,
     )
     endpoints = {}
     if first:
@@ -150,6 +164,7 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
                 command=list(cmd) if cmd else None,
                 name=docker_name,
                 hostname=spec.name,
+                ports=[(p.port, p.proto) for p in spec.ports] or None,
                 labels=ctx.labels(spec.name),
                 environment=dict(spec.env) if spec.env else None,
                 host_config=host_config,
@@ -193,6 +208,7 @@ def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
             net: ipaddress.IPv4Address(attached[net.name]["IPAddress"]) for net, _ in spec.attach
         },
         registry=ctx.registry,
+        ports=published_ports(state["NetworkSettings"].get("Ports")),
     )
 
 
@@ -227,6 +243,7 @@ def start_all(ctx: BuildContext, pending: Sequence[tuple[Container, ContainerSpe
             continue
         started = future.result()
         held.id, held.init_pid, held.addresses = started.id, started.init_pid, started.addresses
+        held.ports = started.ports
     if failures:
         raise failures[0]
     for held, spec in pending:

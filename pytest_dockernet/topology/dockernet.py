@@ -21,6 +21,7 @@ from ..model import (
     Destination,
     Network,
     NetworksArg,
+    PortsArg,
     Registry,
     Upstream,
     ViaArg,
@@ -153,11 +154,15 @@ class DockerNet:
         sysctls: Mapping[str, str] | None = None,
         routes: Mapping[str, ViaArg] | None = None,
         env: Mapping[str, str] | None = None,
+        ports: PortsArg | None = None,
     ) -> Container:
         """Start a container on ``networks`` (``docker run --net``) and wait until it runs.
 
         ``routes`` maps a destination ("default" or a CIDR) to a gateway (an address or a
         Container); they are added from the host, so the image needs no ``ip`` tool.
+        ``ports`` publishes container ports (``docker run -p``): ``{8080: None}`` lets Docker
+        pick the host port, ``{8080: 18080}`` fixes it, ``{"53/udp": ("127.0.0.1", None)}``
+        binds loopback only; ``container.published(8080)`` tells what Docker bound.
         """
         spec = containers.plan(
             self._ctx,
@@ -169,6 +174,7 @@ class DockerNet:
             sysctls=sysctls,
             routes=routes,
             env=env,
+            ports=ports,
         )
         if self._pending is not None:
             held = containers.placeholder(self._ctx, spec)

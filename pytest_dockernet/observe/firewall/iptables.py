@@ -1,8 +1,10 @@
 """Docker's nat rules as ``iptables-save -t nat`` prints them.
 
 iptables (nf_tables or legacy variant): ``-A POSTROUTING -s SUBNET ! -o BRIDGE -j MASQUERADE``
-in ``iptables-save -t nat``. Both variants print the same text, so one parser serves both, as
-long as the *matching* ``*-save`` binary is run (each sees only its own kernel tables).
+in ``iptables-save -t nat``, and for a published port ``-A DOCKER ! -i BRIDGE -p tcp -m tcp
+--dport HOSTPORT -j DNAT --to-destination ADDRESS:PORT`` (with ``-d 127.0.0.1/32`` for a port
+published on loopback). Both variants print the same text, so one parser serves both, as long
+as the *matching* ``*-save`` binary is run (each sees only its own kernel tables).
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
-from .conditions import Alternatives, Cond, build_rule, expand
+from .conditions import Alternatives, Cond, NatTo, PortRange, build_rule, expand
 from .rules import NatRule
 
 _COUNTERS_RE = re.compile(r"^\[\d+:\d+\]\s+")
@@ -23,6 +25,7 @@ _OPT_OUT = {"-o", "--out-interface"}
 _OPT_PROTO = {"-p", "--protocol"}
 _OPT_MATCH = {"-m", "--match"}
 _OPT_TARGET = {"-j", "--jump", "-g", "--goto"}
+_OPT_DPORT = {"--dport", "--destination-port"}
 _OPT_CORE = _OPT_SOURCE | _OPT_DEST | _OPT_IN | _OPT_OUT | _OPT_PROTO | _OPT_MATCH | _OPT_TARGET
 _OPT_CORE |= {"-A", "--append", "-c", "--set-counters", "-f", "--fragment"}
 
@@ -37,6 +40,42 @@ def _join(tokens: Sequence[str]) -> str:
 
 def _ipt_network(value: str) -> IPv4Network:
     return IPv4Network(value, strict=False)  # "10.0.0.1" is /32; "/255.255.0.0" masks accepted
+
+
+def port_range(text: str, separator: str) -> PortRange | None:
+    """``"8080"`` or ``"8000<separator>8010"`` as (first, last); None for anything else."""
+    first, _, last = text.partition(separator)
+    if not first.isdigit() or (last and not last.isdigit()):
+        return None
+    low, high = int(first), int(last or first)
+    return (low, high) if 0 <= low <= high <= 65535 else None
+
+
+def _dnat_to(target: str, options: Sequence[str]) -> NatTo | None:
+    """Where ``-j DNAT --to-destination ADDRESS[:PORT[-PORT]]`` sends a packet."""
+    if target != "DNAT":
+        return None
+    for i, token in enumerate(options[:-1]):
+        if token == "--to-destination":
+            address, _, ports = options[i + 1].partition(":")
+            try:
+                to_address: IPv4Address | None = IPv4Address(address)
+            except ValueError:
+                to_address = None  # an address range: not modelled
+            return to_address, port_range(ports, "-") if ports else None
+    return None
+
+
+def _match_cond(tokens: Sequence[str], text: str) -> Cond:
+    """A ``-m`` match: destination ports and ``addrtype --dst-type LOCAL`` are read, the rest
+    kept as printed."""
+    if len(tokens) == 4 and tokens[1] in ("tcp", "udp") and tokens[2] in _OPT_DPORT:
+        ports = port_range(tokens[3], ":")
+        if ports is not None:
+            return Cond("dport", False, (tokens[1], *ports), text)
+    if list(tokens[1:]) == ["addrtype", "--dst-type", "LOCAL"]:
+        return Cond("local", False, "LOCAL", text)
+    return Cond("other", False, text, text)
 
 
 def _starts_option(tokens: Sequence[str], i: int) -> bool:
@@ -55,6 +94,7 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
         raise ValueError(f"cannot split iptables rule {line!r}: {exc}") from None
     chain = ""
     target = ""
+    nat_to: NatTo | None = None
     matches: list[Alternatives] = []
     i, negated = 0, False
     while i < len(tokens):
@@ -71,6 +111,7 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
             i += 3
         elif token in _OPT_TARGET:
             target = value
+            nat_to = _dnat_to(target, tokens[i + 2 :])
             break  # everything after the target is the target's own options
         elif token in _OPT_SOURCE:
             text = f"{bang}-s {value}"
@@ -89,11 +130,21 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
             matches.append([[Cond(kind, negated, value, f"{bang}{flag} {value}")]])
             i += 2
         elif token in _OPT_PROTO:
-            if negated or value.lower() not in ("all", "0"):
-                matches.append([[Cond("other", negated, value, f"{bang}-p {value}")]])
+            text = f"{bang}-p {value}"
+            if not negated and value.lower() in ("tcp", "udp"):
+                matches.append([[Cond("proto", False, value.lower(), text)]])
+            elif negated or value.lower() not in ("all", "0"):
+                matches.append([[Cond("other", negated, value, text)]])
             i += 2
         elif token in _OPT_DEST:
-            matches.append([[Cond("other", negated, value, f"{bang}-d {value}")]])
+            text = f"{bang}-d {value}"
+            try:
+                nets = [_ipt_network(part) for part in value.split(",")]
+            except ValueError:
+                matches.append([[Cond("other", negated, value, text)]])
+            else:
+                conds = [Cond("daddr", negated, net, text) for net in nets]
+                matches.append([[c] for c in conds] if not negated else [conds])
             i += 2
         elif token in _OPT_MATCH:
             j = i + 2
@@ -101,7 +152,7 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
                 j += 1
             if value != "comment":  # a comment never narrows a rule
                 text = _join(tokens[i:j])
-                matches.append([[Cond("other", False, text, text)]])
+                matches.append([[_match_cond(tokens[i:j], text)]])
             i = j
         else:
             # an option this parser does not know: keep it (and its values) as a narrowing match
@@ -116,7 +167,7 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
         raise ValueError(f"iptables rule without -A CHAIN: {line!r}")
     rules = []
     for conds in expand(matches):
-        rule = build_rule(chain, target, shown, conds)
+        rule = build_rule(chain, target, shown, conds, nat_to)
         if rule is not None:
             rules.append(rule)
     return rules

@@ -2,9 +2,13 @@
 
 Docker's native nftables backend (table ``ip docker-bridges``): base chain ``nat-POSTROUTING``
 holds ``iifname vmap @nat-postrouting-out-jumps``; the map sends each bridge to its own chain
-``nat-postrouting-out__BRIDGE`` holding ``oifname != BRIDGE ip saddr SUBNET masquerade``. The
-rule's meaning depends on the path that reaches it, so :func:`parse_nft_json` walks the chains
-from the nat base chains and gives every rule the conditions of the rules that jumped to it.
+``nat-postrouting-out__BRIDGE`` holding ``oifname != BRIDGE ip saddr SUBNET masquerade``.
+A published port is ``iifname != BRIDGE tcp dport HOSTPORT dnat to ADDRESS:PORT`` in chain
+``nat-prerouting-and-output``, reached from ``nat-PREROUTING`` (``fib daddr type local``) and
+``nat-OUTPUT`` (the same, and ``ip daddr != 127.0.0.0/8`` while docker-proxy serves loopback).
+The rule's meaning depends on the path that reaches it, so :func:`parse_nft_json` walks the
+chains from the nat base chains and gives every rule the conditions of the rules that jumped to
+it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
-from .conditions import Alternatives, Cond, build_rule, expand
+from .conditions import Alternatives, Cond, NatTo, PortRange, build_rule, expand
 from .rules import NatRule
 
 NFT_TABLE = ("ip", "docker-bridges")
@@ -121,18 +125,60 @@ def _nft_networks(value: object) -> list[IPv4Network]:
     raise ValueError(f"not an IPv4 address, prefix or range: {value!r}")
 
 
+def _nft_ports(value: object) -> PortRange | None:
+    if isinstance(value, Mapping) and "elem" in value:
+        value = value["elem"].get("val")
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535:
+        return value, value
+    if isinstance(value, Mapping) and "range" in value:
+        low, high = value["range"]
+        if isinstance(low, int) and isinstance(high, int) and 0 <= low <= high <= 65535:
+            return low, high
+    return None
+
+
+def _nft_port_match(
+    left: Mapping[str, Any], op: str, right: object, text: str, sets: Mapping[str, Sequence[object]]
+) -> Alternatives | None:
+    """``tcp dport 8080`` (or a range, or a set of them), ``meta l4proto tcp`` and ``fib daddr
+    type local`` as conditions; None for any other expression (or a negated one)."""
+    if op not in ("==", "in"):
+        return None
+    payload = left.get("payload", {})
+    if payload.get("protocol") in ("tcp", "udp") and payload.get("field") == "dport":
+        elements = _nft_elements(right, sets)
+        ranges = [_nft_ports(item) for item in ([right] if elements is None else elements)]
+        if not ranges or any(r is None for r in ranges):
+            return None
+        proto = str(payload["protocol"])
+        return [[Cond("dport", False, (proto, *r), text)] for r in ranges if r is not None]
+    is_l4proto = left.get("meta", {}).get("key") == "l4proto" or (
+        payload.get("protocol") == "ip" and payload.get("field") == "protocol"
+    )
+    if is_l4proto and right in ("tcp", "udp"):
+        return [[Cond("proto", False, str(right), text)]]
+    fib = left.get("fib", {})
+    if fib.get("flags") == ["daddr"] and fib.get("result") == "type" and right == "local":
+        return [[Cond("local", False, "local", text)]]
+    return None
+
+
 def _nft_match(
     left: object, op: str, right: object, text: str, sets: Mapping[str, Sequence[object]]
 ) -> Alternatives:
-    """A match expression as alternatives of conditions on saddr, iif, oif or "other"."""
+    """A match expression as alternatives of conditions on saddr, daddr, iif, oif, protocol,
+    destination port, "addressed to the host", or "other"."""
     kind = "other"
     if isinstance(left, Mapping):
+        ports = _nft_port_match(left, op, right, text, sets)
+        if ports is not None:
+            return ports
         if "meta" in left:
             kind = _IFNAME_KEYS.get(left["meta"].get("key", ""), "other")
         elif left.get("payload", {}).get("protocol") == "ip" and (
-            left["payload"].get("field") == "saddr"
+            left["payload"].get("field") in ("saddr", "daddr")
         ):
-            kind = "saddr"
+            kind = str(left["payload"]["field"])
     if kind == "other" or op not in ("==", "!=", "in"):
         return [[Cond("other", op == "!=", text, text)]]
     negated = op == "!="
@@ -140,7 +186,7 @@ def _nft_match(
     values: list[IPv4Network | str] = []
     try:
         for item in [right] if elements is None else elements:
-            if kind == "saddr":
+            if kind in ("saddr", "daddr"):
                 values.extend(_nft_networks(item))
             else:
                 if isinstance(item, Mapping) and "elem" in item:
@@ -152,8 +198,10 @@ def _nft_match(
         return [[Cond("other", negated, text, text)]]
     if not values:  # an empty set matches nothing (==) or everything (!=)
         return [] if not negated else [[]]
-    if kind == "saddr":
-        shown = [f"ip saddr {'!= ' if negated else ''}{v}" for v in values]
+    if kind == "daddr" and elements is None and len(values) == 1:
+        shown = [text]  # as nft prints it: "ip daddr 127.0.0.1", not ".../32"
+    elif kind in ("saddr", "daddr"):
+        shown = [f"ip {kind} {'!= ' if negated else ''}{v}" for v in values]
     else:
         shown = [f'{kind}name {"!= " if negated else ""}"{v}"' for v in values]
     conds = [Cond(kind, negated, v, s) for v, s in zip(values, shown, strict=True)]
@@ -169,6 +217,7 @@ class _Branch:
     jump_to: str | None
     conds: Alternatives
     shown: str
+    nat_to: NatTo | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +225,17 @@ class _NftRule:
     text: str
     matches: tuple[Alternatives, ...]
     branches: tuple[_Branch, ...]
+
+
+def _dnat_to(body: object) -> NatTo:
+    """Where ``dnat to ADDRESS[:PORT]`` sends a packet (an address range is not modelled)."""
+    if not isinstance(body, Mapping):
+        return None, None
+    try:
+        address: ipaddress.IPv4Address | None = ipaddress.IPv4Address(str(body.get("addr")))
+    except ValueError:
+        address = None
+    return address, _nft_ports(body["port"]) if "port" in body else None
 
 
 def _nft_rule(rule: Mapping[str, Any], maps: Mapping[str, Sequence[object]]) -> _NftRule:
@@ -191,7 +251,8 @@ def _nft_rule(rule: Mapping[str, Any], maps: Mapping[str, Sequence[object]]) -> 
         if key == "match":
             matches.append(_nft_match(body["left"], body["op"], body["right"], shown, maps))
         elif key in _NAT_STATEMENTS or key in _VERDICTS:
-            branches.append(_Branch(str(key).upper(), None, [[]], text))
+            nat_to = _dnat_to(body) if key == "dnat" else None
+            branches.append(_Branch(str(key).upper(), None, [[]], text, nat_to))
         elif key in _JUMPS:
             branches.append(_Branch(body["target"], body["target"], [[]], text))
         elif key == "vmap":
@@ -288,7 +349,7 @@ def _walk(
         for branch in rule.branches:
             for conds in expand([[inherited], *rule.matches, branch.conds]):
                 shown = branch.shown + (f"  [reached {via}]" if via else "")
-                built = build_rule(chain, branch.target, shown, conds)
+                built = build_rule(chain, branch.target, shown, conds, branch.nat_to)
                 if built is None:
                     continue  # contradictory path: never taken
                 found.append(built)

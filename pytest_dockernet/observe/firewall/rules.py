@@ -1,7 +1,8 @@
 """Nat rules reduced to what decides masquerading, and the questions asked of them by meaning.
 
 Both parsers (:mod:`.iptables`, :mod:`.nftables`) produce :class:`NatRule` values, and
-:meth:`NatRule.masquerades` answers the question the same way for either.
+:meth:`NatRule.masquerades` answers the question the same way for either, as
+:meth:`NatRule.forwards` does for a published port's DNAT.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 
 class Backend(str, enum.Enum):
@@ -22,6 +23,9 @@ class Backend(str, enum.Enum):
     NFTABLES = "nftables"
     """Docker's native nftables backend (``--firewall-backend=nftables``, experimental since
     Docker 29.0; rules in table ``ip docker-bridges``)."""
+
+
+LOOPBACK = IPv4Network("127.0.0.0/8")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,12 @@ class NatRule:
     ``other_matches`` lists the conditions this model does not interpret (protocol, ports,
     destination, addrtype, fib, conntrack state, ...), as printed. A non-empty tuple means the rule
     applies to only part of the traffic its source and interfaces describe.
+
+    A published port's DNAT is read from those conditions too: ``destination``, ``protocol``,
+    ``dports`` and ``to_local`` (the packet is for one of the host's addresses: ``-m addrtype
+    --dst-type LOCAL``, ``fib daddr type local``) hold what they say, ``to_address`` and
+    ``to_ports`` where the DNAT sends the packet, and ``unread`` the conditions neither reading
+    interprets (a rule with any is narrower than its fields say).
     """
 
     chain: str
@@ -49,6 +59,17 @@ class NatRule:
     in_interface: str | None = None
     in_negated: bool = False
     other_matches: tuple[str, ...] = ()
+    destination: IPv4Network | None = None
+    destination_negated: bool = False
+    protocol: str | None = None
+    dports: tuple[int, int] | None = None
+    """Destination ports, first and last (one port: both the same)."""
+    to_local: bool = False
+    to_address: IPv4Address | None = None
+    """Where DNAT sends the packet (``--to-destination``, ``dnat to``)."""
+    to_ports: tuple[int, int] | None = None
+    """The port(s) DNAT sends to; None keeps the packet's own port."""
+    unread: tuple[str, ...] = ()
 
     def masquerades(self, subnet: IPv4Network, bridge: str) -> bool:
         """True when this rule masquerades traffic from `subnet` leaving by any interface but
@@ -81,6 +102,65 @@ class NatRule:
             return False
         return _source_covers(self.source, self.source_negated, subnet)
 
+    def forwards(
+        self,
+        host_port: int,
+        proto: str,
+        address: IPv4Address,
+        port: int,
+        host_ip: IPv4Address | None = None,
+    ) -> bool:
+        """True when this rule sends every ``proto`` packet for the host's ``host_port`` (on
+        ``host_ip``; None or 0.0.0.0: every address of the host) to ``address:port``: the DNAT
+        Docker writes for a published port (``-A DOCKER ! -i BRIDGE -p tcp -m tcp --dport P -j
+        DNAT --to-destination A:PORT``, with ``-d 127.0.0.1/32`` for a loopback binding; nft
+        ``iifname != BRIDGE tcp dport P dnat to A:PORT``).
+
+        Decided by meaning:
+
+        * the target is ``DNAT`` to ``address`` and ``port`` (or to the address alone, keeping
+          the port, when ``port`` is ``host_port``);
+        * the protocol is ``proto`` and the destination ports include ``host_port``;
+        * the destination covers ``host_ip``. For 0.0.0.0 it is absent or excludes loopback
+          only: the path from nftables' output hook (``ip daddr != 127.0.0.0/8``) leaves the
+          host's own loopback connections to docker-proxy;
+        * no source, no out-interface and no positive in-interface narrow it (``! -i BRIDGE``
+          only leaves out what comes back in from the container's own bridge);
+        * no condition the reading does not interpret narrows it (``unread`` is empty).
+
+        Rule order (an earlier ``RETURN`` shadowing this rule) is not evaluated.
+        """
+        if self.target != "DNAT" or self.to_address != address or self.unread:
+            return False
+        wanted_to = (port, port)
+        if self.to_ports != wanted_to and not (self.to_ports is None and port == host_port):
+            return False
+        if self.protocol != proto or self.dports is None:
+            return False
+        if not self.dports[0] <= host_port <= self.dports[1]:
+            return False
+        if self.source is not None or self.out_interface is not None:
+            return False
+        if self.in_interface is not None and not self.in_negated:
+            return False
+        return self._covers_destination(host_ip)
+
+    def _covers_destination(self, host_ip: IPv4Address | None) -> bool:
+        if self.destination is None:
+            return True
+        if host_ip is None or host_ip.is_unspecified:
+            return self.destination_negated and self.destination.subnet_of(LOOPBACK)
+        return (host_ip in self.destination) != self.destination_negated
+
+    def dnats_port(self, host_port: int, proto: str) -> bool:
+        """True for a DNAT rule whose protocol and destination ports take in ``host_port``."""
+        return (
+            self.target == "DNAT"
+            and self.protocol == proto
+            and self.dports is not None
+            and self.dports[0] <= host_port <= self.dports[1]
+        )
+
     def mentions(self, subnet: IPv4Network, bridge: str) -> bool:
         """True when the rule's source overlaps `subnet` or one of its interfaces is `bridge`."""
         if self.source is not None and self.source.overlaps(subnet):
@@ -105,6 +185,33 @@ class NatTable:
     def masquerade_rules(self, subnet: IPv4Network, bridge: str) -> tuple[NatRule, ...]:
         """The rules that masquerade `subnet` behind `bridge` (see :meth:`NatRule.masquerades`)."""
         return tuple(rule for rule in self.rules if rule.masquerades(subnet, bridge))
+
+    def dnat_rules(
+        self,
+        host_port: int,
+        proto: str,
+        address: IPv4Address,
+        port: int,
+        host_ip: IPv4Address | None = None,
+    ) -> tuple[NatRule, ...]:
+        """The rules that send the host's ``host_port``/``proto`` (on ``host_ip``) to
+        ``address:port``: a published port's DNAT (see :meth:`NatRule.forwards`). nftables
+        rules appear once per path that reaches them."""
+        return tuple(
+            rule for rule in self.rules if rule.forwards(host_port, proto, address, port, host_ip)
+        )
+
+    def rules_for_port(
+        self, host_port: int, proto: str, address: IPv4Address | None = None
+    ) -> tuple[NatRule, ...]:
+        """DNAT rules that take in ``host_port``/``proto`` or send anything to ``address``: what
+        a failure message shows next to "no DNAT rule found"."""
+        return tuple(
+            rule
+            for rule in self.rules
+            if rule.dnats_port(host_port, proto)
+            or (address is not None and rule.target == "DNAT" and rule.to_address == address)
+        )
 
     def rules_mentioning(self, subnet: IPv4Network, bridge: str) -> tuple[NatRule, ...]:
         """Rules whose source overlaps `subnet` or whose interface is `bridge`: what a failure

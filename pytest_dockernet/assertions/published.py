@@ -1,0 +1,272 @@
+"""Published ports: Docker's DNAT rule read by meaning, and connections that reach the
+container's port from the host, each naming the path it took.
+
+A port published on every address (0.0.0.0) is reached two ways. The host's own connection to
+loopback is not rewritten by the kernel (the nat OUTPUT path excludes 127.0.0.0/8 while the
+userland proxy is on), so docker-proxy accepts it and connects to the container from the
+bridge's gateway. A connection from elsewhere to one of the host's addresses (here: from an
+upstream to the host's address facing it) is rewritten by the DNAT rule in nat PREROUTING and
+arrives with its own source address. A port published on 127.0.0.1 must be reachable through
+loopback only: reaching it from an upstream is the exposure moby/moby#45610 describes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from .. import recording
+from ..model import Container, Upstream, check_timeout, need
+from ..observe import firewall
+from ..observe.ports import PortResult, connect
+from ..observe.proxy import UserlandProxy, serving
+from ..retry import until_holds
+
+LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One connection to the published port, what it met, and what it was expected to meet."""
+
+    via: str
+    """Where it came from: "loopback", "the host", or the upstream."""
+    result: PortResult
+    expect_open: bool
+    route: str
+    """Which path the connection takes: "docker-proxy (userland)", "kernel DNAT (nat
+    PREROUTING)" or "(... OUTPUT)", or "neither"."""
+    detail: str = ""
+    """What showed it (the proxy process), or why the port is not expected here."""
+
+    @property
+    def ok(self) -> bool:
+        return self.result.open == self.expect_open
+
+    @property
+    def path(self) -> str:
+        return self.route + self.detail
+
+    def __str__(self) -> str:
+        expected = "expected open" if self.expect_open else "expected NOT reachable"
+        mark = "ok" if self.ok else "WRONG"
+        path = self.path
+        if self.result.open and path.startswith("neither"):
+            path += ": what answered is another service of the host, not the container"
+        return f"[{mark}] {self.result}\n        path: {path}; {expected}"
+
+
+@dataclass(frozen=True)
+class PublishedCheck:
+    """What :func:`assert_published` observed, when it held."""
+
+    container: Container
+    port: int
+    proto: str
+    host_ip: ipaddress.IPv4Address
+    host_port: int
+    table: firewall.NatTable
+    rules: tuple[firewall.NatRule, ...]
+    """The DNAT rules that send the host port to the container's port."""
+    proxies: tuple[UserlandProxy, ...]
+    """The docker-proxy processes serving the host port for this container."""
+    attempts: tuple[Attempt, ...]
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rules) and all(a.ok for a in self.attempts)
+
+    def report(self) -> str:
+        """The observed state, as a failure message shows it."""
+        note = f"\n  note: {self.table.note}" if self.table.note else ""
+        rules = self.rules or self.table.rules_for_port(
+            self.host_port, self.proto, _first_address(self.container)
+        )
+        title = (
+            "DNAT rules sending it to the container"
+            if self.rules
+            else "NO DNAT rule sends it to the container; DNAT rules for that port or address"
+        )
+        proxies = "\n".join(f"    {p}" for p in self.proxies) or (
+            "    none serves it (the userland proxy is off, or dockerd runs in another PID "
+            "namespace)"
+        )
+        attempts = "\n".join(f"    {a}" for a in self.attempts) or "    (none)"
+        upstreams = ""
+        if not self.container.registry.upstreams:
+            upstreams = (
+                "\n  (this DockerNet has no upstream: nothing connected from outside the host)"
+            )
+        addresses = ", ".join(str(ip) for ip in self.container.addresses.values())
+        return (
+            f"  binding: {self.host_ip}:{self.host_port} -> {self.container.alias} "
+            f"({addresses}) port {self.port}/{self.proto}\n"
+            f"  firewall: {self.table.backend.value}, read with {self.table.source}{note}\n"
+            f"  {title}:\n{firewall.format_rules(rules)}\n"
+            f"  docker-proxy:\n{proxies}\n"
+            f"  connections:\n{attempts}{upstreams}"
+        )
+
+
+def _first_address(container: Container) -> ipaddress.IPv4Address | None:
+    return next(iter(container.addresses.values()), None)
+
+
+def _path(
+    from_host: bool,
+    proxies: tuple[UserlandProxy, ...],
+    rules: tuple[firewall.NatRule, ...],
+    address: ipaddress.IPv4Address,
+) -> tuple[str, str]:
+    """Which path a connection to ``address`` takes (and what showed it), from the rules that
+    DNAT it and the proxies listening there: the host's own loopback connections are left to
+    docker-proxy by Docker's nat OUTPUT path whenever one listens; the rest is DNAT's."""
+    listening = [p for p in proxies if p.host_ip in ("0.0.0.0", str(address))]
+    proxy = "docker-proxy (userland)"
+    if from_host and listening:
+        return proxy, f": {listening[0]}; it connects from the bridge's gateway"
+    if rules:
+        return "kernel DNAT (nat " + ("OUTPUT" if from_host else "PREROUTING") + ")", ""
+    if listening:
+        return proxy, f": {listening[0]}"
+    return "neither", ": no DNAT rule and no docker-proxy for this address"
+
+
+def _upstream_attempt(
+    upstream: Upstream,
+    check: PublishedCheck,
+    timeout: float,
+) -> Attempt:
+    """From the upstream to the host's address facing it: open exactly when the port is
+    published on every address, or on that address."""
+    host_ip = check.host_ip
+    expect_open = host_ip.is_unspecified or host_ip == upstream.host_address
+    result = connect(
+        upstream.pid,
+        upstream.host_address,
+        check.host_port,
+        proto=check.proto,
+        timeout=timeout,
+        source=str(upstream),
+    )
+    rules = check.table.dnat_rules(
+        check.host_port,
+        check.proto,
+        *_target(check),
+        upstream.host_address,
+    )
+    route, detail = _path(False, check.proxies, rules, upstream.host_address)
+    if not expect_open:
+        detail += f" (the port is bound to {host_ip} only)"
+    return Attempt(f"upstream {upstream.name!r}", result, expect_open, route, detail)
+
+
+def _target(check: PublishedCheck) -> tuple[ipaddress.IPv4Address, int]:
+    """The container's address the DNAT rules send to (the first one found), and its port."""
+    address = next(
+        (r.to_address for r in check.rules if r.to_address is not None),
+        _first_address(check.container),
+    )
+    assert address is not None
+    return address, check.port
+
+
+def _observe(check: PublishedCheck) -> None:
+    """Report to the recorder, with the host port (chosen anew by each run) named."""
+    host_port = re.compile(rf"(?<![\d.]){check.host_port}(?![\d.])")
+
+    def stable(text: str) -> str:
+        return host_port.sub("<host port>", text)
+
+    binding = (
+        "every address"
+        if check.host_ip.is_unspecified
+        else "loopback"
+        if check.host_ip.is_loopback
+        else "one host address"
+    )
+    facts: dict[str, object] = {"binding": binding, "dnat_rule": bool(check.rules)}
+    facts.update({a.via: "open" if a.result.open else "not open" for a in check.attempts})
+    context = {
+        "rules_found_in": check.table.backend.value,
+        "rules": [stable(r.text) for r in check.rules],
+        "docker_proxy": bool(check.proxies),
+        "paths": {a.via: a.route for a in check.attempts},
+        "outcomes": {a.via: a.result.outcome for a in check.attempts},
+    }
+    subject = f"{check.container.alias} {check.port}/{check.proto}"
+    registry = check.container.registry
+    recording.observe("assert_published", registry, subject, check.ok, facts, context)
+
+
+def _observed(container: Container, port: int, proto: str, timeout: float) -> PublishedCheck:
+    host_ip, host_port = container.published(port, proto)
+    table = firewall.read_nat_table(container.registry.engine_info)
+    rules: tuple[firewall.NatRule, ...] = ()
+    for address in container.addresses.values():
+        rules += table.dnat_rules(host_port, proto, address, port, host_ip)
+    ours = set(str(ip) for ip in container.addresses.values())
+    proxies = tuple(
+        p for p in serving(host_port, proto) if p.container_ip in ours and p.container_port == port
+    )
+    check = PublishedCheck(container, port, proto, host_ip, host_port, table, rules, proxies, ())
+    attempts: list[Attempt] = []
+    if host_ip.is_unspecified or host_ip.is_loopback:
+        target, via = (LOOPBACK if host_ip.is_unspecified else host_ip), "loopback"
+    else:
+        target, via = host_ip, "the host"
+    result = connect(None, target, host_port, proto=proto, timeout=timeout, source="the host")
+    attempts.append(Attempt(via, result, True, *_path(True, proxies, rules, target)))
+    for upstream in container.registry.upstreams.values():
+        attempts.append(_upstream_attempt(upstream, check, timeout))
+    return PublishedCheck(
+        container, port, proto, host_ip, host_port, table, rules, proxies, tuple(attempts)
+    )
+
+
+def assert_published(
+    container: Container,
+    port: int,
+    *,
+    proto: str = "tcp",
+    timeout: float = 1.0,
+    within: float | None = None,
+) -> PublishedCheck:
+    """``container``'s ``port``/``proto`` is published as ``ports=`` asked, and works.
+
+    Two things hold: a DNAT rule sends the host port to the container's port (read by meaning
+    on any firewall backend), and a connection reaches the container's port from the host:
+    through loopback (a binding on 0.0.0.0 or 127.0.0.1), and from each upstream of the
+    container's DockerNet through the host's address facing it. A port bound to 127.0.0.1 must
+    NOT be reached from an upstream. TCP counts as reached when the handshake completes and the
+    peer does not close at once (docker-proxy accepts and closes when nothing listens behind
+    it); UDP when an answer comes back. Returns what was observed, including the path each
+    connection took (docker-proxy or kernel DNAT).
+    """
+    __tracebackhide__ = True
+    need(container, Container, "container")
+    container.require_started()
+    timeout = check_timeout(timeout)
+    container.published(port, proto)  # a port that was not published is a ValueError, at once
+
+    def check() -> PublishedCheck:
+        __tracebackhide__ = True
+        observed = _observed(container, port, proto, timeout)
+        _observe(observed)
+        if not observed.ok:
+            problems = []
+            if not observed.rules:
+                problems.append("no DNAT rule sends the host port to it")
+            wrong = [a for a in observed.attempts if not a.ok]
+            problems += [
+                f"{a.via} {'cannot reach' if a.expect_open else 'CAN reach'} it" for a in wrong
+            ]
+            raise AssertionError(
+                f"{container} port {port}/{proto}, published on "
+                f"{observed.host_ip}:{observed.host_port}: {'; '.join(problems)}\n"
+                f"{observed.report()}"
+            )
+        return observed
+
+    return until_holds(check, within)
