@@ -11,10 +11,10 @@ last. All of it runs only after a failure, so a passing probe costs nothing.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .errors import DockernetError
+from .errors import DockernetError, FirewallChurnError
 from .model import Container, Destination, Registry
 from .observe import firewall
 from .observe.ping import ping
@@ -28,16 +28,30 @@ class Resent:
     lines: str
     """What the counters showed, for a failure message."""
     dropped: bool
-    """The loss repeated and exactly that many drops were counted: a rule dropped it."""
+    """The loss repeated, exactly that many drops were counted, and each by a rule naming one
+    of the probe's interfaces or addresses: a rule on its path dropped it."""
 
 
-def lost_again(registry: Registry, resend: Callable[[], int], count: int) -> Resent:
+def lost_again(
+    registry: Registry, resend: Callable[[], int], count: int, path: Iterable[str] = ()
+) -> Resent:
     """Run ``resend()`` (which sends ``count`` probes again and returns how many got no
-    answer) between two readings of every rule's packet counter, and name what dropped them."""
+    answer) between two readings of every rule's packet counter, and name what dropped them.
+
+    ``path`` holds the words (bridges, addresses) a rule must name to count as proof that it
+    dropped this probe rather than another test's packet at the same moment."""
     try:
         where = firewall.rules_location(registry.engine_info)
         before = firewall.read_counters(where)
+    except DockernetError as exc:
+        return Resent(f"why: the firewall's counters could not be read ({exc})", False)
+    try:
         lost = resend()
+    except FirewallChurnError as exc:
+        return Resent(
+            f"why: not found, since the probe sent again met a changing firewall: {exc}", False
+        )
+    try:
         after = firewall.read_counters(where)
     except DockernetError as exc:
         return Resent(f"why: the firewall's counters could not be read ({exc})", False)
@@ -51,7 +65,9 @@ def lost_again(registry: Registry, resend: Callable[[], int], count: int) -> Res
     return Resent(
         f"why, from the counters of `{firewall.counters_command(where)}`:\n"
         f"{attribution.describe()}",
-        bool(attribution.drops) and attribution.certain,
+        bool(attribution.drops)
+        and attribution.certain
+        and all(any(word in d.rule.text for word in path) for d in attribution.drops),
     )
 
 

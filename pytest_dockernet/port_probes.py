@@ -118,7 +118,7 @@ def probe_port(
             source=origin.label,
         )
 
-    if origin.container is None:
-        return once(), target, origin
+    if origin.container is None or target.holder is None:
+        return once(), target, origin  # to the host itself: no forwarding rule decides it
     result = steady(origin.container, target, once, lambda r: r.outcome != NO_ANSWER)
     return result, target, origin

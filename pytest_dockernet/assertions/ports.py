@@ -19,9 +19,8 @@ from ..observe.ports import (
     REFUSED,
     UNREACHABLE,
     PortResult,
-    connect,
 )
-from ..port_probes import Origin, Source, probe_port
+from ..port_probes import Origin, Source, origin_of, probe_port, target_of
 from ..probes import Target
 from ..retry import until_holds
 
@@ -52,9 +51,12 @@ def _observe(
 
 
 def _why_silent(
-    origin: Origin, target: Target, port: int, proto: str, timeout: float
+    src: Source, dst: Destination, port: int, proto: str, timeout: float
 ) -> Resent | None:
-    """The rule that dropped a probe that met silence, found by sending it again."""
+    """The rule that dropped a probe that met silence, found by sending it again (through
+    the same churn guard as the probe: an answer from a gap in the rules proves nothing)."""
+    origin = origin_of(src)
+    target = target_of(origin, dst)
     registry = _registry(origin, target)
     address = target.address
     if registry is None or address is None:
@@ -62,12 +64,13 @@ def _why_silent(
 
     def resend() -> int:
         # TCP retransmits its SYN after 1 s: stay under it, so one probe is one packet.
-        again = connect(
-            origin.pid, address, port, proto=proto, timeout=min(timeout, 0.9), payload=PAYLOAD
-        )
-        return int(again.outcome == NO_ANSWER)
+        again, _, _ = probe_port(src, dst, port, proto=proto, timeout=min(timeout, 0.9))
+        return int(again is None or again.outcome == NO_ANSWER)
 
-    return lost_again(registry, resend, 1)
+    # A rule proves the drop only if it names this probe's bridges or address.
+    ends = [c for c in (origin.container, target.holder) if c is not None]
+    path = {str(address)} | {n.bridge for c in ends for n in c.networks}
+    return lost_again(registry, resend, 1, path)
 
 
 def assert_port_open(
@@ -85,14 +88,14 @@ def assert_port_open(
     gets an answer. Returns what was met, with the service's first bytes in ``.answer``.
     """
     __tracebackhide__ = True
-    seen: list[tuple[PortResult | None, Target, Origin]] = []
+    seen: list[PortResult | None] = []
 
     def check() -> PortResult:
         __tracebackhide__ = True
         result, target, origin = probe_port(
             src, dst, port, proto=proto, timeout=timeout, payload=payload
         )
-        seen.append((result, target, origin))
+        seen.append(result)
         ok = result is not None and result.open
         _observe("assert_port_open", origin, target, port, proto, result, ok)
         if result is None:
@@ -107,10 +110,10 @@ def assert_port_open(
     try:
         return until_holds(check, within)
     except AssertionError as exc:
-        result, target, origin = seen[-1]
+        result = seen[-1]
         why = None
         if result is not None and result.outcome == NO_ANSWER:
-            why = _why_silent(origin, target, port, proto, timeout)
+            why = _why_silent(src, dst, port, proto, timeout)
         raise AssertionError(f"{exc}\n{why.lines}" if why else str(exc)) from None
 
 
@@ -148,7 +151,7 @@ def assert_port_closed(
                 f"{origin.label} can open {target.label} port {port}/{proto}, expected it closed"
             )
         elif proto == "udp" and result.outcome == NO_ANSWER:
-            why = _why_silent(origin, target, port, proto, timeout)
+            why = _why_silent(src, dst, port, proto, timeout)
             if why is None or not why.dropped:
                 problem = (
                     f"{origin.label} got no answer from {target.label} port {port}/udp: that "
