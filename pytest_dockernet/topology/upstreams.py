@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import secrets
+import time
 from typing import Any
 
 from pyroute2 import IPRoute
@@ -28,6 +29,8 @@ from .context import BuildContext
 
 PREFIX = 30
 HOST_INTERFACE_PREFIX = "dnu"
+LINK_UP_TIMEOUT = 3.0
+"""Seconds a new veth pair may take to come up before the upstream is refused."""
 """The host's end is ``dnu`` and 8 hex digits: 11 characters, within IFNAMSIZ."""
 
 
@@ -72,9 +75,32 @@ def create_upstream(ctx: BuildContext, name: str, image: str | None) -> Upstream
         inner = ipr.link_lookup(ifname=UPSTREAM_INTERFACE)[0]
         ipr.addr("add", index=inner, address=str(address), prefixlen=subnet.prefixlen)
         ipr.link("set", index=inner, state="up")
+    _wait_until_up(container.pid, host_interface)
     upstream = Upstream(name, address, host_address, subnet, host_interface, container)
     ctx.registry.upstreams[name] = upstream
     return upstream
+
+
+def _operstate(pid: int | None, ifname: str) -> str:
+    with iproute(pid) as ipr:
+        found = ipr.get_links(ifname=ifname)
+        return str(found[0].get_attr("IFLA_OPERSTATE")) if found else "gone"
+
+
+def _wait_until_up(pid: int, host_interface: str) -> None:
+    """Until both ends of the veth are operationally up: the kernel turns a link's queue on
+    (linkwatch) up to a second after it is set up, and drops what is sent before."""
+    deadline = time.monotonic() + LINK_UP_TIMEOUT
+    while True:
+        states = (_operstate(None, host_interface), _operstate(pid, UPSTREAM_INTERFACE))
+        if states == ("UP", "UP"):
+            return
+        if time.monotonic() > deadline:
+            raise DockernetError(
+                f"the upstream's veth pair {host_interface}/{UPSTREAM_INTERFACE} is not up "
+                f"{LINK_UP_TIMEOUT:g} s after it was set up (operstate {states[0]}/{states[1]})"
+            )
+        time.sleep(0.01)
 
 
 def _claim_subnet(
