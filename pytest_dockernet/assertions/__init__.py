@@ -6,10 +6,11 @@ that cannot mean anything (a wrong type, an unknown name) raises ``TypeError``/`
 Each one also reports what it observed to :mod:`pytest_dockernet.recording`, which keeps it
 only when the run records or compares (``--dockernet-record``/``--dockernet-compare``).
 One module per kind of fact: bridges, routes, reachability (ping and paths), ports,
-published ports, nat.
+published ports, dns, nat.
 """
 
 from .bridges import assert_bridge_members
+from .dns import assert_not_resolvable, assert_resolves
 from .nat import assert_masquerade, assert_no_masquerade, assert_no_snat, assert_snat
 from .ports import assert_port_closed, assert_port_open
 from .published import assert_published
@@ -22,11 +23,13 @@ __all__ = [
     "assert_masquerade",
     "assert_no_masquerade",
     "assert_no_snat",
+    "assert_not_resolvable",
     "assert_path",
     "assert_port_closed",
     "assert_port_open",
     "assert_published",
     "assert_reachable",
+    "assert_resolves",
     "assert_route",
     "assert_snat",
     "assert_unreachable",

@@ -1,8 +1,12 @@
-"""Name resolution as a container sees it: Docker's embedded DNS at 127.0.0.11 in its namespace."""
+"""Name resolution as a container sees it: its own resolv.conf, its search list, and the server
+it names (Docker's embedded DNS at 127.0.0.11 on user-defined networks), asked from inside its
+namespace.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 import dns.exception
 import dns.message
@@ -13,26 +17,136 @@ import dns.rdatatype
 from ..netns import udp_socket
 
 EMBEDDED_DNS = "127.0.0.11"
+NO_ANSWER = "no answer"
 
 
-def resolve(pid: int, name: str, timeout: float = 2.0) -> tuple[ipaddress.IPv4Address, ...]:
-    """The A records Docker's DNS gives ``name`` inside the namespace of ``pid``.
+@dataclass(frozen=True)
+class ResolvConf:
+    """What a resolver reads from /etc/resolv.conf: servers, search list and ndots."""
 
-    Raises LookupError with the DNS answer's status when there is no address.
-    """
+    nameservers: tuple[str, ...] = (EMBEDDED_DNS,)
+    search: tuple[str, ...] = ()
+    ndots: int = 1
+
+
+def parse_resolv_conf(text: str) -> ResolvConf:
+    """``nameserver``, ``search``/``domain`` (the last one wins, as in glibc) and
+    ``options ndots:N``; anything else is ignored."""
+    servers: list[str] = []
+    search: tuple[str, ...] = ()
+    ndots = 1
+    for raw in text.splitlines():
+        words = raw.split("#", 1)[0].split(";", 1)[0].split()
+        if not words:
+            continue
+        key, values = words[0], words[1:]
+        if key == "nameserver" and values:
+            servers.append(values[0])
+        elif key in ("search", "domain"):
+            search = tuple(v.rstrip(".") for v in values)
+        elif key == "options":
+            for option in values:
+                name, _, value = option.partition(":")
+                if name == "ndots" and value.isdigit():
+                    ndots = min(int(value), 15)  # glibc's cap
+    return ResolvConf(tuple(servers) or (EMBEDDED_DNS,), search, ndots)
+
+
+def search_order(name: str, conf: ResolvConf) -> tuple[str, ...]:
+    """The names a resolver asks for, in order (glibc's ``res_search``): a name ending in a
+    dot as it is; one with at least ``ndots`` dots as it is first, then with each search
+    domain; a shorter one with each search domain first, then as it is."""
+    if name.endswith("."):
+        return (name.rstrip("."),)
+    searched = tuple(f"{name}.{domain}" for domain in conf.search if domain)
+    if name.count(".") >= conf.ndots:
+        return (name, *searched)
+    return (*searched, name)
+
+
+def read_resolv_conf(pid: int) -> ResolvConf:
+    """The container's own /etc/resolv.conf, read through its root from the host."""
+    try:
+        with open(f"/proc/{pid}/root/etc/resolv.conf", encoding="utf-8") as conf:
+            return parse_resolv_conf(conf.read())
+    except FileNotFoundError:
+        return ResolvConf()  # no file: a resolver's defaults (the embedded DNS here)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question asked and what came back."""
+
+    name: str
+    outcome: str
+    """The rcode ("NOERROR", "NXDOMAIN", "SERVFAIL", ...) or "no answer"."""
+    addresses: tuple[ipaddress.IPv4Address, ...] = ()
+
+    def __str__(self) -> str:
+        found = ", ".join(map(str, self.addresses)) or "no address"
+        return f"{self.name}: {self.outcome}, {found}"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A name resolved as the container's resolver would: each name of the search order asked
+    in turn, until one gives an address."""
+
+    name: str
+    server: str
+    queries: tuple[Query, ...]
+
+    @property
+    def addresses(self) -> tuple[ipaddress.IPv4Address, ...]:
+        return self.queries[-1].addresses if self.queries else ()
+
+    @property
+    def silent(self) -> bool:
+        """No server gave an answer that means anything (only timeouts and SERVFAIL)."""
+        return all(q.outcome in (NO_ANSWER, "SERVFAIL") for q in self.queries)
+
+    def __str__(self) -> str:
+        asked = "\n".join(f"    {q}" for q in self.queries)
+        return f"{self.name!r} asked of {self.server}:\n{asked}"
+
+
+def ask(pid: int, name: str, server: str = EMBEDDED_DNS, timeout: float = 1.0) -> Query:
+    """One A query for ``name`` to ``server`` from inside the namespace of ``pid``."""
     query = dns.message.make_query(name, dns.rdatatype.A)
     with udp_socket(pid) as sock:
         sock.setblocking(False)  # dnspython's timeout only works on a non-blocking socket
         try:
-            answer = dns.query.udp(query, EMBEDDED_DNS, timeout=timeout, sock=sock)
-        except dns.exception.Timeout as exc:
-            raise LookupError(f"{EMBEDDED_DNS} did not answer within {timeout:g} s") from exc
+            answer = dns.query.udp(query, server, timeout=timeout, sock=sock)
+        except dns.exception.Timeout:
+            return Query(name, NO_ANSWER)
     found = tuple(
         ipaddress.IPv4Address(item.address)
         for rrset in answer.answer
         if rrset.rdtype == dns.rdatatype.A
         for item in rrset
     )
-    if not found:
-        raise LookupError(f"{EMBEDDED_DNS} answered {dns.rcode.to_text(answer.rcode())}")
-    return found
+    return Query(name, dns.rcode.to_text(answer.rcode()), found)
+
+
+def lookup(pid: int, name: str, timeout: float = 1.0) -> Lookup:
+    """Resolve ``name`` inside the namespace of ``pid`` exactly as its resolver would: its
+    resolv.conf's first server, its search list and ndots."""
+    conf = read_resolv_conf(pid)
+    server = conf.nameservers[0]
+    queries: list[Query] = []
+    for candidate in search_order(name, conf):
+        queries.append(ask(pid, candidate, server, timeout))
+        if queries[-1].addresses:
+            break
+    return Lookup(name, server, tuple(queries))
+
+
+def resolve(pid: int, name: str, timeout: float = 2.0) -> tuple[ipaddress.IPv4Address, ...]:
+    """The addresses ``name`` resolves to inside the namespace of ``pid``.
+
+    Raises LookupError with what each query met when there is no address.
+    """
+    found = lookup(pid, name, timeout)
+    if not found.addresses:
+        raise LookupError("; ".join(str(q) for q in found.queries))
+    return found.addresses

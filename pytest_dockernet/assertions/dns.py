@@ -1,0 +1,127 @@
+"""Names as a container resolves them: through its own resolv.conf and Docker's embedded DNS,
+asked from inside its namespace, so a DNS regression fails as a DNS assertion and not as an
+unclear ping (moby/moby#51614 broke the embedded resolver between containers in 29.1.0).
+
+The plugin's containers send names Docker does not know to loopback (``DNS_SINK``), so no
+query ever leaves the machine: such a name gets no answer, or an error, never an address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from .. import addressing, recording
+from ..model import Container, Upstream, check_timeout
+from ..observe.names import Lookup, lookup
+from ..retry import until_holds
+
+
+def _source(src: object) -> Container:
+    if isinstance(src, Upstream):
+        raise TypeError(f"src {src} is an upstream: it has no Docker DNS to ask; pass a Container")
+    if not isinstance(src, Container):
+        raise TypeError(f"src must be a Container, got {type(src).__name__}: {src!r}")
+    return src
+
+
+def _name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip(". "):
+        raise ValueError(f"name must be a host name (a non-empty str), got {name!r}")
+    return name
+
+
+def _expected(to: object) -> tuple[set[ipaddress.IPv4Address], str] | None:
+    """The addresses ``to=`` accepts, and how a message names them."""
+    if to is None:
+        return None
+    if isinstance(to, Container):
+        to.require_started()
+        shown = ", ".join(f"{n.alias}={ip}" for n, ip in to.addresses.items())
+        return set(to.addresses.values()), f"an address of {to} ({shown})"
+    if isinstance(to, (str, ipaddress.IPv4Address)):
+        address = addressing.parse_address(to, "to")
+        return {address}, str(address)
+    raise TypeError(f"to must be a Container, an address or None, got {to!r}")
+
+
+def _observe(kind: str, src: Container, name: str, found: Lookup, ok: bool) -> None:
+    recording.observe(
+        kind,
+        src.registry,
+        f"{src.alias} resolves {name}",
+        ok,
+        {"addresses": sorted(map(str, found.addresses))},
+        {"queries": [f"{q.name}: {q.outcome}" for q in found.queries]},
+    )
+
+
+def assert_resolves(
+    src: Container,
+    name: str,
+    to: Container | str | ipaddress.IPv4Address | None = None,
+    *,
+    timeout: float = 1.0,
+    within: float | None = None,
+) -> tuple[ipaddress.IPv4Address, ...]:
+    """``name`` resolves inside ``src`` as its resolver would (aliases, Docker names and
+    ``name.network`` included); with ``to``, to one of that container's addresses, or to that
+    address. Returns the addresses found."""
+    __tracebackhide__ = True
+    source = _source(src)
+    wanted = _name(name)
+    expected = _expected(to)
+    check_timeout(timeout)
+
+    def check() -> tuple[ipaddress.IPv4Address, ...]:
+        __tracebackhide__ = True
+        found = lookup(source.pid, wanted, timeout)
+        matched = bool(found.addresses) and (
+            expected is None or bool(expected[0] & set(found.addresses))
+        )
+        _observe("assert_resolves", source, wanted, found, matched)
+        if not found.addresses:
+            raise AssertionError(f"{wanted!r} does not resolve in {source}:\n{found}")
+        if not matched and expected is not None:
+            raise AssertionError(
+                f"{wanted!r} resolves in {source} to "
+                f"{', '.join(map(str, found.addresses))}, expected {expected[1]}:\n{found}"
+            )
+        return found.addresses
+
+    return until_holds(check, within)
+
+
+def assert_not_resolvable(
+    src: Container, name: str, *, timeout: float = 1.0, within: float | None = None
+) -> Lookup:
+    """``name`` gives no address inside ``src``: NXDOMAIN, no A record, SERVFAIL or no answer.
+
+    Silence and SERVFAIL are also what a dead resolver gives, so then ``src``'s own name is
+    asked too: when that gets no answer either, the embedded DNS is down and the verdict
+    would mean nothing, which fails the assertion. Returns what each query met.
+    """
+    __tracebackhide__ = True
+    source = _source(src)
+    wanted = _name(name)
+    check_timeout(timeout)
+
+    def check() -> Lookup:
+        __tracebackhide__ = True
+        found = lookup(source.pid, wanted, timeout)
+        _observe("assert_not_resolvable", source, wanted, found, not found.addresses)
+        if found.addresses:
+            raise AssertionError(
+                f"{wanted!r} resolves in {source} to "
+                f"{', '.join(map(str, found.addresses))}, expected no address:\n{found}"
+            )
+        if found.silent:
+            itself = lookup(source.pid, source.alias, timeout)
+            if not itself.addresses:
+                raise AssertionError(
+                    f"{wanted!r} got no address in {source}, but that proves nothing: the "
+                    f"resolver does not answer for {source.alias!r} itself either, so it is "
+                    f"down:\n{found}\n{itself}"
+                )
+        return found
+
+    return until_holds(check, within)
