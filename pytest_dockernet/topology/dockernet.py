@@ -218,22 +218,41 @@ class DockerNet:
         containers.start_all(self._ctx, pending)
 
     def add_route(
-        self, container: Container, dst: str, via: ViaArg | None = None, *, dev: str | None = None
+        self,
+        container: Container | Upstream,
+        dst: str,
+        via: ViaArg | None = None,
+        *,
+        dev: str | None = None,
     ) -> None:
         """Add a static route in ``container`` from the host (``ip route add`` without ``ip``).
 
         ``via`` is an address or a Container, whose address on a network shared with
-        ``container`` is used. ``dst`` "default" replaces the default route.
+        ``container`` is used. ``dst`` "default" replaces the default route. An Upstream
+        takes routes too (say, to a routed-mode network), via the host's address on its link.
         """
-        if not isinstance(container, Container):
-            raise TypeError(f"add_route() takes a Container, got {container!r}")
+        if isinstance(container, Upstream):
+            where = container.container
+            if via is not None:
+                gateway = addressing.parse_address(via, "via")
+                if gateway not in container.subnet:
+                    raise ValueError(
+                        f"route {dst} for {container} via {gateway}: the gateway is not on its "
+                        f"link {container.subnet}: use its host_address {container.host_address}"
+                    )
+                routes.add_route(where, parse_destination(dst), gateway, dev=dev)
+                return
+        elif isinstance(container, Container):
+            where = container
+        else:
+            raise TypeError(f"add_route() takes a Container or an Upstream, got {container!r}")
         if via is None and dev is None:
             raise ValueError("add_route() needs via= (a gateway) or dev= (a link route)")
         if via is not None:
-            destination, gateway = routes.plan_route(str(container), container.networks, dst, via)
-            routes.add_route(container, destination, gateway, dev=dev)
+            destination, gateway = routes.plan_route(str(where), where.networks, dst, via)
+            routes.add_route(where, destination, gateway, dev=dev)
         else:
-            routes.add_route(container, parse_destination(dst), None, dev=dev)
+            routes.add_route(where, parse_destination(dst), None, dev=dev)
 
     def upstream(self, name: str = "internet", *, image: str | None = None) -> Upstream:
         """A host of our own standing for "the outside world": the only outside target needed.

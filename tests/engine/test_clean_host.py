@@ -49,7 +49,7 @@ def test_a_full_run_leaves_the_host_as_it_was(pytester, dockernet_factory):
     dockernet_factory.settle()  # earlier tests' background teardowns are part of "before"
     before = snapshot()
     result = pytester.runpytest_subprocess(str(EXAMPLES), "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4)  # the seed's two scenarios, its packet walk and NAT check
+    result.assert_outcomes(passed=5)  # the seed's scenarios, packet walk, NAT, three tiers
     after = snapshot()
     for key in before:
         assert after[key] == before[key], key

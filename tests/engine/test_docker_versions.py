@@ -9,7 +9,12 @@ import re
 
 import pytest
 
-from pytest_dockernet import assert_path, assert_reachable
+from pytest_dockernet import (
+    assert_path,
+    assert_port_closed,
+    assert_port_open,
+    assert_reachable,
+)
 from pytest_dockernet.observe.firewall import reports_native_nftables
 from pytest_dockernet.topology.networks import GATEWAY_MODE_OPTION, TRUSTED_OPTION
 
@@ -105,3 +110,23 @@ def test_report_header_names_the_engine(pytester, client):
             "dockernet: networks are made with com.docker.network.bridge.*",
         ]
     )
+
+
+def test_routed_mode_answers_ping_and_drops_unpublished_ports(dockernet, engine_version):
+    """moby/moby#48724: in routed mode Docker 28 lets ICMP in from outside and filters ports
+    one by one, so a ping-only gate passes while an unpublished service port is dropped."""
+    if engine_version < (28, 0):
+        pytest.skip("gateway_mode_ipv4=routed and its per-port filtering came with Docker 28")
+    net = dockernet.network("routed", routable=False, options={GATEWAY_MODE_OPTION: "routed"})
+    web = dockernet.container("web", [net], ports={8080: None})
+    dockernet.listen(web, 8080)
+    dockernet.listen(web, 9090)
+    upstream = dockernet.upstream()
+    dockernet.add_route(upstream, str(net.subnet), via=upstream.host_address)
+    assert_reachable(upstream.container, web)  # ping passes from outside
+    assert_port_open(upstream, web, 8080)  # a published port, on the container's own port
+    assert_port_closed(upstream, web, 9090)  # an unpublished one is dropped
+    with pytest.raises(AssertionError) as info:
+        assert_port_open(upstream, web, 9090, timeout=0.5)
+    assert "9090/tcp: no answer" in str(info.value)
+    assert "dropped by" in str(info.value)
