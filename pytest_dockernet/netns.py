@@ -12,14 +12,20 @@ import errno
 import os
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkDumpInterrupted
 
 from .errors import PrivilegeError
 
+T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
+DUMP_ATTEMPTS = 10
+"""How often a netlink dump is read again when a concurrent change interrupted it."""
 _libc = ctypes.CDLL(None, use_errno=True)
 
 PRIVILEGE_HINT = (
@@ -104,3 +110,14 @@ def iproute(pid: int | None) -> IPRoute:
     # a socket created while this thread is inside the namespace stays there (about 2 ms).
     with inside(pid):
         return IPRoute()
+
+
+def dumped(read: Callable[[], Iterable[T]]) -> list[T]:
+    """A netlink dump (``ipr.get_links()``...) read whole; read again when the kernel marks it
+    interrupted (NLM_F_DUMP_INTR: links came or went meanwhile, as other tests tear down)."""
+    for _ in range(DUMP_ATTEMPTS - 1):
+        try:
+            return list(read())
+        except NetlinkDumpInterrupted:
+            time.sleep(0.01)
+    return list(read())

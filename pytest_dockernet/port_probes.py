@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from .model import Container, Destination, Registry, Upstream, check_timeout
-from .netns import iproute
+from .netns import dumped, iproute
 from .observe.ports import NO_ANSWER, PAYLOAD, PortResult, check_port, check_proto, connect
 from .probes import Target, resolve, steady
 
@@ -51,7 +51,7 @@ def host_addresses() -> set[ipaddress.IPv4Address]:
     with iproute(None) as ipr:
         return {
             ipaddress.IPv4Address(a.get_attr("IFA_ADDRESS"))
-            for a in ipr.get_addr(family=2)
+            for a in dumped(lambda: ipr.get_addr(family=2))
             if a.get_attr("IFA_ADDRESS")
         }
 

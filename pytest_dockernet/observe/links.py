@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from ..netns import iproute
+from ..netns import dumped, iproute
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,12 @@ def links(pid: int | None = None) -> tuple[Link, ...]:
     """All links of the namespace of ``pid`` (the host's when None), with their IPv4 addresses."""
     with iproute(pid) as ipr:
         by_index: dict[int, list[ipaddress.IPv4Interface]] = {}
-        for addr in ipr.get_addr(family=socket.AF_INET):
+        for addr in dumped(lambda: ipr.get_addr(family=socket.AF_INET)):
             iface = ipaddress.IPv4Interface(f"{addr.get_attr('IFA_ADDRESS')}/{addr['prefixlen']}")
             by_index.setdefault(addr["index"], []).append(iface)
-        return tuple(_link(msg, tuple(by_index.get(msg["index"], ()))) for msg in ipr.get_links())
+        return tuple(
+            _link(msg, tuple(by_index.get(msg["index"], ()))) for msg in dumped(ipr.get_links)
+        )
 
 
 def by_name(all_links: tuple[Link, ...], name: str) -> Link | None:

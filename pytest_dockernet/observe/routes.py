@@ -6,7 +6,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-from ..netns import iproute
+from ..netns import dumped, iproute
 
 MAIN_TABLE = 254
 DEFAULT = ipaddress.IPv4Network("0.0.0.0/0")
@@ -30,9 +30,9 @@ class Route:
 def routes(pid: int | None = None, table: int = MAIN_TABLE) -> tuple[Route, ...]:
     """The IPv4 unicast routes of one table in the namespace of ``pid`` (host when None)."""
     with iproute(pid) as ipr:
-        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
+        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in dumped(ipr.get_links)}
         found = []
-        for msg in ipr.get_routes(family=socket.AF_INET, table=table):
+        for msg in dumped(lambda: ipr.get_routes(family=socket.AF_INET, table=table)):
             if msg["type"] != 1:  # RTN_UNICAST: skip local, broadcast, blackhole
                 continue
             dst = msg.get_attr("RTA_DST") or "0.0.0.0"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..model import Container, Network, ViaArg, gateway_of, parse_destination
-from ..netns import iproute
+from ..netns import dumped, iproute
 from ..observe.routes import DEFAULT as DEFAULT_ROUTE
 
 
@@ -41,7 +41,7 @@ def add_route(
         if dev is not None:
             found = ipr.link_lookup(ifname=dev)
             if not found:
-                names = [link.get_attr("IFLA_IFNAME") for link in ipr.get_links()]
+                names = [link.get_attr("IFLA_IFNAME") for link in dumped(ipr.get_links)]
                 raise ValueError(f"{container} has no interface {dev!r} (it has {names})")
             kwargs["oif"] = found[0]
         ipr.route("replace" if dst == DEFAULT_ROUTE else "add", **kwargs)
