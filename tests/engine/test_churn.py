@@ -57,6 +57,7 @@ def rule_handles(client):
         )
 
 
+@pytest.mark.serial  # how many probes overlap the churn must not depend on other tests' load
 def test_isolation_verdicts_are_never_wrong_while_networks_churn(rule_handles, dockernet, churner):
     a, b = dockernet.network("a"), dockernet.network("b")
     # Routed by the host: only Docker's isolation rules stand between the two bridges.
