@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,10 @@ def _sysctls() -> dict[str, str]:
             except OSError:
                 continue  # write-only entries such as route/flush
     return values
+
+
+SETTLE_SECONDS = 15.0
+"""How long the kernel may take to drop what Docker reported removed."""
 
 
 def _rules() -> list[str]:
@@ -50,7 +55,13 @@ def test_a_full_run_leaves_the_host_as_it_was(pytester, dockernet_factory):
     before = snapshot()
     result = pytester.runpytest_subprocess(str(EXAMPLES), "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)  # the seed's scenarios, packet walk, NAT, three tiers
+    # Docker 28.5 has reported networks removed while the kernel still held their bridges and
+    # veths for a moment (seen once in CI): the host must return to how it was, within a bound.
+    deadline = time.monotonic() + SETTLE_SECONDS
     after = snapshot()
+    while after != before and time.monotonic() < deadline:
+        time.sleep(0.2)
+        after = snapshot()
     for key in before:
         assert after[key] == before[key], key
     assert len(before["rules"]) > 0  # the comparison saw Docker's own rules
