@@ -9,7 +9,6 @@ query ever leaves the machine: such a name gets no answer, or an error, never an
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
 
 from .. import addressing, recording
 from ..model import Container, Upstream, check_timeout
@@ -45,44 +44,14 @@ def _expected(to: object) -> tuple[set[ipaddress.IPv4Address], str] | None:
     raise TypeError(f"to must be a Container, an address or None, got {to!r}")
 
 
-def _stable(name: str, src: Container) -> str:
-    """``name`` with a Docker network's name after a dot (``api.<network name>``) replaced by a
-    stable one: the recording module replaces names only where they stand alone."""
-    for net in src.registry.networks.values():
-        suffix = f".{net.name}"
-        if name.lower().rstrip(".").endswith(suffix.lower()):
-            return f"{name.rstrip('.')[: -len(suffix)]}.<network {net.alias}>"
-    return name
-
-
-def _observe(
-    kind: str,
-    src: Container,
-    name: str,
-    found: Lookup,
-    ok: bool,
-    expected: set[ipaddress.IPv4Address] | None = None,
-) -> None:
-    """Facts: the addresses found (named by the container holding them) and those expected;
-    context: each name asked and its outcome, which differ by engine for unknown names."""
-    if not recording.active():
-        return
-    # Sorted by stable name: plugin containers' addresses differ from run to run.
-    names = recording.stable_names(src.registry)
-
-    def shown(addresses: Iterable[ipaddress.IPv4Address]) -> list[str]:
-        return sorted(names.get(str(a), str(a)) for a in addresses)
-
-    facts: dict[str, object] = {"addresses": shown(found.addresses)}
-    if expected is not None:
-        facts["expected"] = shown(expected)
+def _observe(kind: str, src: Container, name: str, found: Lookup, ok: bool) -> None:
     recording.observe(
         kind,
         src.registry,
-        f"{src.alias} resolves {_stable(name, src)}",
+        f"{src.alias} resolves {name}",
         ok,
-        facts,
-        {"queries": [f"{_stable(q.name, src)}: {q.outcome}" for q in found.queries]},
+        {"addresses": sorted(map(str, found.addresses))},
+        {"queries": [f"{q.name}: {q.outcome}" for q in found.queries]},
     )
 
 
@@ -109,14 +78,7 @@ def assert_resolves(
         matched = bool(found.addresses) and (
             expected is None or bool(expected[0] & set(found.addresses))
         )
-        _observe(
-            "assert_resolves",
-            source,
-            wanted,
-            found,
-            matched,
-            None if expected is None else expected[0],
-        )
+        _observe("assert_resolves", source, wanted, found, matched)
         if not found.addresses:
             raise AssertionError(f"{wanted!r} does not resolve in {source}:\n{found}")
         if not matched and expected is not None:

@@ -4,15 +4,14 @@ and nothing is ever asked of a resolver off this machine."""
 from __future__ import annotations
 
 import ipaddress
-import re
 import shutil
 import subprocess
 import threading
 
 import pytest
 
-from pytest_dockernet import assert_not_resolvable, assert_resolves, recording
-from pytest_dockernet.observe.names import read_resolv_conf, search_order
+from pytest_dockernet import assert_not_resolvable, assert_resolves
+from pytest_dockernet.observe.names import read_resolv_conf
 
 
 @pytest.fixture(params=["default", "one-binary"])
@@ -36,25 +35,17 @@ def test_alias_docker_name_and_network_form(tiers):
     assert_resolves(api, "db", to=db.ip(back))
     assert_resolves(web, api.name, to=api)  # Docker's own name for it
     assert_resolves(web, f"api.{front.name}", to=api)  # name.network
-    assert_resolves(web, "api", to=str(api.ip(front)))
-    assert_resolves(web, "web", to=web)  # its own name
 
 
 def test_not_on_a_shared_network_is_not_resolvable(tiers):
     front, back, web, api, db = tiers
     found = assert_not_resolvable(web, "db")
-    order = search_order("db", read_resolv_conf(web.pid))  # the host's search list, if any
-    assert found.queries[0].name == order[0] == "db"  # Docker writes ndots:0
-    assert {q.name for q in found.queries} <= set(order)
+    assert [q.name for q in found.queries] == ["db"]  # ndots:0, no search list here
     with pytest.raises(AssertionError) as info:
         assert_resolves(web, "db", timeout=0.3)
     text = str(info.value)
     assert "'db' does not resolve in container 'web'" in text
     assert "'db' asked of 127.0.0.11:" in text
-    # Docker 20.10 leaves it unanswered, 26 answers SERVFAIL: either way it is shown
-    assert re.search(
-        r"^    db: (no answer within 0\.3 s|SERVFAIL|NXDOMAIN), no address$", text, re.M
-    )
 
 
 def test_a_wrong_to_names_the_real_answer(tiers):
@@ -64,11 +55,8 @@ def test_a_wrong_to_names_the_real_answer(tiers):
     text = str(info.value)
     assert f"'db' resolves in container 'api' to {db.ip(back)}" in text
     assert f"expected an address of container 'web' (front={web.ip(front)})" in text
-    with pytest.raises(AssertionError) as info:
+    with pytest.raises(AssertionError, match="expected no address"):
         assert_not_resolvable(api, "db")
-    text = str(info.value)
-    assert f"'db' resolves in container 'api' to {db.ip(back)}, expected no address" in text
-    assert f"    db: NOERROR, {db.ip(back)}" in text
 
 
 def test_the_container_reads_its_own_resolv_conf(tiers):
@@ -89,11 +77,6 @@ def test_within_waits_for_a_container_that_joins_later(dockernet, tiers):
         assert_resolves(web, "never", timeout=0.2, within=0.5)
     assert "did not hold within 0.5 s" in str(info.value)
     assert "earlier attempts" in str(info.value)
-    with pytest.raises(AssertionError) as info:
-        assert_not_resolvable(web, "late", within=0.3)
-    text = str(info.value)
-    assert re.search(r"did not hold within 0\.3 s \([2-9] attempts\)", text), text
-    assert f"'late' resolves in container 'web' to {dockernet.containers['late'].ip(front)}" in text
 
 
 def test_bad_input_names_the_value(dockernet, tiers):
@@ -109,26 +92,6 @@ def test_bad_input_names_the_value(dockernet, tiers):
         assert_resolves(web, "")
     with pytest.raises(TypeError, match="to must be a Container, an address or None"):
         assert_resolves(web, "api", to=front)
-
-
-def test_observations_use_stable_names(tiers):
-    """A record names containers and networks as the test did: their Docker names and
-    addresses change from run to run."""
-    front, back, web, api, db = tiers
-    with recording.recording(recording.Recorder()) as recorder:
-        assert_resolves(web, f"api.{front.name}", to=api)
-        assert_not_resolvable(web, "db", timeout=0.3)
-    resolved, unknown = recorder.observations
-    assert resolved["subject"] == "web resolves api.<network front>"
-    assert resolved["verdict"] == "pass"
-    assert resolved["facts"] == {
-        "addresses": ["<api on front>"],
-        "expected": sorted(["<api on front>", "<api on back>"]),
-    }
-    assert resolved["context"] == {"queries": ["api.<network front>: NOERROR"]}
-    assert unknown["subject"] == "web resolves db"
-    assert unknown["verdict"] == "pass"
-    assert unknown["facts"] == {"addresses": []}
 
 
 def test_a_dead_resolver_proves_nothing(dockernet, pick_image):
