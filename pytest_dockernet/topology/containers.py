@@ -39,9 +39,9 @@ DNS_SINK = "127.0.0.1"
 """Where Docker's embedded DNS sends the names it does not know, for the plugin's containers.
 
 By default it forwards them to the host's resolvers, off this machine; a probe of a name that
-must not resolve would then leave it. Loopback stays on the machine on every engine (20.10
-forwards from the container's namespace, 26 and later from the host's) and nothing answers
-there, so such a name gets no address, as it would on an isolated network.
+must not resolve would then leave it. Sent to loopback (from the container's own namespace, as
+measured on 20.10 and 28.5), nothing answers: 20.10 stays silent, 26.1 and 28.5 answer
+SERVFAIL at once, and the name gets no address, as on an isolated network.
 """
 
 
