@@ -56,6 +56,7 @@ def run(pytester, monkeypatch):
     return run
 
 
+@pytest.mark.serial  # a verdict across bridges needs an engine no other test churns
 def test_a_record_compares_unchanged_with_itself(run, tmp_path):
     record = tmp_path / "record.json"
     run("-n", "4", f"--dockernet-record={record}").assert_outcomes(passed=2)
@@ -77,6 +78,7 @@ def test_a_record_compares_unchanged_with_itself(run, tmp_path):
         result.stdout.fnmatch_lines(["*observations compared: 0 differ, in 0 tests (failed)*"])
 
 
+@pytest.mark.serial  # a verdict across bridges needs an engine no other test churns
 def test_a_route_more_fails_exactly_the_test_that_saw_it(run, tmp_path):
     record = tmp_path / "record.json"
     run(f"--dockernet-record={record}").assert_outcomes(passed=2)
@@ -93,6 +95,7 @@ def test_a_route_more_fails_exactly_the_test_that_saw_it(run, tmp_path):
     assert "test_suite.py::test_router FAILED" not in result.stdout.str()
 
 
+@pytest.mark.serial  # a verdict across bridges needs an engine no other test churns
 def test_masquerade_switched_off_is_named(run, tmp_path):
     record = tmp_path / "record.json"
     run(f"--dockernet-record={record}").assert_outcomes(passed=2)
