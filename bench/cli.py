@@ -10,6 +10,9 @@ PHASES = {"setup", "probing", "teardown"}
 def _phased(script: str, args: list[str], session: BenchSession) -> dict[str, float]:
     """The phases the script prints ("phase NAME SECONDS"); total is its wall time."""
     done = run_script(script, args, session)
+    for line in done.stderr.splitlines():
+        if line.startswith("retried: "):
+            print(f"  {script} {line}", flush=True)
     phases: dict[str, float] = {}
     for line in done.stdout.splitlines():
         word, _, rest = line.partition(" ")

@@ -27,6 +27,25 @@ phase() { # phase NAME START_US: print "phase NAME SECONDS" since START_US
   printf 'phase %s %d.%06d\n' "$1" $((d / 1000000)) $((d % 1000000))
 }
 
+size_arg() { # the N of the matrix scripts: 2..200, or exit 2 naming the bad value
+  if ! [[ $1 =~ ^[0-9]+$ ]] || [ "$1" -lt 2 ] || [ "$1" -gt 200 ]; then
+    echo "N must be 2..200, got $1" >&2
+    exit 2
+  fi
+}
+
+# probe CONTAINER CMD...: `docker exec` it. A failure is printed to stderr ("retried: ...", shown
+# by the bench) and tried once more, so one lost packet on a loaded machine does not end the
+# whole benchmark; a second failure ends the script.
+probe() {
+  local out
+  if out=$(docker exec "$@" 2>&1); then return 0; fi
+  echo "retried: docker exec $* failed once: ${out//$'\n'/ | }" >&2
+  if out=$(docker exec "$@" 2>&1); then return 0; fi
+  echo "docker exec $* failed twice: ${out//$'\n'/ | }" >&2
+  return 1
+}
+
 # The normal teardown, timed as part of the scenario; afterwards the trap has nothing to do.
 teardown() {
   if [ ${#containers[@]} -gt 0 ]; then docker rm -f "${containers[@]}" >/dev/null; fi

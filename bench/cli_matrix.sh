@@ -5,11 +5,8 @@
 set -euo pipefail
 n=${1:?usage: cli_matrix.sh N [SESSION]}
 session=${2:-}
-if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 2 ] || [ "$n" -gt 200 ]; then
-  echo "N must be 2..200, got $n" >&2
-  exit 2
-fi
 source "$(dirname "$0")/cli_lib.sh"
+size_arg "$n"
 stem="${session}-mx-$$"
 
 now_us t0
@@ -27,7 +24,7 @@ now_us t0
 for ((i = 1; i <= n; i++)); do
   for ((j = 1; j <= n; j++)); do
     if [ "$i" -ne "$j" ]; then
-      docker exec "${stem}-c${i}" ping -c1 -W1 "10.231.203.$((10 + j))" >/dev/null
+      probe "${stem}-c${i}" ping -c1 -W1 "10.231.203.$((10 + j))"
     fi
   done
 done

@@ -8,11 +8,8 @@
 set -euo pipefail
 n=${1:?usage: cli_ports.sh N [SESSION]}
 session=${2:-}
-if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 2 ] || [ "$n" -gt 200 ]; then
-  echo "N must be 2..200, got $n" >&2
-  exit 2
-fi
 source "$(dirname "$0")/cli_lib.sh"
+size_arg "$n"
 stem="${session}-pm-$$"
 port=5432
 
@@ -32,7 +29,7 @@ now_us t0
 for ((i = 1; i <= n; i++)); do
   for ((j = 1; j <= n; j++)); do
     if [ "$i" -ne "$j" ]; then
-      docker exec "${stem}-c${i}" nc -w 1 "10.231.204.$((10 + j))" "$port" </dev/null >/dev/null
+      probe "${stem}-c${i}" nc -w 1 "10.231.204.$((10 + j))" "$port" </dev/null
     fi
   done
 done

@@ -20,7 +20,7 @@ done
 phase setup "$t0"
 
 now_us t0
-docker exec "${stem}-container1" ping -c1 -W1 container2 >/dev/null
+probe "${stem}-container1" ping -c1 -W1 container2
 phase probing "$t0"
 
 now_us t0

@@ -37,7 +37,7 @@ docker exec "$h2" ip route add 10.231.201.0/24 via 10.231.202.3
 phase setup "$t0"
 
 now_us t0
-docker exec "$h1" ping -c1 -W1 10.231.202.2 >/dev/null
+probe "$h1" ping -c1 -W1 10.231.202.2
 phase probing "$t0"
 
 now_us t0
