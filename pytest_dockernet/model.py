@@ -87,6 +87,9 @@ class Network:
     internal: bool
     masquerade: bool
     registry: Registry = field(repr=False)
+    existing: bool = False
+    """Not created by the plugin (``existing_network``, a compose project it attached to):
+    never removed or changed."""
 
     def __repr__(self) -> str:
         return f"<Network {self.alias} {self.subnet} bridge={self.bridge}>"
@@ -112,6 +115,9 @@ class Container:
     ports: dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]] = field(default_factory=dict)
     """Each published (container port, proto) with the host's IPv4 address and port Docker
     bound for it, read back at start."""
+    existing: bool = False
+    """Not created by the plugin (``existing_container``, a compose project it attached to):
+    never removed, and changed (a route, a listener) only when the test says so."""
 
     def require_started(self) -> None:
         """A ValueError while this is a placeholder of a ``parallel()`` block."""

@@ -30,7 +30,7 @@ from ..model import (
 )
 from ..teardown import Ledger
 from ..trace import Trace, trace
-from . import containers, networks, routes
+from . import containers, existing, networks, routes
 from .context import BuildContext
 from .listeners import Listener
 from .upstreams import create_upstream
@@ -200,6 +200,18 @@ class DockerNet:
         router.is_router = True
         return router
 
+    def existing_network(self, name_or_id: str) -> Network:
+        """A network the plugin did not create (the user's, a Compose project's), by Docker's
+        name or id: every assertion reads it, the plugin's containers may join it, and it is
+        never removed or changed."""
+        return existing.existing_network(self.registry, name_or_id)
+
+    def existing_container(self, name_or_id: str) -> Container:
+        """A running container the plugin did not create, by Docker's name or id, with the
+        bridge networks it is on: every assertion reads it; it is never removed, and routes or
+        listeners go into it only with ``allow_existing=True``."""
+        return existing.existing_container(self.registry, name_or_id)
+
     @contextlib.contextmanager
     def parallel(self) -> Iterator[None]:
         """Start the containers declared in the block concurrently; all run when it ends.
@@ -224,13 +236,18 @@ class DockerNet:
         via: ViaArg | None = None,
         *,
         dev: str | None = None,
+        allow_existing: bool = False,
     ) -> None:
         """Add a static route in ``container`` from the host (``ip route add`` without ``ip``).
 
         ``via`` is an address or a Container, whose address on a network shared with
         ``container`` is used. ``dst`` "default" replaces the default route. An Upstream
         takes routes too (say, to a routed-mode network), via the host's address on its link.
+        A container the plugin did not create is changed only with ``allow_existing=True``
+        (the route then stays after the test).
         """
+        if isinstance(container, Container):
+            _check_may_change(container, "add_route", allow_existing)
         if isinstance(container, Upstream):
             where = container.container
             if via is not None:
@@ -261,13 +278,17 @@ class DockerNet:
         """
         return create_upstream(self._ctx, name, image if image is not None else self._wanted_image)
 
-    def listen(self, container: Container, port: int, *, proto: str = "tcp") -> Listener:
+    def listen(
+        self, container: Container, port: int, *, proto: str = "tcp", allow_existing: bool = False
+    ) -> Listener:
         """Serve ``port`` (TCP or UDP) in ``container`` from the host, until this DockerNet
-        closes: it answers with one line and records each peer as it saw it."""
+        closes: it answers with one line and records each peer as it saw it. In a container
+        the plugin did not create, only with ``allow_existing=True``."""
         if not isinstance(container, Container):
             raise TypeError(f"listen() takes a Container, got {container!r}")
         if container.registry is not self.registry:
             raise ValueError(f"{container} was not created by this DockerNet")
+        _check_may_change(container, "listen", allow_existing)
         listener = Listener(container, port, proto)
         self._listeners.append(listener)
         return listener
@@ -310,3 +331,12 @@ class DockerNet:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_may_change(container: Container, what: str, allow_existing: bool) -> None:
+    """A ValueError when ``what`` would change a container the plugin did not create."""
+    if container.existing and not allow_existing:
+        raise ValueError(
+            f"{what}() would change {container}, which the plugin did not create: pass "
+            "allow_existing=True to change it anyway (the change outlives the test)"
+        )

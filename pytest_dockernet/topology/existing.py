@@ -1,0 +1,146 @@
+"""Networks and containers the plugin did not create, read from Docker into the same values.
+
+The user's own stack (a Compose project, their product's containers) is checked with the same
+assertions as a topology the plugin built. What is read here is registered in the DockerNet's
+registry but never in its ledger: close() does not remove it, the sweep never sees it (it has
+no label of ours), and nothing changes it unless the test opts in (``allow_existing=True``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+import docker
+import docker.errors
+
+from ..model import Container, Network, Registry
+from .networks import BRIDGE_NAME_OPTION, MASQUERADE_OPTION
+from .publishing import published_ports
+
+
+def _ipv4_pool(data: Mapping[str, Any]) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]:
+    """The network's IPv4 subnet and gateway (Docker omits the gateway on some versions: the
+    subnet's first address is the one it uses)."""
+    for pool in (data.get("IPAM") or {}).get("Config") or []:
+        try:
+            subnet = ipaddress.ip_network(pool.get("Subnet", ""), strict=False)
+        except ValueError:
+            continue
+        if isinstance(subnet, ipaddress.IPv4Network):
+            gateway = pool.get("Gateway")
+            return subnet, (
+                ipaddress.IPv4Address(gateway) if gateway else next(iter(subnet.hosts()))
+            )
+    raise ValueError(f"network {data.get('Name')!r} has no IPv4 subnet: only IPv4 is checked")
+
+
+def network_from(
+    registry: Registry, data: Mapping[str, Any], alias: str, *, existing: bool
+) -> Network:
+    """The Network for ``inspect_network``'s ``data``, registered under ``alias``; the one
+    already registered when the registry holds this network."""
+    for known in registry.networks.values():
+        if known.id == data["Id"]:
+            return known
+    if data.get("Driver") != "bridge":
+        raise ValueError(
+            f"network {data.get('Name')!r} uses the {data.get('Driver')!r} driver: the "
+            "assertions read bridge networks only"
+        )
+    if alias in registry.networks:
+        raise ValueError(
+            f"network name {alias!r} already names {registry.networks[alias]} in this test"
+        )
+    options = data.get("Options") or {}
+    subnet, gateway = _ipv4_pool(data)
+    net = Network(
+        alias=alias,
+        name=data["Name"],
+        id=data["Id"],
+        subnet=subnet,
+        gateway=gateway,
+        bridge=options.get(BRIDGE_NAME_OPTION, f"br-{data['Id'][:12]}"),
+        internal=bool(data.get("Internal")),
+        masquerade=options.get(MASQUERADE_OPTION, "true").lower() != "false",
+        registry=registry,
+        existing=existing,
+    )
+    registry.networks[alias] = net
+    return net
+
+
+def container_from(
+    registry: Registry, data: Mapping[str, Any], alias: str, *, existing: bool
+) -> Container:
+    """The Container for ``inspect_container``'s ``data``, with each bridge network it is on
+    registered too (under Docker's name, unless already known); the one already registered
+    when the registry holds this container."""
+    for known in registry.containers.values():
+        if known.id == data["Id"]:
+            return known
+    name = data["Name"].lstrip("/")
+    mode = (data.get("HostConfig") or {}).get("NetworkMode") or ""
+    if mode == "host" or mode.startswith("container:"):
+        raise ValueError(
+            f"container {name!r} uses network mode {mode!r}: it has no network namespace of its "
+            "own to check; check the host, or the container whose namespace it shares"
+        )
+    if not data["State"]["Running"]:
+        raise ValueError(
+            f"container {name!r} is {data['State']['Status']}, not running: start it first"
+        )
+    taken = registry.name_taken(alias)
+    if taken is not None:
+        raise ValueError(f"{taken} {alias!r} already exists in this test")
+    client = registry.client
+    addresses: dict[Network, ipaddress.IPv4Address] = {}
+    for attached in (data["NetworkSettings"].get("Networks") or {}).values():
+        try:
+            net_data = client.api.inspect_network(attached["NetworkID"])
+        except docker.errors.NotFound:
+            continue  # removed while we read
+        if net_data.get("Driver") != "bridge" or not attached.get("IPAddress"):
+            continue  # macvlan, an IPv6-only attachment: not read by the assertions
+        net = network_from(registry, net_data, net_data["Name"], existing=existing)
+        addresses[net] = ipaddress.IPv4Address(attached["IPAddress"])
+    container = Container(
+        alias=alias,
+        name=name,
+        id=data["Id"],
+        init_pid=data["State"]["Pid"],
+        addresses=addresses,
+        registry=registry,
+        ports=published_ports(data["NetworkSettings"].get("Ports")),
+        existing=existing,
+    )
+    registry.containers[alias] = container
+    return container
+
+
+def existing_network(registry: Registry, name_or_id: str) -> Network:
+    """A network the plugin did not create, by Docker's name or id, known by that name."""
+    if not isinstance(name_or_id, str) or not name_or_id:
+        raise TypeError(f"existing_network() takes a network's name or id, got {name_or_id!r}")
+    try:
+        data = registry.client.api.inspect_network(name_or_id)
+    except docker.errors.NotFound:
+        raise ValueError(
+            f"no network {name_or_id!r} on this engine (`docker network ls` lists them)"
+        ) from None
+    return network_from(registry, data, data["Name"], existing=True)
+
+
+def existing_container(registry: Registry, name_or_id: str) -> Container:
+    """A running container the plugin did not create, by Docker's name or id, known by its
+    name; every bridge network it is on comes with it."""
+    if not isinstance(name_or_id, str) or not name_or_id:
+        raise TypeError(f"existing_container() takes a container's name or id, got {name_or_id!r}")
+    try:
+        data = registry.client.api.inspect_container(name_or_id)
+    except docker.errors.NotFound:
+        raise ValueError(
+            f"no container {name_or_id!r} on this engine (`docker ps` lists them)"
+        ) from None
+    return container_from(registry, data, data["Name"].lstrip("/"), existing=True)
