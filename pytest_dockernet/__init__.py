@@ -23,16 +23,18 @@ pytest.register_assert_rewrite("pytest_dockernet.assertions")
 
 from . import assertions  # noqa: E402  (after the rewrite hook is registered)
 from .assertions import *  # noqa: E402, F403  (every assert_*: their list is assertions.__all__)
-from .errors import DockernetError  # noqa: E402
+from .errors import ComposeError, DockernetError  # noqa: E402
 from .matrix import Reachability, assert_reachability  # noqa: E402
 from .model import Container, Network, Upstream  # noqa: E402
 from .observe.ports import PortResult  # noqa: E402
 from .probes import host_veth  # noqa: E402
-from .topology import DockerNet  # noqa: E402
+from .topology import ComposeProject, DockerNet  # noqa: E402
 from .topology.listeners import Listener  # noqa: E402
 from .trace import Hop, Trace  # noqa: E402
 
 __all__ = [
+    "ComposeError",
+    "ComposeProject",
     "Container",
     "DockerNet",
     "DockernetError",

@@ -30,3 +30,7 @@ class ContainerStartError(DockernetError):
 
 class FirewallChurnError(DockernetError):
     """Every attempt at a probe overlapped another process rewriting the host firewall."""
+
+
+class ComposeError(DockernetError):
+    """Docker Compose is missing, refused the file, or could not bring the project up."""

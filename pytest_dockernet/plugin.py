@@ -21,7 +21,7 @@ from .observe.firewall import reports_native_nftables
 from .session import DockerNetFactory
 from .settings import Settings, add_options
 from .teardown import Removal, interrupt_on_sigterm, sweep
-from .topology import DockerNet
+from .topology import ComposeProject, DockerNet
 from .topology.networks import routable_summary
 
 SETTINGS = pytest.StashKey[Settings]()
@@ -137,6 +137,41 @@ def dockernet_session(dockernet_factory: DockerNetFactory) -> Iterator[DockerNet
         yield dn
     finally:
         dockernet_factory.close(dn)
+
+
+@pytest.fixture(scope="session")
+def dockernet_compose_file(pytestconfig: pytest.Config) -> str | None:
+    """The compose file ``dockernet_compose`` brings up (``--dockernet-compose``); override
+    this fixture in a conftest.py to name your own."""
+    return pytestconfig.stash[SETTINGS].compose
+
+
+@pytest.fixture(scope="session")
+def dockernet_compose_project(pytestconfig: pytest.Config) -> str | None:
+    """A running compose project ``dockernet_compose`` attaches to instead
+    (``--dockernet-compose-project``); override it in a conftest.py to name your own."""
+    return pytestconfig.stash[SETTINGS].compose_project
+
+
+@pytest.fixture(scope="session")
+def dockernet_compose(
+    dockernet_session: DockerNet,
+    dockernet_compose_file: str | None,
+    dockernet_compose_project: str | None,
+) -> ComposeProject:
+    """The run's compose stack: the running project named by ``dockernet_compose_project``
+    (left running), else the file of ``dockernet_compose_file`` brought up once for the run
+    and taken down at its end."""
+    if dockernet_compose_project:
+        return dockernet_session.compose(project=dockernet_compose_project)
+    if dockernet_compose_file:
+        return dockernet_session.compose(dockernet_compose_file)
+    pytest.fail(
+        "dockernet_compose needs a stack: pass --dockernet-compose PATH (or "
+        "--dockernet-compose-project NAME for one already running), or override the "
+        "dockernet_compose_file fixture in a conftest.py",
+        pytrace=False,
+    )
 
 
 @pytest.hookimpl(wrapper=True)

@@ -38,6 +38,18 @@ OPTIONS: dict[str, tuple[str, str, str | None]] = {
         "differ fails",
         None,
     ),
+    "compose": (
+        "DOCKERNET_COMPOSE",
+        "compose file that the dockernet_compose fixture brings up for the run (an ini value "
+        "is relative to the ini file)",
+        None,
+    ),
+    "compose_project": (
+        "DOCKERNET_COMPOSE_PROJECT",
+        "running compose project that the dockernet_compose fixture attaches to (and leaves "
+        "running)",
+        None,
+    ),
 }
 FLAGS: dict[str, tuple[str, str]] = {
     "keep": ("DOCKERNET_KEEP", "keep every network and container after the run, for debugging"),
@@ -102,6 +114,8 @@ class Settings:
     allow_external: bool
     record: str | None = None
     compare: str | None = None
+    compose: str | None = None
+    compose_project: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -111,6 +125,10 @@ class Settings:
             values[name] = cli or os.environ.get(env) or config.getini(f"dockernet_{name}")
         for name, (env, _) in FLAGS.items():
             values[name] = _flag(config, name, env)
+        compose = values["compose"]
+        cli_or_env = config.getoption("dockernet_compose") or os.environ.get("DOCKERNET_COMPOSE")
+        if compose and not cli_or_env and config.inipath is not None:
+            compose = str(config.inipath.parent / str(compose))
         try:
             addressing.parse_subnet(values["pool"], "--dockernet-pool")
         except (TypeError, ValueError) as exc:
@@ -129,4 +147,6 @@ class Settings:
             allow_external=bool(values["allow_external"]),
             record=str(values["record"]) if values["record"] else None,
             compare=str(values["compare"]) if values["compare"] else None,
+            compose=str(compose) if compose else None,
+            compose_project=str(values["compose_project"]) if values["compose_project"] else None,
         )

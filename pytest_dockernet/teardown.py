@@ -55,6 +55,17 @@ def remove_container(client: docker.DockerClient, cid: str, name: str = "") -> N
     return None
 
 
+def remove_volume(client: docker.DockerClient, name: str) -> NotRemoved | None:
+    """Remove a named volume (a Compose project's); None once it is gone."""
+    try:
+        client.api.remove_volume(name, force=True)
+    except docker.errors.NotFound:
+        pass
+    except docker.errors.APIError as exc:
+        return NotRemoved("volume", name, str(exc.explanation))
+    return None
+
+
 def _endpoints(client: docker.DockerClient, net_id: str) -> list[str]:
     try:
         return list(client.api.inspect_network(net_id).get("Containers") or {})
@@ -102,6 +113,7 @@ class Removal:
 
     containers: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
     not_removed: list[NotRemoved] = field(default_factory=list)
 
     @property
@@ -113,7 +125,7 @@ class Removal:
         return [n for n in self.not_removed if not n.stuck]
 
     def __bool__(self) -> bool:
-        return bool(self.containers or self.networks or self.not_removed)
+        return bool(self.containers or self.networks or self.volumes or self.not_removed)
 
     def __str__(self) -> str:
         lines = []
@@ -121,6 +133,8 @@ class Removal:
             lines.append(f"removed {len(self.containers)} containers: {', '.join(self.containers)}")
         if self.networks:
             lines.append(f"removed {len(self.networks)} networks: {', '.join(self.networks)}")
+        if self.volumes:
+            lines.append(f"removed {len(self.volumes)} volumes: {', '.join(self.volumes)}")
         if self.stuck:
             lines.append(
                 f"left {len(self.stuck)} networks that Docker holds with a stale endpoint count "
@@ -134,7 +148,8 @@ class Removal:
 def remove_labelled(
     client: docker.DockerClient, chosen: Callable[[Mapping[str, str]], bool]
 ) -> Removal:
-    """Remove every container, then network, of the plugin's whose labels ``chosen`` picks."""
+    """Remove every container, then network, then volume (a Compose project's) of the
+    plugin's whose labels ``chosen`` picks."""
     removal = Removal()
     api = client.api
     for c in api.containers(all=True, filters={"label": labels.SESSION}):
@@ -150,6 +165,13 @@ def remove_labelled(
             problem = remove_network(client, n["Id"], n["Name"])
             if problem is None:
                 removal.networks.append(n["Name"])
+            else:
+                removal.not_removed.append(problem)
+    for v in api.volumes(filters={"label": labels.SESSION}).get("Volumes") or []:
+        if chosen(v.get("Labels") or {}):
+            problem = remove_volume(client, v["Name"])
+            if problem is None:
+                removal.volumes.append(v["Name"])
             else:
                 removal.not_removed.append(problem)
     return removal

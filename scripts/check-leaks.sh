@@ -14,9 +14,11 @@ from pytest_dockernet.teardown import is_dead, remove_labelled
 
 found = remove_labelled(connect(), is_dead)
 leaks = [f"container {n}" for n in found.containers] + [f"network {n}" for n in found.networks]
+leaks += [f"volume {n}" for n in found.volumes]
 leaks += [str(n) for n in found.failed]
 print(f"leak check: {len(found.containers) + len(found.failed)} containers or failures, "
-      f"{len(found.networks) + len(found.stuck)} networks of finished runs")
+      f"{len(found.networks) + len(found.stuck)} networks, {len(found.volumes)} volumes "
+      "of finished runs")
 for stuck in found.stuck:
     print(f"  Docker bug moby/moby#42119, not a leak: network {stuck.name} has no container "
           "attached but Docker reports active endpoints; dockerd frees it when restarted")

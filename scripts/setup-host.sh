@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make this machine ready for pytest-dockernet, as root on Debian or Ubuntu:
 # a Docker engine that answers (Debian's docker.io, dockerd started if none answers),
-# iptables and nftables to read the firewall, busybox-static for the built-in image,
+# Docker Compose v2 (trixie's docker-compose), iptables and nftables to read the firewall,
+# busybox-static for the built-in image,
 # and a virtualenv in .venv holding the package with its test and lint extras (tox among them).
 # Safe to run again: it skips what is there.
 set -euo pipefail
@@ -18,6 +19,22 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Docker Compose v2, for dockernet.compose(): bookworm's docker-compose is v1, so trixie's
+# (2.26) alone; --no-install-recommends keeps bookworm's docker.io and docker-cli as they are.
+compose_v2() {
+  { docker compose version --short 2>/dev/null || docker-compose version --short 2>/dev/null; } \
+    | grep -q '^v\?2\.'
+}
+if ! compose_v2; then
+  echo "setup: installing docker-compose from trixie"
+  # shellcheck source=scripts/apt-suites.sh
+  source scripts/apt-suites.sh
+  add_suites
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    docker-compose/trixie >/dev/null
+  compose_v2 || { echo "setup: docker-compose/trixie installed, but no Compose v2 runs" >&2; exit 1; }
 fi
 
 if ! docker info >/dev/null 2>&1; then
@@ -45,4 +62,5 @@ if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/tox ] || [ pyproject.toml -nt .
   .venv/bin/pip install -q -e '.[test,lint]'
   touch .venv/.installed
 fi
-echo "setup: $(docker version -f 'engine {{.Server.Version}}') | $(iptables -V) | $(.venv/bin/python -V)"
+echo "setup: $(docker version -f 'engine {{.Server.Version}}') | $(docker compose version) |" \
+  "$(iptables -V) | $(.venv/bin/python -V)"

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -30,7 +32,8 @@ from ..model import (
 )
 from ..teardown import Ledger
 from ..trace import Trace, trace
-from . import containers, existing, networks, routes
+from . import compose, containers, existing, networks, routes
+from .compose import ComposeProject
 from .context import BuildContext
 from .listeners import Listener
 from .upstreams import create_upstream
@@ -69,6 +72,8 @@ class DockerNet:
         self._wanted_image = image
         self._pending: list[tuple[Container, containers.ContainerSpec]] | None = None
         self._listeners: list[Listener] = []
+        self._projects: list[ComposeProject] = []
+        self._scratch: Path | None = None
         self.leftovers: list[str] = []
         """What close() could not remove (reported, and swept by a later run)."""
 
@@ -212,6 +217,60 @@ class DockerNet:
         listeners go into it only with ``allow_existing=True``."""
         return existing.existing_container(self.registry, name_or_id)
 
+    def compose(
+        self,
+        path: str | Path | Sequence[str | Path] | None = None,
+        *,
+        project: str | None = None,
+        services: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        wait: bool = True,
+        dns_sink: bool = True,
+    ) -> ComposeProject:
+        """A Docker Compose v2 project as a topology.
+
+        With ``path`` (a file, a directory holding compose.yaml, or several files): brought up
+        under a name carrying the run's identity (``project`` is then its readable part),
+        ``--pull never``, only ``services`` when given; with ``wait``, until every container
+        runs and is healthy where it has a healthcheck; taken down (``down -v
+        --remove-orphans``) with this DockerNet. ``dns_sink`` sends names Docker does not know
+        to loopback, as for the plugin's containers. With only ``project``: the project already
+        running under that name, never taken down.
+        """
+        if path is None:
+            if project is None:
+                raise ValueError(
+                    "compose() needs path= (a compose file) or project= (a running one)"
+                )
+            if services is not None or env is not None:
+                raise ValueError(
+                    "services= and env= apply when bringing a file up; compose(project=...) "
+                    "attaches to a running project as it is"
+                )
+            return compose.attach(self.registry, project)
+        if project is not None:
+            readable = project
+        elif isinstance(path, (str, Path)):
+            where = Path(path).resolve()
+            readable = where.name if where.is_dir() else where.parent.name
+        else:
+            readable = "compose"
+        if self._scratch is None:
+            self._scratch = compose.scratch_dir()
+        made = compose.up(
+            self.registry,
+            self.identity,
+            self._ctx.docker_name(readable),
+            path,
+            services=services,
+            env=env,
+            wait=wait,
+            dns_sink=dns_sink,
+            scratch=self._scratch,
+        )
+        self._projects.append(made)
+        return made
+
     @contextlib.contextmanager
     def parallel(self) -> Iterator[None]:
         """Start the containers declared in the block concurrently; all run when it ends.
@@ -320,9 +379,15 @@ class DockerNet:
         self._listeners.clear()
         if self.keep:
             return
+        problems = self._ctx.ledger.close()
+        while self._projects:
+            problems += compose.down(self.client, self._projects[-1])
+            self._projects.pop()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
         self.leftovers += [
-            f"{p}; left for `pytest --dockernet-sweep`" if not p.stuck else str(p)
-            for p in self._ctx.ledger.close()
+            f"{p}; left for `pytest --dockernet-sweep`" if not p.stuck else str(p) for p in problems
         ]
         self.registry.clear()
 

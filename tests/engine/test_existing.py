@@ -18,6 +18,7 @@ from pytest_dockernet import (
     assert_reachable,
     assert_route,
     assert_unreachable,
+    images,
 )
 
 USER_LABEL = "pytest-dockernet-test.users-own"
@@ -25,7 +26,11 @@ USER_LABEL = "pytest-dockernet-test.users-own"
 
 @pytest.fixture
 def users_stack(client: docker.DockerClient, image_name: str) -> Iterator[dict[str, object]]:
-    """A network and two containers made the way a user's tooling makes them."""
+    """A network and two containers made the way a user's tooling makes them.
+
+    Tests ask for it before ``dockernet``, so that it is torn down after the plugin's probes
+    have left the network.
+    """
     tag = uuid.uuid4().hex[:8]
     made: list[object] = []
     try:
@@ -52,11 +57,11 @@ def users_stack(client: docker.DockerClient, image_name: str) -> Iterator[dict[s
 
 
 @pytest.fixture
-def image_name(dockernet) -> str:
-    return dockernet.image
+def image_name(client: docker.DockerClient) -> str:
+    return images.ensure_default_image(client)
 
 
-def test_existing_resources_are_checked_and_left_as_they_were(dockernet, client, users_stack):
+def test_existing_resources_are_checked_and_left_as_they_were(users_stack, client, dockernet):
     net = dockernet.existing_network(users_stack["net"].name)
     app = dockernet.existing_container(users_stack["app"].name)
     cache = dockernet.existing_container(users_stack["cache"].id)  # by id works too
@@ -82,7 +87,7 @@ def test_existing_resources_are_checked_and_left_as_they_were(dockernet, client,
     assert set(left) == {users_stack["app"].id, users_stack["cache"].id}  # the probe went
 
 
-def test_changing_an_existing_container_needs_the_opt_in(dockernet, users_stack):
+def test_changing_an_existing_container_needs_the_opt_in(users_stack, dockernet):
     app = dockernet.existing_container(users_stack["app"].name)
     with pytest.raises(ValueError, match=r"add_route\(\) would change container .*allow_existing"):
         dockernet.add_route(app, "10.250.0.0/24", via=app.networks[0].gateway)
@@ -92,7 +97,7 @@ def test_changing_an_existing_container_needs_the_opt_in(dockernet, users_stack)
     assert_route(app, "10.250.0.0/24", via=app.networks[0].gateway)
 
 
-def test_isolation_of_a_users_network_from_a_plugin_network(dockernet, users_stack):
+def test_isolation_of_a_users_network_from_a_plugin_network(users_stack, dockernet):
     theirs = dockernet.existing_network(users_stack["net"].name)
     ours = dockernet.network("ours")
     app = dockernet.existing_container(users_stack["app"].name)

@@ -1,0 +1,244 @@
+"""Docker Compose projects as topologies: brought up from a file for the test and torn down with
+it, or a project already running, attached to and left running.
+
+Either way the project's containers and networks become the same ``Container`` and ``Network``
+values as the plugin's own, so every assertion reads them. A project brought up here carries
+the run's identity twice: in its name (``dn-<run>-<scope>-<name>``) and in the labels the
+override adds to everything it creates, which the sweep of dead runs finds.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from .. import labels
+from ..engine import exit_report
+from ..errors import ComposeError
+from ..model import Container, Network, Registry
+from ..teardown import NotRemoved, remove_container, remove_network, remove_volume
+from .compose_cli import missing_images, override, project_name, read_config, run
+from .containers import DNS_SINK
+from .existing import container_from, network_from
+
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
+NUMBER = "com.docker.compose.container-number"
+NETWORK = "com.docker.compose.network"
+WAIT = 60.0
+"""Seconds ``wait=True`` gives the services to run, and to be healthy where checked."""
+
+
+@dataclass(eq=False)
+class ComposeProject:
+    """One Compose project's services and networks, as the assertions' values."""
+
+    project: str
+    """Compose's project name (``docker compose -p``)."""
+    services: dict[str, Container]
+    """Each service's first replica."""
+    networks: dict[str, Network]
+    """Each network by its name in the compose file (``default`` included)."""
+    owned: bool
+    """Brought up by the plugin, and so taken down with the DockerNet."""
+    files: tuple[Path, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    _replicas: dict[str, tuple[Container, ...]] = field(default_factory=dict, repr=False)
+
+    def replicas(self, service: str) -> tuple[Container, ...]:
+        """Every replica of ``service``, in Compose's numbering."""
+        try:
+            return self._replicas[service]
+        except KeyError:
+            raise ValueError(
+                f"compose project {self.project!r} has no service {service!r} running "
+                f"(it has: {', '.join(sorted(self._replicas)) or 'none'})"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"<ComposeProject {self.project} services={sorted(self.services)}>"
+
+
+def _read(registry: Registry, project: str, *, existing: bool) -> ComposeProject:
+    """The running project's containers and networks, registered in ``registry``."""
+    api = registry.client.api
+    found = api.containers(filters={"label": f"{PROJECT}={project}"})
+    if not found:
+        raise ValueError(
+            f"no running container belongs to compose project {project!r} "
+            "(`docker compose ls` lists the projects)"
+        )
+    networks: dict[str, Network] = {}
+    for data in api.networks(filters={"label": f"{PROJECT}={project}"}):
+        inspected = api.inspect_network(data["Id"])
+        key = (inspected.get("Labels") or {}).get(NETWORK, inspected["Name"])
+        networks[key] = network_from(registry, inspected, inspected["Name"], existing=existing)
+    replicas: dict[str, list[tuple[int, Container]]] = {}
+    for summary in found:
+        data = api.inspect_container(summary["Id"])
+        container = container_from(registry, data, data["Name"].lstrip("/"), existing=existing)
+        own = data["Config"].get("Labels") or {}
+        number = int(own.get(NUMBER, "1") or 1)
+        replicas.setdefault(own.get(SERVICE, container.name), []).append((number, container))
+        for net in container.networks:  # an external network the services use
+            if net not in networks.values():
+                networks[net.name] = net
+    ordered = {s: tuple(c for _, c in sorted(rs, key=lambda r: r[0])) for s, rs in replicas.items()}
+    return ComposeProject(
+        project,
+        {s: cs[0] for s, cs in ordered.items()},
+        networks,
+        owned=not existing,
+        _replicas=ordered,
+    )
+
+
+def attach(registry: Registry, project: str) -> ComposeProject:
+    """A project that is already running, by its Compose name; it is never taken down."""
+    if not isinstance(project, str) or not project:
+        raise TypeError(f"project= must be a compose project name, got {project!r}")
+    return _read(registry, project, existing=True)
+
+
+def _files(path: str | Path | Sequence[str | Path]) -> tuple[Path, ...]:
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    files = []
+    for p in paths:
+        file = Path(p)
+        if file.is_dir():
+            candidates = [file / n for n in ("compose.yaml", "compose.yml", "docker-compose.yml")]
+            file = next((c for c in candidates if c.is_file()), candidates[0])
+        if not file.is_file():
+            raise ValueError(f"compose file {str(file)!r} does not exist: pass the file's path")
+        files.append(file.resolve())
+    if not files:
+        raise ValueError("compose(path=[]) names no file: pass a compose file's path")
+    return tuple(files)
+
+
+def up(
+    registry: Registry,
+    identity: labels.RunIdentity,
+    run_name: str,
+    path: str | Path | Sequence[str | Path],
+    *,
+    services: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    wait: bool = True,
+    dns_sink: bool = True,
+    scratch: Path,
+) -> ComposeProject:
+    """Bring the file's project up under the run's name and labels; on any failure, take down
+    whatever it created before raising."""
+    files = _files(path)
+    project = project_name(run_name)
+    config = read_config(project, files, env)
+    known = set(config.get("services") or {})
+    unknown = sorted(set(services or ()) - known)
+    if unknown:
+        raise ValueError(
+            f"services={unknown} are not in {files[0].name} (it has: {', '.join(sorted(known))})"
+        )
+    present = [t for img in registry.client.api.images() for t in (img.get("RepoTags") or [])]
+    present += [img["Id"] for img in registry.client.api.images()]
+    missing = missing_images(config, present, services)
+    if missing:
+        shown = ", ".join(f"{s}: {i}" for s, i in sorted(missing.items()))
+        raise ComposeError(
+            f"compose project {files[0].name} needs images this engine does not have ({shown}): "
+            "the plugin never pulls; load or build them first (`docker load`, `docker import`, "
+            "`docker build`), or give the service a `build:`"
+        )
+    ours = identity.labels(project)
+    extra = override(
+        config,
+        dict.fromkeys(("service", "networks", "volumes"), ours),
+        DNS_SINK if dns_sink else None,
+    )
+    override_file = scratch / f"{project}.override.json"
+    override_file.write_text(json.dumps(extra, indent=1))
+    owned = ComposeProject(
+        project, {}, {}, owned=True, files=(*files, override_file), env=env or {}
+    )
+    try:
+        run(
+            project,
+            owned.files,
+            ["up", "--detach", "--pull", "never", "--remove-orphans", *(services or ())],
+            env=env,
+        )
+        if wait:
+            wait_until_up(registry.client, project, WAIT)
+        read = _read(registry, project, existing=False)
+    except BaseException:
+        down(registry.client, owned)
+        raise
+    read.files, read.env = owned.files, owned.env
+    return read
+
+
+def wait_until_up(client: docker.DockerClient, project: str, within: float) -> None:
+    """Every container of the project runs, and is healthy where it has a healthcheck; a
+    ComposeError naming the laggard (and a dead one's exit and logs) when ``within`` ends."""
+    deadline = time.monotonic() + within
+    while True:
+        waiting = []
+        for summary in client.api.containers(all=True, filters={"label": f"{PROJECT}={project}"}):
+            state = client.api.inspect_container(summary["Id"])["State"]
+            name = summary["Names"][0].lstrip("/")
+            if state["Status"] == "exited" and state.get("ExitCode") != 0:
+                raise ComposeError(exit_report(client, name, summary["Id"]))
+            health = (state.get("Health") or {}).get("Status")
+            if state["Status"] == "running" and health in (None, "healthy"):
+                continue
+            if state["Status"] == "exited":
+                continue  # a one-shot service that did its work
+            waiting.append(f"{name}: {state['Status']}{f', {health}' if health else ''}")
+        if not waiting:
+            return
+        if time.monotonic() > deadline:
+            raise ComposeError(
+                f"compose project {project!r} not up after {within:.0f} s: {'; '.join(waiting)}"
+            )
+        time.sleep(0.2)
+
+
+def down(client: docker.DockerClient, project: ComposeProject) -> list[NotRemoved]:
+    """Take an owned project down (``down -v --remove-orphans``), then remove whatever still
+    carries both its name and the plugin's labels (a ``down`` that failed half-way)."""
+    if not project.owned:
+        return []
+    problems: list[NotRemoved] = []
+    try:
+        run(
+            project.project,
+            project.files,
+            ["down", "--volumes", "--remove-orphans", "--timeout", "0"],
+            env=project.env,
+        )
+    except ComposeError as exc:
+        problems.append(NotRemoved("compose project", project.project, str(exc)))
+    ours = {"label": [f"{PROJECT}={project.project}", labels.SESSION]}
+    api = client.api
+    left = [
+        remove_container(client, c["Id"], c["Names"][0].lstrip("/"))
+        for c in api.containers(all=True, filters=ours)
+    ]
+    left += [remove_network(client, n["Id"], n["Name"]) for n in api.networks(filters=ours)]
+    left += [
+        remove_volume(client, v["Name"]) for v in api.volumes(filters=ours).get("Volumes") or []
+    ]
+    remaining = [p for p in left if p is not None]
+    return [*problems, *remaining] if remaining else []
+
+
+def scratch_dir() -> Path:
+    """Where override files live while their projects run."""
+    return Path(tempfile.mkdtemp(prefix="dockernet-compose-"))

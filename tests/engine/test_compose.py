@@ -1,0 +1,253 @@
+"""Docker Compose v2 projects: brought up, checked and taken down; attached to and left running;
+bad input refused with nothing left; a killed run's project swept while a user's survives."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from pytest_dockernet import (
+    ComposeError,
+    assert_bridge_members,
+    assert_no_masquerade,
+    assert_not_resolvable,
+    assert_port_open,
+    assert_reachable,
+    assert_resolves,
+    assert_unreachable,
+    images,
+    labels,
+)
+from pytest_dockernet.teardown import sweep
+from pytest_dockernet.topology.compose_cli import find_compose
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "compose" / "compose.yaml"
+DATA = ROOT / "tests" / "data" / "compose"
+PROJECT = "com.docker.compose.project"
+
+
+def project_resources(client: docker.DockerClient, project: str) -> list[str]:
+    """Everything on the engine that Compose made for ``project``."""
+    filters = {"label": f"{PROJECT}={project}"}
+    found = [f"container {c.name}" for c in client.containers.list(all=True, filters=filters)]
+    found += [f"network {n.name}" for n in client.networks.list(filters=filters)]
+    found += [f"volume {v.name}" for v in client.volumes.list(filters=filters)]
+    return found
+
+
+@pytest.fixture
+def image_name(client: docker.DockerClient) -> str:
+    return images.ensure_default_image(client)
+
+
+@pytest.fixture
+def users_project(client: docker.DockerClient, image_name: str) -> Iterator[str]:
+    """The example brought up with the Compose CLI, as a user would: the plugin did not make it.
+
+    Tests ask for it before ``dockernet``, so it is taken down after the plugin's own things.
+    """
+    name = f"users-{uuid.uuid4().hex[:8]}"
+    compose = [*find_compose(), "-p", name, "-f", str(EXAMPLE)]
+    env = {**os.environ, "IMAGE": image_name}
+    subprocess.run([*compose, "up", "-d", "--pull", "never"], env=env, check=True, timeout=120)
+    try:
+        yield name
+    finally:
+        subprocess.run([*compose, "down", "-v", "-t", "0"], env=env, check=True, timeout=120)
+
+
+def test_up_check_down(dockernet, client):
+    stack = dockernet.compose(EXAMPLE, project="shop", env={"IMAGE": dockernet.image})
+    assert stack.project == f"dn-{dockernet.identity.run_id}-{dockernet.scope}-shop"
+    assert sorted(stack.services) == ["api", "client", "web"]
+    assert sorted(stack.networks) == ["back", "front"]
+    web, api, client_ = (stack.services[s] for s in ("web", "api", "client"))
+    front, back = stack.networks["front"], stack.networks["back"]
+    assert stack.replicas("web") == (web,)
+    assert not web.existing and not back.existing
+    assert back.internal
+
+    assert_bridge_members(back, [web, api], exact=True)
+    assert_bridge_members(front, [web, client_], exact=True)
+    assert_reachable(client_, web)
+    assert_unreachable(client_, api)
+    dockernet.listen(api, 5432)
+    assert_port_open(web, api, 5432)
+    assert_no_masquerade(back)
+    assert_resolves(web, "orders", to=api)  # a network alias from the file
+    assert_not_resolvable(client_, "api")  # sent to the DNS sink, never off the machine
+    # The run's labels on what Compose made: the sweep of a dead run finds them.
+    own = client.containers.get(web.id).labels
+    assert own[labels.SESSION] == dockernet.identity.run_id
+    assert client.networks.get(back.id).attrs["Labels"][labels.SESSION] == own[labels.SESSION]
+    with pytest.raises(ValueError, match=r"no service 'db' running \(it has: api, client, web\)"):
+        stack.replicas("db")
+
+    dockernet.close()
+    assert project_resources(client, stack.project) == []
+
+
+def test_volumes_are_labelled_and_removed(dockernet, client):
+    stack = dockernet.compose(DATA / "volume.yaml", project="vol", env={"IMAGE": dockernet.image})
+    volumes = client.volumes.list(filters={"label": f"{PROJECT}={stack.project}"})
+    assert [v.attrs["Labels"][labels.SESSION] for v in volumes] == [dockernet.identity.run_id]
+    dockernet.close()
+    assert project_resources(client, stack.project) == []
+
+
+def test_attach_to_a_running_project_and_leave_it_running(users_project, client, dockernet):
+    stack = dockernet.compose(project=users_project)
+    web, api = stack.services["web"], stack.services["api"]
+    assert web.existing and stack.networks["back"].existing
+    assert_bridge_members(stack.networks["back"], [web, api], exact=True)
+    assert_reachable(web, api)
+    assert_unreachable(stack.services["client"], api)
+    with pytest.raises(ValueError, match="allow_existing=True"):
+        dockernet.add_route(web, "10.250.0.0/24", via=stack.networks["front"].gateway)
+    before = sorted(project_resources(client, users_project))
+    dockernet.close()
+    assert sorted(project_resources(client, users_project)) == before
+    for c in client.containers.list(filters={"label": f"{PROJECT}={users_project}"}):
+        assert c.status == "running"
+
+
+def test_bad_input_leaves_nothing_behind(dockernet, client):
+    image = dockernet.image
+    with pytest.raises(ValueError, match=r"compose file '.*nowhere\.yaml' does not exist"):
+        dockernet.compose(DATA / "nowhere.yaml")
+    with pytest.raises(
+        ComposeError, match=r"(?s)bad\.yaml is not usable:.*undefined network nowhere"
+    ):
+        dockernet.compose(DATA / "bad.yaml", project="bad", env={"IMAGE": image})
+    with pytest.raises(
+        ComposeError,
+        match=r"needs images this engine does not have \(box: pytest-dockernet-test/not-on-this"
+        r"-engine:1\): the plugin never pulls",
+    ):
+        dockernet.compose(DATA / "missing-image.yaml", project="noimage")
+    with pytest.raises(ValueError, match=r"services=\['nope'\] are not in compose.yaml"):
+        dockernet.compose(EXAMPLE, services=["nope"], env={"IMAGE": image})
+    with pytest.raises(ValueError, match="needs path= .* or project="):
+        dockernet.compose()
+    with pytest.raises(ValueError, match="no running container belongs to compose project 'no"):
+        dockernet.compose(project="no-such-project-here")
+    run = dockernet.identity.run_id
+    assert client.containers.list(all=True, filters={"label": f"{labels.SESSION}={run}"}) == []
+    assert client.networks.list(filters={"label": f"{labels.SESSION}={run}"}) == []
+
+
+def test_wait_for_healthy(dockernet, client):
+    stack = dockernet.compose(DATA / "health.yaml", project="slow", env={"IMAGE": dockernet.image})
+    state = client.api.inspect_container(stack.services["slow"].id)["State"]
+    assert state["Health"]["Status"] == "healthy"
+
+
+def test_a_service_that_dies_is_named_with_its_logs(dockernet, client, tmp_path):
+    file = tmp_path / "compose.yaml"
+    file.write_text(
+        "services:\n  dies:\n    image: ${IMAGE}\n"
+        '    command: ["/bin/sh", "-c", "echo about to fail; exit 3"]\n'
+    )
+    with pytest.raises(ComposeError, match=r"(?s)exited with code 3.*about to fail"):
+        dockernet.compose(file, project="dies", env={"IMAGE": dockernet.image})
+    assert project_resources(client, f"dn-{dockernet.identity.run_id}-{dockernet.scope}-dies") == []
+
+
+KILLED = """
+import os, signal
+
+def test_killed(dockernet):
+    dockernet.compose({file!r}, project="{tag}", env={{"IMAGE": dockernet.image}})
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+# Serial: the sweep removes every dead run's resources on the engine (see test_sweep.py).
+@pytest.mark.serial
+def test_killed_compose_run_is_swept_and_a_users_project_survives(users_project, pytester, client):
+    tag = f"k{uuid.uuid4().hex[:8]}"
+    pytester.makepyfile(test_killed=KILLED.format(file=str(DATA / "volume.yaml"), tag=tag))
+    assert pytester.runpytest_subprocess().ret == -9
+    killed = next(
+        c.labels[PROJECT]
+        for c in client.containers.list(all=True, filters={"label": PROJECT})
+        if c.labels[PROJECT].endswith(f"-{tag}")
+    )
+    left = sorted(project_resources(client, killed))
+    assert [r.split()[0] for r in left] == ["container", "network", "volume"]
+    users = sorted(project_resources(client, users_project))
+
+    removed = sweep(client)
+    assert f"{killed}-box-1" in removed.containers
+    assert f"{killed}_inner" in removed.networks
+    assert f"{killed}_data" in removed.volumes
+    assert project_resources(client, killed) == []
+    assert sorted(project_resources(client, users_project)) == users
+
+
+STACK_TESTS = """
+from pytest_dockernet import assert_reachable, assert_unreachable
+
+def test_front(dockernet_compose):
+    with open("project.txt", "a") as f:  # for the outer test to check it is gone
+        f.write(dockernet_compose.project + "\\n")
+    assert_reachable(dockernet_compose.services["client"], dockernet_compose.services["web"])
+
+def test_back(dockernet_compose):
+    assert_unreachable(dockernet_compose.services["client"], dockernet_compose.services["api"])
+"""
+
+
+def test_session_fixture_from_option_env_and_ini(pytester, client, image_name, monkeypatch):
+    monkeypatch.setenv("IMAGE", image_name)
+    pytester.makepyfile(test_stack=STACK_TESTS)
+    result = pytester.runpytest_subprocess(f"--dockernet-compose={EXAMPLE}", "-v")
+    result.assert_outcomes(passed=2)
+    (project,) = (pytester.path / "project.txt").read_text().split()
+    assert project_resources(client, project) == []  # one project for the run, gone at its end
+
+    (pytester.path / "stack").mkdir()
+    (pytester.path / "stack" / "compose.yaml").write_text(EXAMPLE.read_text())
+    pytester.makeini("[pytest]\ndockernet_compose = stack/compose.yaml\n")
+    monkeypatch.chdir(pytester.path / "stack")
+    result = pytester.runpytest_subprocess(pytester.path / "test_stack.py")
+    result.assert_outcomes(passed=2)  # the path was relative to the ini file, not to the cwd
+
+
+def test_session_fixture_attaches_to_a_running_project(users_project, pytester, client):
+    pytester.makepyfile(test_stack=STACK_TESTS)
+    before = sorted(project_resources(client, users_project))
+    result = pytester.runpytest_subprocess(f"--dockernet-compose-project={users_project}")
+    result.assert_outcomes(passed=2)
+    assert sorted(project_resources(client, users_project)) == before
+
+
+def test_session_fixture_without_a_stack_says_how_to_give_one(pytester):
+    pytester.makepyfile(test_stack=STACK_TESTS)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        ["*dockernet_compose needs a stack: pass --dockernet-compose PATH*dockernet_compose_file*"]
+    )
+
+
+def test_overriding_the_compose_file_fixture(pytester, image_name, monkeypatch):
+    monkeypatch.setenv("IMAGE", image_name)
+    pytester.makeconftest(
+        f"""
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def dockernet_compose_file():
+            return {str(EXAMPLE)!r}
+        """
+    )
+    pytester.makepyfile(test_stack=STACK_TESTS)
+    pytester.runpytest_subprocess().assert_outcomes(passed=2)
