@@ -4,7 +4,8 @@ The modules are layered, and each imports only from the layers below it:
 
     plugin                      pytest hooks and thin fixtures
     session                     one run's factory of DockerNets
-    topology/                   the DockerNet facade; one module per resource it creates
+    topology/                   the DockerNet facade; one module per resource it creates or reads
+                                (existing ones, Compose projects)
     assertions, matrix          assert_* and the all-pairs view
     trace                       the hop-by-hop walk of one probe
     port_probes, probes         where a probe starts and goes; guard, ping, ports, arrival
