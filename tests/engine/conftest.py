@@ -59,3 +59,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if missing is not None:
         item.session.shouldstop = f"pytest-dockernet tests: {missing.splitlines()[0]}"
         pytest.fail(missing, pytrace=False)
+
+
+@pytest.fixture(params=["default", "one-binary"])
+def pick_image(request: pytest.FixtureRequest, bare_image: str) -> str | None:
+    """The built-in busybox (None), and an image holding one binary: a check that passes on
+    both needs nothing in the image (no server, no resolver tool, no ping)."""
+    return None if request.param == "default" else bare_image

@@ -14,11 +14,6 @@ from pytest_dockernet import assert_not_resolvable, assert_resolves
 from pytest_dockernet.observe.names import read_resolv_conf
 
 
-@pytest.fixture(params=["default", "one-binary"])
-def pick_image(request, bare_image):
-    return None if request.param == "default" else bare_image
-
-
 @pytest.fixture
 def tiers(dockernet, pick_image):
     front = dockernet.network("front")

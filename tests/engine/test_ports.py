@@ -17,12 +17,6 @@ from pytest_dockernet import (
 from pytest_dockernet.netns import socket_in
 
 
-@pytest.fixture(params=["default", "one-binary"])
-def pick_image(request, bare_image):
-    """The built-in busybox, and an image holding one binary: nothing in it serves a port."""
-    return None if request.param == "default" else bare_image
-
-
 @pytest.fixture
 def lan(dockernet, pick_image):
     net = dockernet.network("lan")

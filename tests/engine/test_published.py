@@ -30,12 +30,6 @@ ANY = ipaddress.IPv4Address("0.0.0.0")
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
 
 
-@pytest.fixture(params=["default", "one-binary"])
-def pick_image(request, bare_image):
-    """The built-in busybox, and an image holding one binary: the listener is the plugin's."""
-    return None if request.param == "default" else bare_image
-
-
 @pytest.fixture
 def lan(dockernet, pick_image):
     """A network and an upstream: the host's address facing it is where outside clients come."""
