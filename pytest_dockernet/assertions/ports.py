@@ -20,7 +20,7 @@ from ..observe.ports import (
     UNREACHABLE,
     PortResult,
 )
-from ..port_probes import Origin, Source, origin_of, probe_port, target_of
+from ..port_probes import Origin, Source, probe_port
 from ..probes import Target
 from ..retry import until_holds
 
@@ -51,12 +51,14 @@ def _observe(
 
 
 def _why_silent(
-    src: Source, dst: Destination, port: int, proto: str, timeout: float
+    origin: Origin,
+    target: Target,
+    probe: tuple[Source, Destination, int, str, float],
 ) -> Resent | None:
-    """The rule that dropped a probe that met silence, found by sending it again (through
-    the same churn guard as the probe: an answer from a gap in the rules proves nothing)."""
-    origin = origin_of(src)
-    target = target_of(origin, dst)
+    """The rule that dropped a probe (``src, dst, port, proto, timeout``) that met silence,
+    found by sending it again (through the same churn guard as the probe: an answer from a
+    gap in the rules proves nothing)."""
+    src, dst, port, proto, timeout = probe
     registry = _registry(origin, target)
     address = target.address
     if registry is None or address is None:
@@ -88,14 +90,14 @@ def assert_port_open(
     gets an answer. Returns what was met, with the service's first bytes in ``.answer``.
     """
     __tracebackhide__ = True
-    seen: list[PortResult | None] = []
+    seen: list[tuple[PortResult | None, Target, Origin]] = []
 
     def check() -> PortResult:
         __tracebackhide__ = True
         result, target, origin = probe_port(
             src, dst, port, proto=proto, timeout=timeout, payload=payload
         )
-        seen.append(result)
+        seen.append((result, target, origin))
         ok = result is not None and result.open
         _observe("assert_port_open", origin, target, port, proto, result, ok)
         if result is None:
@@ -110,10 +112,10 @@ def assert_port_open(
     try:
         return until_holds(check, within)
     except AssertionError as exc:
-        result = seen[-1]
+        result, target, origin = seen[-1]
         why = None
         if result is not None and result.outcome == NO_ANSWER:
-            why = _why_silent(src, dst, port, proto, timeout)
+            why = _why_silent(origin, target, (src, dst, port, proto, timeout))
         raise AssertionError(f"{exc}\n{why.lines}" if why else str(exc)) from None
 
 
@@ -151,7 +153,7 @@ def assert_port_closed(
                 f"{origin.label} can open {target.label} port {port}/{proto}, expected it closed"
             )
         elif proto == "udp" and result.outcome == NO_ANSWER:
-            why = _why_silent(src, dst, port, proto, timeout)
+            why = _why_silent(origin, target, (src, dst, port, proto, timeout))
             if why is None or not why.dropped:
                 problem = (
                     f"{origin.label} got no answer from {target.label} port {port}/udp: that "
