@@ -15,9 +15,11 @@ import pytest
 from pytest_dockernet import (
     assert_bridge_members,
     assert_port_open,
+    assert_reachability,
     assert_reachable,
     assert_route,
     assert_unreachable,
+    host_veth,
     images,
 )
 
@@ -69,12 +71,16 @@ def test_existing_resources_are_checked_and_left_as_they_were(users_stack, clien
     assert app.networks == (net,) and cache.networks == (net,)  # the same value, not a copy
     assert_bridge_members(net, [app, cache], exact=True)
     assert_reachable(app, cache)
+    walk = dockernet.trace(app, cache)
+    assert walk.request_arrived and walk.reply_arrived
+    assert host_veth(app, net) in [h.interface for h in walk.request]
 
     # A probe dropped into the user's network, removed afterwards while the network stays.
     probe = dockernet.container("probe", [net])
     assert not probe.existing
     assert_reachable(probe, app)
     assert_bridge_members(net, [app, cache, probe], exact=True)
+    assert_reachability([app, cache, probe])
     listener = dockernet.listen(probe, 7000)
     assert_port_open(app, probe, 7000)
     assert listener.peers == (app.ip(net),)
