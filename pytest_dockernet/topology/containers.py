@@ -68,7 +68,10 @@ def static_addresses(
     result: list[tuple[Network, ipaddress.IPv4Address | None]] = []
     for net, value in wanted.items():
         if ctx.registry.networks.get(net.alias) is not net:
-            raise ValueError(f"container {name!r}: {net} was not created by this DockerNet")
+            raise ValueError(
+                f"container {name!r}: {net} belongs to another DockerNet (the session's, a "
+                f"Compose stack's): join it as dockernet.existing_network({net.name!r})"
+            )
         if value is None:
             result.append((net, None))
             continue

@@ -144,7 +144,9 @@ def test_networks_argument_types(dn):
     other = DockerNet(dn.client)
     try:
         foreign = other.network("foreign")
-        with pytest.raises(ValueError, match="was not created by this DockerNet"):
+        with pytest.raises(
+            ValueError, match=r"belongs to another DockerNet .*existing_network\('dn-.*-foreign'\)"
+        ):
             dn.container("c", networks=[foreign])
     finally:
         other.close()
