@@ -26,6 +26,15 @@ class Option:
     values: dict[str, str]
     """A distinct value for each of "cli", "env" and "ini"."""
     parsed: type = str
+    ini_relative: bool = False
+    """A path that, from the ini file, is relative to the ini file's directory."""
+
+    def expected(self, source: str | None, inidir: object) -> object:
+        if source is None:
+            return self.default
+        if source == "ini" and self.ini_relative:
+            return f"{inidir}/{self.values['ini']}"
+        return self.parsed(self.values[source])
 
 
 OPTIONS = [
@@ -69,6 +78,23 @@ OPTIONS = [
         "dockernet_compare",
         None,
         {"cli": "a/cli.json", "env": "b/env.json", "ini": "c/ini.json"},
+    ),
+    Option(
+        "compose",
+        "--dockernet-compose",
+        "DOCKERNET_COMPOSE",
+        "dockernet_compose",
+        None,
+        {"cli": "cli/compose.yaml", "env": "env/compose.yaml", "ini": "deploy/compose.yaml"},
+        ini_relative=True,
+    ),
+    Option(
+        "compose_project",
+        "--dockernet-compose-project",
+        "DOCKERNET_COMPOSE_PROJECT",
+        "dockernet_compose_project",
+        None,
+        {"cli": "shop", "env": "shop-env", "ini": "shop-ini"},
     ),
 ]
 FLAGS = [
@@ -134,8 +160,7 @@ def test_option_precedence(
     ini = {option.ini: option.values["ini"]} if "ini" in given else None
     found = getattr(resolve(pytester, args, ini), option.name)
     winner = next((s for s in SOURCES if s in given), None)
-    expected = option.default if winner is None else option.parsed(option.values[winner])
-    assert found == expected
+    assert found == option.expected(winner, pytester.path)
 
 
 @pytest.mark.parametrize("option", OPTIONS, ids=lambda o: o.name)
@@ -144,7 +169,7 @@ def test_an_empty_environment_value_counts_as_unset(
 ) -> None:
     monkeypatch.setenv(option.env, "")
     found = resolve(pytester, [], {option.ini: option.values["ini"]})
-    assert getattr(found, option.name) == option.parsed(option.values["ini"])
+    assert getattr(found, option.name) == option.expected("ini", pytester.path)
 
 
 def test_options_do_not_leak_into_each_other(pytester: pytest.Pytester) -> None:
