@@ -1,7 +1,9 @@
 """A Docker Compose stack, asserted as a CI gate would: the plugin brings the project up from
 its file (examples/compose/compose.yaml), the test checks what Docker and the kernel made of
 it, and the project is taken down with the test. With only ``project=``, the same checks run
-against a stack that is already up, which is left running.
+against a stack that is already up, which is left running; the one exception is
+``assert_not_resolvable`` from its services, which the plugin refuses when their DNS could
+forward the name off this machine (give them ``dns: 127.0.0.1``, or ask from a probe).
 """
 
 from pathlib import Path

@@ -24,7 +24,7 @@ from .model import (
     check_timeout,
     need,
 )
-from .observe import names
+from .observe import forwarding, names
 from .observe.capture import Point, echo_and_capture
 from .observe.firewall import churn
 from .observe.links import Link, by_index, holding, links
@@ -119,8 +119,17 @@ def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
         )
     if not dns:
         return _container_target(src, container)
+    conf = forwarding.guard(  # before any query: a ValueError if one could leave this machine
+        registry.client,
+        src.id,
+        src.pid,
+        container.alias,
+        registry.holder_of,
+        who=str(src),
+        fix=forwarding.PASS_THE_CONTAINER,
+    )
     try:
-        found = names.resolve(src.pid, container.alias)
+        found = names.resolve(src.pid, container.alias, conf=conf)
     except LookupError as exc:
         return Target(None, f"{dst!r} (did not resolve in {src}: {exc})", container)
     return Target(

@@ -3,7 +3,11 @@ asked from inside its namespace, so a DNS regression fails as a DNS assertion an
 unclear ping (moby/moby#51614 broke the embedded resolver between containers in 29.1.0).
 
 The plugin's containers send names Docker does not know to loopback (``DNS_SINK``), so no
-query ever leaves the machine: such a name gets no answer, or an error, never an address.
+query ever leaves the machine: such a name gets no answer, or an error, never an address. A
+container the plugin did not create (``existing_container``, a Compose project) may forward
+them to servers off this machine: every query is first put to the guard of
+:mod:`pytest_dockernet.observe.forwarding`, which refuses with a ValueError before anything is
+sent, unless the test passes ``may_forward=True``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import ipaddress
 
 from .. import addressing, recording
 from ..model import Container, Upstream, check_timeout
-from ..observe.names import Lookup, lookup
+from ..observe import forwarding
+from ..observe.names import Lookup, ResolvConf, lookup
 from ..retry import until_holds
 
 
@@ -28,6 +33,27 @@ def _name(name: object) -> str:
     if not isinstance(name, str) or not name.strip(". "):
         raise ValueError(f"name must be a host name (a non-empty str), got {name!r}")
     return name
+
+
+def _may_forward(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"may_forward must be True or False, got {value!r}")
+    return value
+
+
+def _allowed(source: Container, name: str, may_forward: bool) -> ResolvConf | None:
+    """The resolv.conf to ask ``name`` with, once the guard found that nothing can leave this
+    machine (None with ``may_forward``: not checked, the lookup reads the file itself)."""
+    if may_forward:
+        return None
+    return forwarding.guard(
+        source.registry.client,
+        source.id,
+        source.pid,
+        name,
+        source.registry.holder_of,
+        who=str(source),
+    )
 
 
 def _expected(to: object) -> tuple[set[ipaddress.IPv4Address], str] | None:
@@ -62,19 +88,26 @@ def assert_resolves(
     *,
     timeout: float = 1.0,
     within: float | None = None,
+    may_forward: bool = False,
 ) -> tuple[ipaddress.IPv4Address, ...]:
     """``name`` resolves inside ``src`` as its resolver would (aliases, Docker names and
     ``name.network`` included); with ``to``, to one of that container's addresses, or to that
-    address. Returns the addresses found."""
+    address. Returns the addresses found.
+
+    When ``src`` could forward the query off this machine (a container the plugin did not
+    create, whose DNS servers are outside it) and the first name asked is not one Docker
+    answers itself, a ValueError says so before anything is sent; ``may_forward=True`` asks
+    anyway, through the container's real DNS servers."""
     __tracebackhide__ = True
     source = _source(src)
     wanted = _name(name)
     expected = _expected(to)
     check_timeout(timeout)
+    forward = _may_forward(may_forward)
 
     def check() -> tuple[ipaddress.IPv4Address, ...]:
         __tracebackhide__ = True
-        found = lookup(source.pid, wanted, timeout)
+        found = lookup(source.pid, wanted, timeout, _allowed(source, wanted, forward))
         matched = bool(found.addresses) and (
             expected is None or bool(expected[0] & set(found.addresses))
         )
@@ -92,22 +125,32 @@ def assert_resolves(
 
 
 def assert_not_resolvable(
-    src: Container, name: str, *, timeout: float = 1.0, within: float | None = None
+    src: Container,
+    name: str,
+    *,
+    timeout: float = 1.0,
+    within: float | None = None,
+    may_forward: bool = False,
 ) -> Lookup:
     """``name`` gives no address inside ``src``: NXDOMAIN, no A record, SERVFAIL or no answer.
 
     Silence and SERVFAIL are also what a dead resolver gives, so then ``src``'s own name is
     asked too: when that gets no answer either, the embedded DNS is down and the verdict
     would mean nothing, which fails the assertion. Returns what each query met.
+
+    A name Docker does not know is forwarded to ``src``'s DNS servers: when one of them is off
+    this machine (a container the plugin did not create), a ValueError says so before anything
+    is sent; ``may_forward=True`` asks anyway, through those servers.
     """
     __tracebackhide__ = True
     source = _source(src)
     wanted = _name(name)
     check_timeout(timeout)
+    forward = _may_forward(may_forward)
 
     def check() -> Lookup:
         __tracebackhide__ = True
-        found = lookup(source.pid, wanted, timeout)
+        found = lookup(source.pid, wanted, timeout, _allowed(source, wanted, forward))
         _observe("assert_not_resolvable", source, wanted, found, not found.addresses)
         if found.addresses:
             raise AssertionError(
@@ -115,7 +158,9 @@ def assert_not_resolvable(
                 f"{', '.join(map(str, found.addresses))}, expected no address:\n{found}"
             )
         if found.silent:
-            itself = lookup(source.pid, source.alias, timeout)
+            itself = lookup(
+                source.pid, source.alias, timeout, _allowed(source, source.alias, forward)
+            )
             if not itself.addresses:
                 raise AssertionError(
                     f"{wanted!r} got no address in {source}, but that proves nothing: the "

@@ -128,10 +128,11 @@ def ask(pid: int, name: str, server: str = EMBEDDED_DNS, timeout: float = 1.0) -
     return Query(name, dns.rcode.to_text(answer.rcode()), found)
 
 
-def lookup(pid: int, name: str, timeout: float = 1.0) -> Lookup:
+def lookup(pid: int, name: str, timeout: float = 1.0, conf: ResolvConf | None = None) -> Lookup:
     """Resolve ``name`` inside the namespace of ``pid`` exactly as its resolver would: its
-    resolv.conf's first server, its search list and ndots."""
-    conf = read_resolv_conf(pid)
+    resolv.conf's first server, its search list and ndots (``conf``: that file as already read,
+    by the guard that allowed the lookup)."""
+    conf = read_resolv_conf(pid) if conf is None else conf
     server = conf.nameservers[0]
     queries: list[Query] = []
     for candidate in search_order(name, conf):
@@ -141,12 +142,15 @@ def lookup(pid: int, name: str, timeout: float = 1.0) -> Lookup:
     return Lookup(name, server, tuple(queries))
 
 
-def resolve(pid: int, name: str, timeout: float = 2.0) -> tuple[ipaddress.IPv4Address, ...]:
-    """The addresses ``name`` resolves to inside the namespace of ``pid``.
+def resolve(
+    pid: int, name: str, timeout: float = 2.0, conf: ResolvConf | None = None
+) -> tuple[ipaddress.IPv4Address, ...]:
+    """The addresses ``name`` resolves to inside the namespace of ``pid`` (``conf``: as in
+    :func:`lookup`).
 
     Raises LookupError with what each query met when there is no address.
     """
-    found = lookup(pid, name, timeout)
+    found = lookup(pid, name, timeout, conf)
     if not found.addresses:
         raise LookupError("; ".join(str(q) for q in found.queries))
     return found.addresses
