@@ -6,6 +6,7 @@ namespace.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import dns.exception
@@ -81,10 +82,15 @@ class Query:
     outcome: str
     """The rcode ("NOERROR", "NXDOMAIN", "SERVFAIL", ...) or "no answer"."""
     addresses: tuple[ipaddress.IPv4Address, ...] = ()
+    waited: float | None = None
+    """Seconds waited for an answer, when none came."""
 
     def __str__(self) -> str:
         found = ", ".join(map(str, self.addresses)) or "no address"
-        return f"{self.name}: {self.outcome}, {found}"
+        outcome = self.outcome
+        if outcome == NO_ANSWER and self.waited is not None:
+            outcome = f"{NO_ANSWER} within {self.waited:g} s"
+        return f"{self.name}: {outcome}, {found}"
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ def ask(pid: int, name: str, server: str = EMBEDDED_DNS, timeout: float = 1.0) -
         try:
             answer = dns.query.udp(query, server, timeout=timeout, sock=sock)
         except dns.exception.Timeout:
-            return Query(name, NO_ANSWER)
+            return Query(name, NO_ANSWER, waited=timeout)
     found = tuple(
         ipaddress.IPv4Address(item.address)
         for rrset in answer.answer
@@ -128,18 +134,35 @@ def ask(pid: int, name: str, server: str = EMBEDDED_DNS, timeout: float = 1.0) -
     return Query(name, dns.rcode.to_text(answer.rcode()), found)
 
 
+def search(name: str, conf: ResolvConf, asking: Callable[[str], Query]) -> tuple[Query, ...]:
+    """The questions glibc's ``res_search`` asks for ``name``, in :func:`search_order`, each
+    put to ``asking``, until one gives an address.
+
+    As in glibc, silence from the server ends the walk through the search list (NXDOMAIN, no
+    A record and SERVFAIL go on to the next domain); the name itself, when not asked yet, is
+    still asked last."""
+    queries: list[Query] = []
+    as_is = name.rstrip(".")
+    stopped = False
+    for candidate in search_order(name, conf):
+        if stopped and candidate != as_is:
+            continue  # glibc's "done": only the name as it is, when not asked yet, remains
+        queries.append(asking(candidate))
+        if queries[-1].addresses:
+            break
+        if queries[-1].outcome == NO_ANSWER and candidate != as_is:
+            stopped = True
+    return tuple(queries)
+
+
 def lookup(pid: int, name: str, timeout: float = 1.0, conf: ResolvConf | None = None) -> Lookup:
     """Resolve ``name`` inside the namespace of ``pid`` exactly as its resolver would: its
     resolv.conf's first server, its search list and ndots (``conf``: that file as already read,
     by the guard that allowed the lookup)."""
     conf = read_resolv_conf(pid) if conf is None else conf
     server = conf.nameservers[0]
-    queries: list[Query] = []
-    for candidate in search_order(name, conf):
-        queries.append(ask(pid, candidate, server, timeout))
-        if queries[-1].addresses:
-            break
-    return Lookup(name, server, tuple(queries))
+    queries = search(name, conf, lambda candidate: ask(pid, candidate, server, timeout))
+    return Lookup(name, server, queries)
 
 
 def resolve(

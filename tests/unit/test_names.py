@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from pytest_dockernet.observe.names import (
     EMBEDDED_DNS,
+    NO_ANSWER,
     Lookup,
     Query,
     ResolvConf,
     parse_resolv_conf,
+    search,
     search_order,
 )
 
@@ -59,3 +63,59 @@ def test_a_lookup_is_silent_only_without_a_meaningful_answer():
     told = Lookup("x", EMBEDDED_DNS, (Query("x", "no answer"), Query("x.lab", "NXDOMAIN")))
     assert not told.silent
     assert "x.lab: NXDOMAIN, no address" in str(told)
+
+
+def _asker(outcomes: dict[str, str], found: dict[str, str] | None = None):
+    """A stand-in server: each name's outcome ("no answer" by default), and the names that
+    give an address; the names asked are kept in order."""
+    asked: list[str] = []
+
+    def asking(name: str) -> Query:
+        asked.append(name)
+        if found and name in found:
+            return Query(name, "NOERROR", (ipaddress.IPv4Address(found[name]),))
+        return Query(name, outcomes.get(name, NO_ANSWER), waited=0.5)
+
+    return asking, asked
+
+
+@pytest.mark.parametrize(
+    ("name", "ndots", "outcomes", "expected"),
+    [
+        # NXDOMAIN and SERVFAIL go on through the whole list
+        (
+            "db",
+            1,
+            {"db.corp.example": "NXDOMAIN", "db.lab.example": "SERVFAIL"},
+            ["db.corp.example", "db.lab.example", "db"],
+        ),
+        # silence ends the search list, but the name as it is is still asked, last
+        ("db", 1, {}, ["db.corp.example", "db"]),
+        # silence for the name as it is (asked first) does not end the search list...
+        ("db", 0, {"db": NO_ANSWER}, ["db", "db.corp.example"]),
+        # ...but a silent search domain does, and the name as it is was already asked
+        ("db", 0, {"db": "NXDOMAIN"}, ["db", "db.corp.example"]),
+        ("db.example.", 1, {}, ["db.example"]),
+    ],
+)
+def test_search_stops_where_glibc_does(name, ndots, outcomes, expected):
+    conf = ResolvConf(("127.0.0.11",), ("corp.example", "lab.example"), ndots)
+    asking, asked = _asker(outcomes)
+    queries = search(name, conf, asking)
+    assert asked == expected
+    assert [q.name for q in queries] == expected
+
+
+def test_search_stops_at_the_first_address():
+    conf = ResolvConf(("127.0.0.11",), ("corp.example", "lab.example"), 1)
+    asking, asked = _asker({"db.corp.example": "NXDOMAIN"}, {"db.lab.example": "10.0.0.5"})
+    queries = search("db", conf, asking)
+    assert asked == ["db.corp.example", "db.lab.example"]
+    assert Lookup("db", EMBEDDED_DNS, queries).addresses == (ipaddress.IPv4Address("10.0.0.5"),)
+
+
+def test_silence_is_shown_with_the_time_waited():
+    assert str(Query("db", NO_ANSWER, waited=0.3)) == "db: no answer within 0.3 s, no address"
+    assert str(Query("db", NO_ANSWER)) == "db: no answer, no address"
+    answered = Query("db", "NOERROR", (ipaddress.IPv4Address("10.0.0.5"),))
+    assert str(answered) == "db: NOERROR, 10.0.0.5"
