@@ -168,6 +168,15 @@ class Container:
         return found
 
     @property
+    def host(self) -> Any:
+        """A testinfra ``Host`` over this container (``host.file(...)``, ``host.process``,
+        ``host.socket(...)``, ...): the ``testinfra`` extra, and a shell in the image."""
+        self.require_started()
+        from .hosts import host_over  # an optional dependency: imported on first use
+
+        return host_over(self.id)
+
+    @property
     def networks(self) -> tuple[Network, ...]:
         return tuple(self.addresses)
 

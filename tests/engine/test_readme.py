@@ -16,4 +16,4 @@ def test_readme_example_runs(pytester):
     assert blocks, "the README lost its python example"
     pytester.makepyfile(test_readme="\n\n".join(blocks))
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=9)
+    result.assert_outcomes(passed=10)
