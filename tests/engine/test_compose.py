@@ -175,10 +175,10 @@ def test_killed_compose_run_is_swept_and_a_users_project_survives(users_project,
     tag = f"k{uuid.uuid4().hex[:8]}"
     pytester.makepyfile(test_killed=KILLED.format(file=str(DATA / "volume.yaml"), tag=tag))
     assert pytester.runpytest_subprocess().ret == -9
-    killed = next(
-        c.labels[PROJECT]
-        for c in client.containers.list(all=True, filters={"label": PROJECT})
-        if c.labels[PROJECT].endswith(f"-{tag}")
+    killed = next(  # summaries: a container removed meanwhile is not inspected
+        c["Labels"][PROJECT]
+        for c in client.api.containers(all=True, filters={"label": PROJECT})
+        if c["Labels"][PROJECT].endswith(f"-{tag}")
     )
     left = sorted(project_resources(client, killed))
     assert [r.split()[0] for r in left] == ["container", "network", "volume"]
