@@ -72,6 +72,11 @@ def through_host(dockernet):
     return a, b, h1, h2
 
 
+# Serial: it names the isolation rule by sending the probe again, and Docker < 28 deletes and
+# re-inserts FORWARD's isolation jump on every network create: beside other workers' creates the
+# resent probe can pass through that gap (seen on 20.10 and 26.1-legacy under -n 4), and then
+# the verdict stands but the rule goes unnamed.
+@pytest.mark.serial
 def test_a_cross_bridge_ping_through_the_host_names_the_isolation_rule(through_host):
     a, b, h1, h2 = through_host
     with pytest.raises(AssertionError) as info:
