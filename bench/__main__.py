@@ -99,11 +99,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=list(IMPLS),
         help="implementations to run, comma-separated (default cli,docker-py,plugin)",
     )
-    parser.add_argument(
-        "--no-parallel",
-        action="store_true",
-        help="do not use DockerNet.parallel() for set-up even when the plugin has it",
-    )
     args = parser.parse_args(argv)
     quick = args.quick
     if args.repeat is None:
@@ -174,9 +169,7 @@ def run_memory(ctx: Context, size: int, tests: int) -> None:
     if f"matrix{size}" not in ctx.results.memory:
         plugin_matrix_child(ctx, size)
     print(f"  memory: a session of {tests} scenario-1 tests", file=sys.stderr, flush=True)
-    ctx.results.memory["session"] = suites.memory_session(
-        ctx.suite_dir, tests, ctx.session, ctx.use_parallel
-    )
+    ctx.results.memory["session"] = suites.memory_session(ctx.suite_dir, tests, ctx.session)
     left = cleanup(ctx.client, ctx.session)
     if left:
         ctx.results.note("memory", f"left behind, removed by the benchmark: {left}")
@@ -194,15 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": ",".join(map(str, args.sizes)),
         "suite_tests": args.suite_tests,
         "memory_tests": args.memory_tests,
-        "parallel": not args.no_parallel,
         "full": args.full,
         "session": session.id,
     }
     results = Results(machine(client), settings)
     print(report.header(results.machine, settings), flush=True)
-    ctx = Context(
-        client, session, results, not args.no_parallel, args.suite_tests, 1 if args.quick else 3
-    )
+    ctx = Context(client, session, results, args.suite_tests, 1 if args.quick else 3)
     every = args.full or args.quick  # --quick is a smoke test of every code path
     scenarios, want_memory = selected(
         args.only, build(ctx, args.sizes, set(args.impl), matrix_docker_py=every)

@@ -1,6 +1,6 @@
 """One plugin matrix in a fresh process, so its resident memory is the plugin's alone.
 
-``python -m bench.child N SESSION TAG [--no-parallel]`` builds and probes an N-container
+``python -m bench.child N SESSION TAG`` builds and probes an N-container
 matrix with DockerNet, labelled with the parent's SESSION, and prints one JSON line: the
 timings, how it probed, and VmRSS before and after plus ru_maxrss (KiB).
 """
@@ -26,7 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int)
     parser.add_argument("session")
     parser.add_argument("tag")
-    parser.add_argument("--no-parallel", action="store_true")
     args = parser.parse_args(argv)
     interrupt_on_sigterm()
     client = docker.from_env()
@@ -37,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
         client,
         BenchSession(args.session),
         args.n,
-        use_parallel=not args.no_parallel,
         stem=f"mx{args.tag}-",
     )
     result = {

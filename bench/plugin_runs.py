@@ -1,17 +1,15 @@
 """The scenarios through ``pytest_dockernet.DockerNet`` directly, as a test would write them.
 
-``DockerNet.parallel()`` starts the set-up's containers together (unless ``--no-parallel``), and
+The code is what a test writes naturally: one ``container()`` call after another (the plugin
+starts them in the background), and
 ``assert_reachability`` probes a matrix's pairs concurrently (with ``port=``, it opens a TCP
 connection to each listener ``DockerNet.listen`` serves from the host).
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import Any
 
 import docker
 
@@ -20,9 +18,12 @@ from pytest_dockernet import Container, DockerNet, assert_reachability, assert_r
 from .common import IMAGE, PORT, SUBNET_S2_A, SUBNET_S2_B, BenchError, BenchSession, phases
 
 
-def together(dn: DockerNet, use_parallel: bool) -> AbstractContextManager[Any]:
-    """``dn.parallel()`` when wanted (the default); otherwise one container after another."""
-    return dn.parallel() if use_parallel else contextlib.nullcontext()
+def settled(containers: Sequence[Container]) -> None:
+    """The end of the set-up phase: every container runs. A test never calls this (its first
+    assertion waits for what it needs); the benchmark does, so that set-up and probing are
+    timed apart."""
+    for c in containers:
+        c.wait_started()
 
 
 def _dockernet(client: docker.DockerClient, session: BenchSession, stem: str) -> DockerNet:
@@ -35,17 +36,15 @@ def _closed(dn: DockerNet) -> None:
         raise BenchError(f"the plugin could not remove: {'; '.join(dn.leftovers)}")
 
 
-def scenario1(
-    client: docker.DockerClient, session: BenchSession, use_parallel: bool = True
-) -> dict[str, float]:
+def scenario1(client: docker.DockerClient, session: BenchSession) -> dict[str, float]:
     """One bridge, two containers, ``assert_reachable(c1, "container2")``, teardown."""
     t0 = time.perf_counter()
     dn = _dockernet(client, session, "s1-")
     try:
         net = dn.network("sample")
-        with together(dn, use_parallel):
-            c1 = dn.container("container1", networks=[net])
-            dn.container("container2", networks=[net])
+        c1 = dn.container("container1", networks=[net])
+        c2 = dn.container("container2", networks=[net])
+        settled([c1, c2])
         t1 = time.perf_counter()
         assert_reachable(c1, "container2")
         t2 = time.perf_counter()
@@ -54,22 +53,18 @@ def scenario1(
     return phases(t0, t1, t2, time.perf_counter())
 
 
-def scenario2(
-    client: docker.DockerClient, session: BenchSession, use_parallel: bool = True
-) -> dict[str, float]:
+def scenario2(client: docker.DockerClient, session: BenchSession) -> dict[str, float]:
     """Two fixed bridges, a router, two hosts, routes from the host, one ping (ttl 63)."""
     t0 = time.perf_counter()
     dn = _dockernet(client, session, "s2-")
     try:
         a = dn.network("sample1", subnet=SUBNET_S2_A)
         b = dn.network("sample2", subnet=SUBNET_S2_B)
-        with together(dn, use_parallel):
-            dn.router("router", networks={a: "10.231.201.3", b: "10.231.202.3"})
-            h1 = dn.container(
-                "h1", networks={a: "10.231.201.4"}, routes={SUBNET_S2_B: "10.231.201.3"}
-            )
-            h2 = dn.container("h2", networks={b: "10.231.202.2"})
+        dn.router("router", networks={a: "10.231.201.3", b: "10.231.202.3"})
+        h1 = dn.container("h1", networks={a: "10.231.201.4"}, routes={SUBNET_S2_B: "10.231.201.3"})
+        h2 = dn.container("h2", networks={b: "10.231.202.2"})
         dn.add_route(h2, SUBNET_S2_A, via="10.231.202.3")
+        settled(list(dn.containers.values()))
         t1 = time.perf_counter()
         assert_reachable(h1, h2, reply_ttl=63)
         t2 = time.perf_counter()
@@ -88,7 +83,6 @@ def matrix(
     client: docker.DockerClient,
     session: BenchSession,
     n: int,
-    use_parallel: bool = True,
     stem: str = "mx-",
 ) -> tuple[dict[str, float], str]:
     """N containers on one bridge, every ordered pair probed; set-up/probing/teardown timed.
@@ -99,8 +93,8 @@ def matrix(
     dn = _dockernet(client, session, stem)
     try:
         net = dn.network("mx")
-        with together(dn, use_parallel):
-            containers = [dn.container(f"c{i}", networks=[net]) for i in range(1, n + 1)]
+        containers = [dn.container(f"c{i}", networks=[net]) for i in range(1, n + 1)]
+        settled(containers)
         t1 = time.perf_counter()
         how = probe_matrix(containers)
         t2 = time.perf_counter()
@@ -109,9 +103,7 @@ def matrix(
     return phases(t0, t1, t2, time.perf_counter()), how
 
 
-def port_matrix(
-    client: docker.DockerClient, session: BenchSession, n: int, use_parallel: bool = True
-) -> dict[str, float]:
+def port_matrix(client: docker.DockerClient, session: BenchSession, n: int) -> dict[str, float]:
     """N containers on one bridge, each serving PORT through ``dn.listen`` (nothing runs in
     the image); every ordered pair opens it with ``assert_reachability(containers, port=PORT)``.
 
@@ -121,10 +113,10 @@ def port_matrix(
     dn = _dockernet(client, session, "pm-")
     try:
         net = dn.network("pm")
-        with together(dn, use_parallel):
-            containers = [dn.container(f"c{i}", networks=[net]) for i in range(1, n + 1)]
+        containers = [dn.container(f"c{i}", networks=[net]) for i in range(1, n + 1)]
         for c in containers:
             dn.listen(c, PORT)
+        settled(containers)
         t1 = time.perf_counter()
         assert_reachability(containers, port=PORT)
         t2 = time.perf_counter()

@@ -34,7 +34,6 @@ class Context:
     client: docker.DockerClient
     session: BenchSession
     results: Results
-    use_parallel: bool = True
     suite_tests: int = 10
     light_weight: int = 3
     """Runs per repetition of scenario1 and scenario2 (cheap: a few seconds each)."""
@@ -45,8 +44,6 @@ def plugin_matrix_child(ctx: Context, n: int) -> dict[str, Any]:
     """One plugin matrix in a fresh process (``bench.child``): timings and resident memory."""
     cmd = [sys.executable, "-m", "bench.child", str(n), ctx.session.id]
     cmd.append(ctx.session.unique("c"))
-    if not ctx.use_parallel:
-        cmd.append("--no-parallel")
     done = run_process(cmd, ctx.session, cwd=BENCH_DIR.parent)
     try:
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -68,14 +65,14 @@ def build(
     as much time again as the CLI's matrices and tells little more). The port matrix, at the
     biggest of ``sizes``, compares the plugin with its CLI script only.
     """
-    client, session, up = ctx.client, ctx.session, ctx.use_parallel
+    client, session = ctx.client, ctx.session
     count = ctx.suite_tests
 
     def cli_suite(run: Callable[[BenchSession], dict[str, float]]) -> Run:
         return lambda: [{"per-test": run(session)["total"]} for _ in range(count)]
 
     def plugin_suite(kind: str) -> Run:
-        return lambda: suites.plugin_suite(ctx.suite_dir, kind, count, session, up)
+        return lambda: suites.plugin_suite(ctx.suite_dir, kind, count, session)
 
     def matrix(n: int) -> dict[str, Run]:
         runs: dict[str, Run] = {"cli": lambda: [cli.matrix(session, n)]}
@@ -91,7 +88,7 @@ def build(
             {
                 "cli": lambda: [cli.scenario1(session)],
                 "docker-py": lambda: [baselines.scenario1(client, session)],
-                PLUGIN: lambda: [plugin_runs.scenario1(client, session, up)],
+                PLUGIN: lambda: [plugin_runs.scenario1(client, session)],
             },
             ctx.light_weight,
         ),
@@ -101,7 +98,7 @@ def build(
             {
                 "cli": lambda: [cli.scenario2(session)],
                 "docker-py": lambda: [baselines.scenario2(client, session)],
-                PLUGIN: lambda: [plugin_runs.scenario2(client, session, up)],
+                PLUGIN: lambda: [plugin_runs.scenario2(client, session)],
             },
             ctx.light_weight,
         ),
@@ -134,7 +131,7 @@ def build(
             f"CLI: busybox nc), all {biggest * (biggest - 1)} ordered pairs connected",
             {
                 "cli": lambda: [cli.ports(session, biggest)],
-                PLUGIN: lambda: [plugin_runs.port_matrix(client, session, biggest, up)],
+                PLUGIN: lambda: [plugin_runs.port_matrix(client, session, biggest)],
             },
         )
     )

@@ -13,6 +13,7 @@ import ipaddress
 import math
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -98,37 +99,75 @@ class Network:
         return f"network {self.alias!r} ({self.subnet}, bridge {self.bridge})"
 
 
+@dataclass(frozen=True)
+class Started:
+    """What Docker reported once a container ran."""
+
+    id: str
+    init_pid: int
+    """The init process as Docker reported it at start."""
+    ports: dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]] = field(default_factory=dict)
+    """Each published (container port, proto) with the host's IPv4 address and port Docker
+    bound for it."""
+
+
 @dataclass(eq=False)
 class Container:
-    """A container with its address on each network; a placeholder until it has started."""
+    """A container with its address on each network.
+
+    It is handed out as soon as it is asked for, while Docker creates and starts it in the
+    background: what needs the running container (its id, its namespace, its published ports)
+    waits for exactly that, and an error of the start surfaces there, or at the end of the test.
+    Addresses the plugin allocates are known at once.
+    """
 
     alias: str
     """The name the test gave; other containers resolve it on every shared network."""
     name: str
     """Docker's name for it: unique per run."""
-    id: str
-    init_pid: int
-    """The init process as Docker reported it at start."""
     addresses: dict[Network, ipaddress.IPv4Address]
     registry: Registry = field(repr=False)
     is_router: bool = False
-    ports: dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]] = field(default_factory=dict)
-    """Each published (container port, proto) with the host's IPv4 address and port Docker
-    bound for it, read back at start."""
     existing: bool = False
     """Not created by the plugin (``existing_container``, a compose project it attached to):
     never removed, and changed (a route, a listener) only when the test says so."""
+    state: Started | None = field(default=None, repr=False)
+    """Known at once for a container read from Docker; else set by ``starting``."""
+    starting: Future[Started] | None = field(default=None, repr=False)
+    """The background start (with its routes), when the plugin creates the container."""
+    failure_seen: bool = field(default=False, repr=False)
+    """The start failed and the test has been told (so the end of the test need not)."""
 
-    def require_started(self) -> None:
-        """A ValueError while this is a placeholder of a ``parallel()`` block."""
-        if not self.id:
-            raise ValueError(
-                f"{self} is still starting: use it after the `with dockernet.parallel()` block"
-            )
+    def wait_started(self) -> Started:
+        """What Docker reported at start, once the container runs with its routes; the start's
+        own error if it failed."""
+        if self.starting is not None:
+            try:
+                return self.starting.result()
+            except BaseException:
+                self.failure_seen = True
+                raise
+        if self.state is None:
+            raise ValueError(f"{self} was never started")
+        return self.state
+
+    @property
+    def id(self) -> str:
+        return self.wait_started().id
+
+    @property
+    def init_pid(self) -> int:
+        return self.wait_started().init_pid
+
+    @property
+    def ports(self) -> dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]]:
+        return self.wait_started().ports
 
     def ip(self, network: Network) -> ipaddress.IPv4Address:
-        """This container's address on ``network``."""
-        self.require_started()
+        """This container's address on ``network`` (on a network the plugin did not create,
+        Docker picks it: known once the container runs)."""
+        if network not in self.addresses and self.starting is not None:
+            self.wait_started()
         try:
             return self.addresses[network]
         except KeyError:
@@ -144,7 +183,6 @@ class Container:
         A command that exits at once may still look running when start() returns; reading
         the namespace of a dead container then fails here, with its exit code and logs.
         """
-        self.require_started()
         if not os.path.exists(f"/proc/{self.init_pid}/ns/net"):
             raise ContainerStartError(exit_report(self.registry.client, self.alias, self.id))
         return self.init_pid
@@ -152,7 +190,6 @@ class Container:
     def published(self, port: int, proto: str = "tcp") -> tuple[ipaddress.IPv4Address, int]:
         """The host's (address, port) that Docker bound for ``port``/``proto`` (``ports=``):
         the IPv4 binding, as ``docker port`` shows it (0.0.0.0 means every address)."""
-        self.require_started()
         if proto not in ("tcp", "udp"):
             raise ValueError(f"proto must be 'tcp' or 'udp', got {proto!r}")
         found = None if isinstance(port, bool) else self.ports.get((port, proto))
@@ -171,7 +208,6 @@ class Container:
     def host(self) -> Any:
         """A testinfra ``Host`` over this container (``host.file(...)``, ``host.process``,
         ``host.socket(...)``, ...): the ``testinfra`` extra, and a shell in the image."""
-        self.require_started()
         from .hosts import host_over  # an optional dependency: imported on first use
 
         return host_over(self.id)

@@ -15,7 +15,7 @@ import pytest
 from .comparing import RecordCompare
 from .engine import connect
 from .errors import DockernetError
-from .model import Registry
+from .model import Container, Registry
 from .observe.engine_facts import EngineFacts, engine_facts
 from .observe.firewall import reports_native_nftables
 from .session import DockerNetFactory
@@ -122,11 +122,15 @@ def dockernet(
     """Networks and containers for one test, removed when it ends, whatever its outcome."""
     dn = dockernet_factory.new()
     request.node.stash[USED] = dn  # for the failure report of the call phase
+    unseen: list[BaseException] = []
     try:
         yield dn
+        unseen = dn.start_errors()  # a container the test never used, that failed to start
     finally:
         del request.node.stash[USED]  # pytest keeps every item for the whole session
         dockernet_factory.close(dn)
+    if unseen:
+        raise unseen[0]
 
 
 @pytest.fixture(scope="session")
@@ -183,13 +187,24 @@ def pytest_runtest_makereport(
     dn = item.stash.get(USED, None)
     if dn is not None and report.failed and (dn.networks or dn.containers or dn.upstreams):
         lines = [repr(n) for n in dn.networks.values()]
-        lines += [f"{c!r} pid={c.init_pid} docker name={c.name}" for c in dn.containers.values()]
+        lines += [f"{c!r} {_started(c)} docker name={c.name}" for c in dn.containers.values()]
         lines += [
             f"<Upstream {u.name} {u.address} via host {u.host_address} on {u.host_interface}>"
             for u in dn.upstreams.values()
         ]
         report.sections.append(("dockernet topology", "\n".join(lines)))
     return report
+
+
+def _started(container: Container) -> str:
+    """The pid, or why there is none, without waiting for a start still under way."""
+    starting = container.starting
+    if starting is not None and not starting.done():
+        return "(still starting)"
+    try:
+        return f"pid={container.init_pid}"
+    except Exception as exc:
+        return f"(did not start: {str(exc).splitlines()[0]})"
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown of session-scoped fixtures

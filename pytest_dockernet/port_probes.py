@@ -60,7 +60,7 @@ def _from_host(dst: Destination) -> Target:
     if isinstance(dst, Upstream):
         return Target(dst.address, str(dst), dst.container)
     if isinstance(dst, Container):
-        dst.require_started()
+        dst.wait_started()
         net = dst.networks[0]
         address = dst.ip(net)
         return Target(address, f"{dst} at {address} on {net.alias!r}", dst)

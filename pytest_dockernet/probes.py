@@ -72,7 +72,7 @@ def check_local_target(registry: Registry, ip: ipaddress.IPv4Address) -> None:
 
 
 def _container_target(src: Container, dst: Container) -> Target:
-    dst.require_started()
+    dst.wait_started()
     common = src.shared_networks(dst)
     net = common[0] if common else dst.networks[0]
     address = dst.ip(net)

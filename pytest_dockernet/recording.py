@@ -69,8 +69,9 @@ def stable_names(registry: Registry) -> dict[str, str]:
         names[str(net.gateway)] = f"<gateway of {net.alias}>"
     for c in registry.containers.values():
         names[c.name] = c.alias
-        if c.id:
-            names[c.id] = names[c.id[:12]] = f"<id of container {c.alias}>"
+        if c.state is not None or (c.starting is not None and c.starting.done()):
+            with contextlib.suppress(Exception):  # a start that failed has no id to name
+                names[c.id] = names[c.id[:12]] = f"<id of container {c.alias}>"
         for net, ip in c.addresses.items():
             names[str(ip)] = f"<{c.alias} on {net.alias}>"
             try:

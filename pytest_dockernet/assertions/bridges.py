@@ -45,7 +45,7 @@ def assert_bridge_members(
     expected = list(containers)
     for c in expected:
         need(c, Container, "each member")
-        c.require_started()
+        c.wait_started()
     host_links = links(None)
     bridge = by_name(host_links, net.bridge)
     if bridge is None:

@@ -61,7 +61,7 @@ def _expected(to: object) -> tuple[set[ipaddress.IPv4Address], str] | None:
     if to is None:
         return None
     if isinstance(to, Container):
-        to.require_started()
+        to.wait_started()
         shown = ", ".join(f"{n.alias}={ip}" for n, ip in to.addresses.items())
         return set(to.addresses.values()), f"an address of {to} ({shown})"
     if isinstance(to, (str, ipaddress.IPv4Address)):

@@ -246,7 +246,7 @@ def assert_published(
     """
     __tracebackhide__ = True
     need(container, Container, "container")
-    container.require_started()
+    container.wait_started()
     timeout = check_timeout(timeout)
     container.published(port, proto)  # a port that was not published is a ValueError, at once
 

@@ -1,7 +1,11 @@
-"""Containers: checked as asked, then created, attached, started and read back, one or many at once.
+"""Containers: checked as asked, given their addresses, then created, attached, started and
+read back in the background while the test goes on.
 
-The id is recorded in the ledger the moment Docker returns it, so a failure at any later step
-leaves nothing that close() does not remove.
+Container starts are most of a test's set-up time and independent ones overlap, so
+``container()`` returns at once and Docker's work runs on a pool of threads; whatever needs the
+running container waits for it (``Container.wait_started``). The id is recorded in the ledger
+the moment Docker returns it, so a failure at any later step leaves nothing that close() does
+not remove.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import docker
@@ -25,6 +28,7 @@ from ..model import (
     Network,
     NetworksArg,
     PortsArg,
+    Started,
     ViaArg,
     normalise_networks,
     parse_destination,
@@ -33,8 +37,6 @@ from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports
 from .routes import add_route, plan_route
 
-MAX_PARALLEL = 8
-"""Concurrent container starts: dockerd serialises much of the work; more gains nothing."""
 DNS_SINK = "127.0.0.1"
 """Where Docker's embedded DNS sends the names it does not know, for the plugin's containers.
 
@@ -64,7 +66,9 @@ class ContainerSpec:
 def static_addresses(
     ctx: BuildContext, name: str, wanted: Mapping[Network, AddressArg]
 ) -> list[tuple[Network, ipaddress.IPv4Address | None]]:
-    """Each network with its checked static address: inside the subnet, not the gateway, free."""
+    """Each network with its address: the one asked for, checked (inside the subnet, not the
+    gateway, free); else the lowest free one, as Docker would pick, so it is known before the
+    container starts. On a network the plugin did not create, Docker picks it."""
     result: list[tuple[Network, ipaddress.IPv4Address | None]] = []
     for net, value in wanted.items():
         if ctx.registry.networks.get(net.alias) is not net:
@@ -72,8 +76,9 @@ def static_addresses(
                 f"container {name!r}: {net} belongs to another DockerNet (the session's, a "
                 f"Compose stack's): join it as dockernet.existing_network({net.name!r})"
             )
+        taken = {c.addresses.get(net) for c in ctx.registry.containers.values()}
         if value is None:
-            result.append((net, None))
+            result.append((net, None if net.existing else _lowest_free(net, taken)))
             continue
         what = f"address of {name!r} on {net.alias!r}"
         ip = addressing.check_host_address(addressing.parse_address(value, what), net.subnet, what)
@@ -90,6 +95,15 @@ def static_addresses(
             )
         result.append((net, ip))
     return result
+
+
+def _lowest_free(net: Network, taken: set[ipaddress.IPv4Address | None]) -> ipaddress.IPv4Address:
+    for host in net.subnet.hosts():
+        if host != net.gateway and host not in taken:
+            return host
+    raise DockernetError(
+        f"network {net.alias!r} ({net.subnet}) has no free address left: give it a larger subnet"
+    )
 
 
 def plan(
@@ -125,20 +139,6 @@ def plan(
         dict(routes or {}),
         published,
     )
-
-
-def placeholder(ctx: BuildContext, spec: ContainerSpec) -> Container:
-    """A Container to hand out now and fill in once started (a ``parallel()`` block)."""
-    container = Container(
-        alias=spec.name,
-        name=ctx.docker_name(spec.name),
-        id="",
-        init_pid=0,
-        addresses={n: ip for n, ip in spec.attach if ip is not None},
-        registry=ctx.registry,
-    )
-    ctx.registry.containers[spec.name] = container
-    return container
 
 
 def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
@@ -205,50 +205,52 @@ def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
     return Container(
         alias=spec.name,
         name=docker_name,
-        id=cid,
-        init_pid=state["State"]["Pid"],
         addresses={
             net: ipaddress.IPv4Address(attached[net.name]["IPAddress"]) for net, _ in spec.attach
         },
         registry=ctx.registry,
-        ports=published_ports(state["NetworkSettings"].get("Ports")),
+        state=Started(
+            cid, state["State"]["Pid"], published_ports(state["NetworkSettings"].get("Ports"))
+        ),
     )
 
 
-def start(ctx: BuildContext, spec: ContainerSpec) -> Container:
-    """Launch one container, register it, and add its routes."""
+def start(ctx: BuildContext, spec: ContainerSpec, origin: str = "") -> Container:
+    """Register the container at once, with the addresses it will have, and start it (and add
+    its routes) in the background."""
     on = [net for net, _ in spec.attach]
     who = f"container {spec.name!r}"
     planned = [plan_route(who, on, dst, via) for dst, via in spec.routes.items()]
-    container = launch(ctx, spec)
+    container = Container(
+        alias=spec.name,
+        name=ctx.docker_name(spec.name),
+        addresses={n: ip for n, ip in spec.attach if ip is not None},
+        registry=ctx.registry,
+    )
     ctx.registry.containers[spec.name] = container
-    for destination, gateway in planned:
-        add_route(container, destination, gateway)
+    container.starting = ctx.submit(_bring_up, ctx, spec, container, planned, origin)
     return container
 
 
-def start_all(ctx: BuildContext, pending: Sequence[tuple[Container, ContainerSpec]]) -> None:
-    """Start the placeholders' containers concurrently, then add their routes.
-
-    Container start is most of a topology's set-up time, and independent starts overlap. Routes
-    come last, since a gateway may be another container of the same batch.
-    """
-    if not pending:
-        return
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(pending))) as pool:
-        futures = [pool.submit(launch, ctx, spec) for _, spec in pending]
-    failures = []
-    for (held, spec), future in zip(pending, futures, strict=True):
-        error = future.exception()
-        if error is not None:
-            del ctx.registry.containers[spec.name]
-            failures.append(error)
-            continue
-        started = future.result()
-        held.id, held.init_pid, held.addresses = started.id, started.init_pid, started.addresses
-        held.ports = started.ports
-    if failures:
-        raise failures[0]
-    for held, spec in pending:
-        for dst, via in spec.routes.items():
-            add_route(held, *plan_route(str(held), held.networks, dst, via))
+def _bring_up(
+    ctx: BuildContext,
+    spec: ContainerSpec,
+    container: Container,
+    planned: Sequence[tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]],
+    origin: str,
+) -> Started:
+    """The background part of start(): Docker's work, the addresses Docker picked, the routes.
+    An error names where the test asked for the container."""
+    try:
+        started = launch(ctx, spec)
+        # Docker's picks on networks the plugin did not create; a new dict, not an update,
+        # for the test's thread may be reading the old one.
+        container.addresses = {**started.addresses, **container.addresses}
+        state = started.wait_started()
+        for destination, gateway in planned:
+            add_route(str(container), state.init_pid, destination, gateway)
+    except Exception as exc:
+        if origin and hasattr(exc, "add_note"):  # Python >= 3.11 shows it under the message
+            exc.add_note(f"(dockernet.container({spec.name!r}) was called at {origin})")
+        raise
+    return state

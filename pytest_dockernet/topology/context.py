@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import docker
 
 from .. import images, labels
 from ..model import Registry
 from ..teardown import Ledger
+
+MAX_PARALLEL = 8
+"""Concurrent container starts: dockerd serialises much of the work; more gains nothing."""
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,6 +34,20 @@ class BuildContext:
     settle: Callable[[], None] | None = None
     """Waits for other DockerNets' background teardowns (they may hold a fixed subnet)."""
     default_image: str | None = None
+    _starts: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
+        """Run ``work`` on this DockerNet's pool of background starts."""
+        if self._starts is None:
+            self._starts = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="dockernet-start")
+        return self._starts.submit(work, *args)
+
+    def stop_starts(self) -> None:
+        """Cancel the starts not begun yet and wait for those under way: after this, every
+        container Docker created is in the ledger."""
+        if self._starts is not None:
+            self._starts.shutdown(wait=True, cancel_futures=True)
+            self._starts = None
 
     def docker_name(self, name: str) -> str:
         return self.identity.docker_name(f"{self.scope}-{name}" if self.scope else name)

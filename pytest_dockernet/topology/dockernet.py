@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import shutil
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -70,7 +72,6 @@ class DockerNet:
             settle=settle,
         )
         self._wanted_image = image
-        self._pending: list[tuple[Container, containers.ContainerSpec]] | None = None
         self._listeners: list[Listener] = []
         self._projects: list[ComposeProject] = []
         self._scratch: Path | None = None
@@ -161,7 +162,10 @@ class DockerNet:
         env: Mapping[str, str] | None = None,
         ports: PortsArg | None = None,
     ) -> Container:
-        """Start a container on ``networks`` (``docker run --net``) and wait until it runs.
+        """A container on ``networks`` (``docker run --net``), returned at once while Docker
+        creates and starts it in the background: its addresses are known now, and whatever
+        needs it running (an assertion, a route in it, ``.id``) waits for it. An error of the
+        start is raised there, or at the end of the test.
 
         ``routes`` maps a destination ("default" or a CIDR) to a gateway (an address or a
         Container); they are added from the host, so the image needs no ``ip`` tool.
@@ -181,11 +185,7 @@ class DockerNet:
             env=env,
             ports=ports,
         )
-        if self._pending is not None:
-            held = containers.placeholder(self._ctx, spec)
-            self._pending.append((held, spec))
-            return held
-        return containers.start(self._ctx, spec)
+        return containers.start(self._ctx, spec, origin=_called_from())
 
     def router(self, name: str, networks: NetworksArg, **kwargs: Any) -> Container:
         """A container on two or more networks that forwards between them.
@@ -273,20 +273,28 @@ class DockerNet:
 
     @contextlib.contextmanager
     def parallel(self) -> Iterator[None]:
-        """Start the containers declared in the block concurrently; all run when it ends.
+        """Every start already runs in the background; at the end of this block, the
+        containers declared in it run (a failed start raises there). Kept for suites that
+        used it to overlap starts."""
+        before = set(self.registry.containers)
+        yield
+        for name, container in list(self.registry.containers.items()):
+            if name not in before:
+                container.wait_started()
 
-        Inside the block the containers are placeholders: use them (addresses, routes via
-        them) after it. A container that fails to start raises at the end of the block.
-        """
-        if self._pending is not None:
-            raise RuntimeError("dockernet.parallel() blocks do not nest")
-        self._pending = []
-        try:
-            yield
-            pending = self._pending
-        finally:
-            self._pending = None
-        containers.start_all(self._ctx, pending)
+    def start_errors(self) -> list[BaseException]:
+        """Wait for every background start; the errors of those that failed and that the test
+        never saw (it did not use the container)."""
+        errors = []
+        for container in list(self.registry.containers.values()):
+            starting = container.starting
+            if starting is None or starting.cancelled():
+                continue
+            error = starting.exception()
+            if error is not None and not container.failure_seen:
+                container.failure_seen = True
+                errors.append(error)
+        return errors
 
     def add_route(
         self,
@@ -316,7 +324,7 @@ class DockerNet:
                         f"route {dst} for {container} via {gateway}: the gateway is not on its "
                         f"link {container.subnet}: use its host_address {container.host_address}"
                     )
-                routes.add_route(where, parse_destination(dst), gateway, dev=dev)
+                routes.add_route(str(where), where.pid, parse_destination(dst), gateway, dev=dev)
                 return
         elif isinstance(container, Container):
             where = container
@@ -326,9 +334,9 @@ class DockerNet:
             raise ValueError("add_route() needs via= (a gateway) or dev= (a link route)")
         if via is not None:
             destination, gateway = routes.plan_route(str(where), where.networks, dst, via)
-            routes.add_route(where, destination, gateway, dev=dev)
+            routes.add_route(str(where), where.pid, destination, gateway, dev=dev)
         else:
-            routes.add_route(where, parse_destination(dst), None, dev=dev)
+            routes.add_route(str(where), where.pid, parse_destination(dst), None, dev=dev)
 
     def upstream(self, name: str = "internet", *, image: str | None = None) -> Upstream:
         """A host of our own standing for "the outside world": the only outside target needed.
@@ -377,6 +385,7 @@ class DockerNet:
         for listener in self._listeners:
             listener.close()
         self._listeners.clear()
+        self._ctx.stop_starts()  # every container Docker created is in the ledger after this
         if self.keep:
             return
         problems = self._ctx.ledger.close()
@@ -405,3 +414,13 @@ def _check_may_change(container: Container, what: str, allow_existing: bool) -> 
             f"{what}() would change {container}, which the plugin did not create: pass "
             "allow_existing=True to change it anyway (the change outlives the test)"
         )
+
+
+def _called_from() -> str:
+    """``file:line`` of the first caller outside this package: the test's line that asked."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for frame, line in traceback.walk_stack(None):
+        path = frame.f_code.co_filename
+        if not path.startswith(package):
+            return f"{os.path.relpath(path) if path.startswith(os.getcwd()) else path}:{line}"
+    return ""

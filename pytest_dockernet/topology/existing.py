@@ -15,7 +15,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from ..model import Container, Network, Registry
+from ..model import Container, Network, Registry, Started
 from .networks import BRIDGE_NAME_OPTION, MASQUERADE_OPTION
 from .publishing import published_ports
 
@@ -78,7 +78,7 @@ def container_from(
     registered too (under Docker's name, unless already known); the one already registered
     when the registry holds this container."""
     for known in registry.containers.values():
-        if known.id == data["Id"]:
+        if known.name == data["Name"].lstrip("/"):  # names are unique on the engine
             return known
     name = data["Name"].lstrip("/")
     mode = (data.get("HostConfig") or {}).get("NetworkMode") or ""
@@ -108,12 +108,14 @@ def container_from(
     container = Container(
         alias=alias,
         name=name,
-        id=data["Id"],
-        init_pid=data["State"]["Pid"],
         addresses=addresses,
         registry=registry,
-        ports=published_ports(data["NetworkSettings"].get("Ports")),
         existing=existing,
+        state=Started(
+            data["Id"],
+            data["State"]["Pid"],
+            published_ports(data["NetworkSettings"].get("Ports")),
+        ),
     )
     registry.containers[alias] = container
     return container

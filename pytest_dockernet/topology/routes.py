@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
-from ..model import Container, Network, ViaArg, gateway_of, parse_destination
+from ..model import Network, ViaArg, gateway_of, parse_destination
 from ..netns import dumped, iproute
 from ..observe.routes import DEFAULT as DEFAULT_ROUTE
 
@@ -28,13 +28,15 @@ def plan_route(
 
 
 def add_route(
-    container: Container,
+    who: str,
+    pid: int,
     dst: ipaddress.IPv4Network,
     gateway: ipaddress.IPv4Address | None,
     dev: str | None = None,
 ) -> None:
-    """``ip route add`` in ``container``'s namespace; "default" replaces the default route."""
-    with iproute(container.pid) as ipr:
+    """``ip route add`` in the namespace of ``pid`` (``who``'s); "default" replaces the default
+    route."""
+    with iproute(pid) as ipr:
         kwargs: dict[str, Any] = {"dst": str(dst)}
         if gateway is not None:
             kwargs["gateway"] = str(gateway)
@@ -42,6 +44,6 @@ def add_route(
             found = ipr.link_lookup(ifname=dev)
             if not found:
                 names = [link.get_attr("IFLA_IFNAME") for link in dumped(ipr.get_links)]
-                raise ValueError(f"{container} has no interface {dev!r} (it has {names})")
+                raise ValueError(f"{who} has no interface {dev!r} (it has {names})")
             kwargs["oif"] = found[0]
         ipr.route("replace" if dst == DEFAULT_ROUTE else "add", **kwargs)

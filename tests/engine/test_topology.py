@@ -8,7 +8,7 @@ import ipaddress
 import docker
 import pytest
 
-from pytest_dockernet import DockerNet, labels
+from pytest_dockernet import DockerNet, assert_reachable, labels
 from pytest_dockernet.errors import ContainerStartError
 from pytest_dockernet.observe import links, names, routes
 from tests.conftest import labelled
@@ -127,27 +127,45 @@ def test_default_image_is_built_locally_and_reused(dockernet, client: docker.Doc
     assert dockernet.image == image
 
 
-def test_parallel_block_starts_containers_and_routes_after_it(dockernet):
+def test_containers_start_in_the_background_with_their_addresses_known(dockernet):
     a, b = dockernet.network("a"), dockernet.network("b")
-    with dockernet.parallel():
-        r = dockernet.router("r", networks=[a, b])
-        h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): r})
-        h2 = dockernet.container("h2", networks={b: str(b.subnet.network_address + 9)})
-        with pytest.raises(ValueError, match="container 'h1' is still starting"):
-            h1.ip(a)
-        with pytest.raises(ValueError, match="already taken by container 'h2'"):
-            dockernet.container("h3", networks={b: str(b.subnet.network_address + 9)})
+    r = dockernet.router("r", networks=[a, b])
+    h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): r})
+    h2 = dockernet.container("h2", networks={b: str(b.subnet.network_address + 9)})
+    # Known at once, as Docker would pick them: the lowest free address but the gateway.
+    assert (r.ip(a), r.ip(b)) == (a.subnet.network_address + 2, b.subnet.network_address + 2)
+    assert h1.ip(a) == a.subnet.network_address + 3
     assert h2.ip(b) == b.subnet.network_address + 9
+    with pytest.raises(ValueError, match="already taken by container 'h2'"):
+        dockernet.container("h3", networks={b: str(b.subnet.network_address + 9)})
+    # The route via r is in h1 once h1 runs, whether r runs yet or not.
     assert routes.Route(b.subnet, r.ip(a), "eth0") in routes.routes(h1.pid)
+    for c in (r, h1, h2):  # what Docker reports is what the plugin announced
+        attached = c.registry.client.api.inspect_container(c.id)["NetworkSettings"]["Networks"]
+        assert {n: str(ip) for n, ip in c.addresses.items()} == {
+            n: attached[n.name]["IPAddress"] for n in c.addresses
+        }
     assert {c.alias for c in dockernet.containers.values()} == {"r", "h1", "h2"}
 
 
-def test_parallel_block_reports_a_failed_start_and_leaks_nothing(client):
+def test_parallel_block_still_waits_for_its_containers(dockernet):
+    net = dockernet.network("n")
+    with dockernet.parallel():
+        c1 = dockernet.container("c1", networks=[net])
+        c2 = dockernet.container("c2", networks=[net])
+    assert c1.starting.done() and c2.starting.done()
+    assert_reachable(c1, c2)
+
+
+def test_a_failed_start_raises_where_it_is_used_and_leaks_nothing(client):
     with DockerNet(client) as dn:
         net = dn.network("n")
         with pytest.raises(ContainerStartError, match="'bad' .*did not start"), dn.parallel():  # noqa: PT012
             dn.container("good", networks=[net])
             dn.container("bad", networks=[net], command=["/no/such/binary"])
-        assert set(dn.containers) == {"good"}
         assert dn.containers["good"].pid > 0
+        bad = dn.containers["bad"]
+        with pytest.raises(ContainerStartError, match="'bad' .*did not start"):
+            bad.pid  # noqa: B018  (the error of the start, again, where it is used)
+        assert dn.start_errors() == []  # the test was told
     assert labelled(client, labels.SESSION, dn.identity.run_id) == []

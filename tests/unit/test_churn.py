@@ -10,7 +10,7 @@ from ipaddress import IPv4Address
 import pytest
 
 from pytest_dockernet.errors import FirewallChurnError
-from pytest_dockernet.model import Container, Network, Registry
+from pytest_dockernet.model import Container, Network, Registry, Started
 from pytest_dockernet.observe.firewall.churn import RuleRef, changes_between, orphaned
 from pytest_dockernet.probes import CHURN_ATTEMPTS, Target, steady
 
@@ -110,8 +110,9 @@ def ends() -> tuple[Container, Container]:
     registry = Registry(client=None)  # type: ignore[arg-type]
     a = network("a", BR_A, "10.9.1.0/24", registry)
     b = network("b", BR_B, "10.9.2.0/24", registry)
-    h1 = Container("h1", "h1", "id1", 1, {a: ipaddress.IPv4Address("10.9.1.2")}, registry)
-    h2 = Container("h2", "h2", "id2", 2, {b: ipaddress.IPv4Address("10.9.2.2")}, registry)
+    h1 = Container("h1", "h1", {a: ipaddress.IPv4Address("10.9.1.2")}, registry)
+    h2 = Container("h2", "h2", {b: ipaddress.IPv4Address("10.9.2.2")}, registry)
+    h1.state, h2.state = Started("id1", 1), Started("id2", 2)
     return h1, h2
 
 

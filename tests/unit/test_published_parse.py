@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dockernet.model import Network
+from pytest_dockernet.model import Network, Started
 from pytest_dockernet.observe.firewall import (
     Backend,
     NatRule,
@@ -321,7 +321,8 @@ def test_container_published_and_its_errors() -> None:
     reg = values.registry()
     net = values.network(reg, "a", "10.1.0.0/24")
     c = values.container(reg, "web", {net: "10.1.0.2"})
-    c.ports = published_ports(json.loads(read("docker-20.10-published-ports.json")))
+    ports = published_ports(json.loads(read("docker-20.10-published-ports.json")))
+    c.state = Started("web-id", 0, ports)
     assert c.published(8080) == (ANY, 32769)
     assert c.published(8082, "udp") == (ANY, 32768)
     with pytest.raises(
@@ -334,8 +335,8 @@ def test_container_published_and_its_errors() -> None:
         c.published(8080, "sctp")
     with pytest.raises(ValueError, match="does not publish"):
         c.published(True)
-    c.id = ""
-    with pytest.raises(ValueError, match="still starting"):
+    c.state = None
+    with pytest.raises(ValueError, match="was never started"):
         c.published(8080)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pytest_dockernet.model import Container, Network, Registry
+from pytest_dockernet.model import Container, Network, Registry, Started
 from pytest_dockernet.observe.ping import PingResult, Reply
 
 
@@ -39,10 +39,9 @@ def container(reg: Registry, alias: str, addresses: dict[Network, str]) -> Conta
     found = Container(
         alias=alias,
         name=f"dn-c0ffee12-{alias}",
-        id=f"{alias}-id",
-        init_pid=0,
         addresses={n: ipaddress.IPv4Address(a) for n, a in addresses.items()},
         registry=reg,
+        state=Started(f"{alias}-id", 0),
     )
     reg.containers[alias] = found
     return found
