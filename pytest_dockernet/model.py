@@ -13,7 +13,7 @@ import ipaddress
 import math
 import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -65,6 +65,12 @@ class Registry:
             if ip in container.addresses.values():
                 return container
         return next((u.container for u in self.upstreams.values() if u.address == ip), None)
+
+    def await_starts(self) -> None:
+        """Wait until no container of this registry is still starting (failed ones included:
+        their errors surface where they are used)."""
+        starting = [c.starting for c in list(self.containers.values()) if c.starting is not None]
+        wait(starting)
 
     def clear(self) -> None:
         self.containers.clear()
@@ -183,6 +189,9 @@ class Container:
         A command that exits at once may still look running when start() returns; reading
         the namespace of a dead container then fails here, with its exit code and logs.
         """
+        # Any container of the DockerNet may be on the path (a router, a name to resolve):
+        # whatever reads a namespace waits until none is still starting.
+        self.registry.await_starts()
         if not os.path.exists(f"/proc/{self.init_pid}/ns/net"):
             raise ContainerStartError(exit_report(self.registry.client, self.alias, self.id))
         return self.init_pid

@@ -115,6 +115,19 @@ def dockernet_factory(request: pytest.FixtureRequest) -> DockerNetFactory:
     return _factory(request)
 
 
+def _handed_out(factory: DockerNetFactory, dn: DockerNet) -> Iterator[DockerNet]:
+    """Yield ``dn``; then have it removed in the background, and raise the error of a start
+    the test never saw (a container it asked for and never used)."""
+    unseen: list[BaseException] = []
+    try:
+        yield dn
+        unseen = dn.start_errors()
+    finally:
+        factory.close(dn)
+    if unseen:
+        raise unseen[0]
+
+
 @pytest.fixture
 def dockernet(
     dockernet_factory: DockerNetFactory, request: pytest.FixtureRequest
@@ -122,25 +135,16 @@ def dockernet(
     """Networks and containers for one test, removed when it ends, whatever its outcome."""
     dn = dockernet_factory.new()
     request.node.stash[USED] = dn  # for the failure report of the call phase
-    unseen: list[BaseException] = []
     try:
-        yield dn
-        unseen = dn.start_errors()  # a container the test never used, that failed to start
+        yield from _handed_out(dockernet_factory, dn)
     finally:
         del request.node.stash[USED]  # pytest keeps every item for the whole session
-        dockernet_factory.close(dn)
-    if unseen:
-        raise unseen[0]
 
 
 @pytest.fixture(scope="session")
 def dockernet_session(dockernet_factory: DockerNetFactory) -> Iterator[DockerNet]:
     """Networks and containers shared by the whole run, removed at its end."""
-    dn = dockernet_factory.new("session")
-    try:
-        yield dn
-    finally:
-        dockernet_factory.close(dn)
+    yield from _handed_out(dockernet_factory, dockernet_factory.new("session"))
 
 
 @pytest.fixture(scope="session")

@@ -162,8 +162,9 @@ def test_missing_image_is_never_pulled(dn, client):
 
 def test_command_that_cannot_start(dn):
     net = dn.network("n")
+    c = dn.container("c", networks=[net], command=["/no/such/binary"])  # returns at once
     with pytest.raises(DockernetError, match="did not start.*no/such/binary"):
-        dn.container("c", networks=[net], command=["/no/such/binary"])
+        c.pid  # noqa: B018  (the start's error, where the container is first needed)
 
 
 def test_probe_of_an_outside_address_is_refused(dn):

@@ -130,6 +130,7 @@ def test_within_waits_for_a_late_listener(dockernet, lan):
 
 def test_within_lists_the_attempts(lan):
     net, web, client = lan
+    web.wait_started(), client.wait_started()  # within= counts from the call, starts included
     with pytest.raises(AssertionError) as info:
         assert_port_open(client, web, 9001, within=0.5)
     text = str(info.value)

@@ -49,8 +49,8 @@ def test_interrupt_while_docker_creates_is_still_cleaned(client, monkeypatch, ki
     with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (one call, chosen by kind)
         if kind == "network":
             dn.network("n")
-        else:
-            dn.container("c", networks=[net])
+        else:  # created in the background: the interrupt surfaces where it is waited for
+            dn.container("c", networks=[net]).wait_started()
     monkeypatch.undo()
     assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == (1 if net is None else 2)
     dn.close()
@@ -77,8 +77,8 @@ def test_interrupt_before_docker_finishes_creating_is_still_cleaned(client, monk
     with pytest.raises(KeyboardInterrupt):  # noqa: PT012 (one call, chosen by kind)
         if kind == "network":
             dn.network("late")
-        else:
-            dn.container("late", networks=[net])
+        else:  # created in the background: the interrupt surfaces where it is waited for
+            dn.container("late", networks=[net]).wait_started()
     monkeypatch.undo()
     args, kwargs = calls[0]
     real(*args, **kwargs)  # ... and dockerd completes the create afterwards

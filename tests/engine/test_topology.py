@@ -97,8 +97,9 @@ def test_close_removes_containers_then_networks(client):
     dn = DockerNet(client)
     try:
         net = dn.network("gone")
-        dn.container("c1", networks=[net])
-        dn.router("r", networks=[net, dn.network("gone2")])
+        c1 = dn.container("c1", networks=[net])
+        r = dn.router("r", networks=[net, dn.network("gone2")])
+        c1.wait_started(), r.wait_started()
         assert len(labelled(client, labels.SESSION, dn.identity.run_id)) == 4
     finally:
         dn.close()

@@ -19,6 +19,8 @@ def routed(dockernet):
     r = dockernet.router("r", networks=[a, b])
     h1 = dockernet.container("h1", networks=[a])
     h2 = dockernet.container("h2", networks=[b], routes={str(a.subnet): r})
+    for c in (r, h1, h2):  # within= counts from the call: let the starts not eat it here
+        c.wait_started()
     return a, b, r, h1, h2
 
 
