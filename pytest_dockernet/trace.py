@@ -114,6 +114,7 @@ class _Map:
     """The links of the host and of every namespace of one DockerNet, read once per trace."""
 
     def __init__(self, registry: Registry) -> None:
+        registry.await_starts()  # the host's ends of their veths exist once they run
         self.host = links(None)
         self.bridges = {net.bridge for net in registry.networks.values()}
         members = [
