@@ -24,6 +24,8 @@ from .errors import PrivilegeError
 
 T = TypeVar("T")
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUTS = 0x04000000
+NAMESPACES = {"net": CLONE_NEWNET, "uts": CLONE_NEWUTS}
 DUMP_ATTEMPTS = 10
 """How often a netlink dump is read again when a concurrent change interrupted it."""
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -35,12 +37,12 @@ PRIVILEGE_HINT = (
 )
 
 
-def netns_path(pid: int) -> str:
-    return f"/proc/{pid}/ns/net"
+def netns_path(pid: int, namespace: str = "net") -> str:
+    return f"/proc/{pid}/ns/{namespace}"
 
 
-def _setns(fd: int, what: str) -> None:
-    if _libc.setns(fd, CLONE_NEWNET) != 0:
+def _setns(fd: int, what: str, namespace: str) -> None:
+    if _libc.setns(fd, NAMESPACES[namespace]) != 0:
         err = ctypes.get_errno()
         if err == errno.EPERM:
             raise PrivilegeError(f"setns({what}) was refused: {PRIVILEGE_HINT}")
@@ -55,25 +57,31 @@ def _open(path: str) -> int:
 
 
 @contextmanager
-def inside(pid: int) -> Iterator[None]:
-    """Run the body with this thread in the network namespace of process ``pid``.
+def inside(pid: int, namespace: str = "net") -> Iterator[None]:
+    """Run the body with this thread in the network (or UTS) namespace of process ``pid``.
 
     Only sockets should be created in the body: they keep the namespace after the thread
     switches back, which it always does, even when the body raises.
     """
-    target = _open(netns_path(pid))
+    target = _open(netns_path(pid, namespace))
     try:
-        own = _open(f"/proc/self/task/{threading.get_native_id()}/ns/net")
+        own = _open(f"/proc/self/task/{threading.get_native_id()}/ns/{namespace}")
         try:
-            _setns(target, netns_path(pid))
+            _setns(target, netns_path(pid, namespace), namespace)
             try:
                 yield
             finally:
-                _setns(own, "back to the test's own namespace")
+                _setns(own, "back to the test's own namespace", namespace)
         finally:
             os.close(own)
     finally:
         os.close(target)
+
+
+def set_hostname(pid: int, hostname: str) -> None:
+    """Set the hostname (``uname -n``) that the processes of ``pid``'s UTS namespace see."""
+    with inside(pid, "uts"):
+        socket.sethostname(hostname)
 
 
 def raw_icmp_socket(pid: int | None) -> socket.socket:

@@ -13,9 +13,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import docker
 
 from . import images, labels
+from .errors import DockernetError
 from .model import Registry
 from .settings import Settings
-from .topology import DockerNet
+from .topology import DockerNet, WarmPool, warm_pool
 
 
 class DockerNetFactory:
@@ -31,6 +32,9 @@ class DockerNetFactory:
         self._count = 0
         self.leftovers: list[str] = []
         self.kept: list[str] = []
+        self.warm: WarmPool | None = None
+        """The run's warm pool, started with the first DockerNet (``--dockernet-warm``)."""
+        self._warm_tried = False
 
     def open_registries(self) -> list[Registry]:
         """The resources of every DockerNet not closed yet: a test's own and the session's."""
@@ -44,6 +48,9 @@ class DockerNetFactory:
     def new(self, scope: str | None = None) -> DockerNet:
         """A DockerNet whose close() the factory may run in the background (see close())."""
         self._count += 1
+        if not self._warm_tried:
+            self._warm_tried = True
+            self.warm = self._warm_pool()
         dn = DockerNet(
             self.client,
             self.identity,
@@ -54,9 +61,20 @@ class DockerNetFactory:
             keep=self.settings.keep,
             allow_external=self.settings.allow_external,
             settle=self.settle,
+            warm=self.warm,
         )
         self._open.append(dn)
         return dn
+
+    def _warm_pool(self) -> WarmPool | None:
+        """The pool serves the built-in image only: an image of the user's own may read its
+        network when it starts, and a pooled container starts on none."""
+        if not self.settings.warm or self.settings.image is not None:
+            return None
+        try:
+            return warm_pool(self.client, self.identity, self.settings.warm)
+        except DockernetError:  # no busybox to build from: the first container says so
+            return None
 
     def close(self, dn: DockerNet) -> Future[None] | None:
         """Remove what ``dn`` created, in the background: the next test need not wait.
@@ -110,3 +128,5 @@ class DockerNetFactory:
         for dn in list(self._open):
             self.close(dn)
         self.settle()
+        if self.warm is not None:
+            self.leftovers += [str(problem) for problem in self.warm.close()]

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from . import addressing
+from .topology.warm import MAX_SIZE as MAX_WARM
 
+DEFAULT_WARM = 4
 OPTIONS: dict[str, tuple[str, str, str | None]] = {
     # name: (environment variable, help, default)
     "image": (
@@ -37,6 +39,12 @@ OPTIONS: dict[str, tuple[str, str, str | None]] = {
         "compare what every assertion observes with this record; a test whose observations "
         "differ fails",
         None,
+    ),
+    "warm": (
+        "DOCKERNET_WARM",
+        "containers of the built-in image kept started ahead of need, each handed to one test "
+        "(0 turns the warm pool off)",
+        str(DEFAULT_WARM),
     ),
     "compose": (
         "DOCKERNET_COMPOSE",
@@ -116,6 +124,7 @@ class Settings:
     compare: str | None = None
     compose: str | None = None
     compose_project: str | None = None
+    warm: int = DEFAULT_WARM
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -138,6 +147,11 @@ class Settings:
             raise pytest.UsageError(
                 f"--dockernet-prefix {prefix!r} must be a whole number from 8 to 30"
             )
+        warm = str(values["warm"])
+        if not (warm.isascii() and warm.isdigit()) or not 0 <= int(warm) <= MAX_WARM:
+            raise pytest.UsageError(
+                f"--dockernet-warm {warm!r} must be a whole number from 0 (off) to {MAX_WARM}"
+            )
         return cls(
             image=str(values["image"]) if values["image"] else None,
             pool=str(values["pool"]),
@@ -149,4 +163,5 @@ class Settings:
             compare=str(values["compare"]) if values["compare"] else None,
             compose=str(compose) if compose else None,
             compose_project=str(values["compose_project"]) if values["compose_project"] else None,
+            warm=int(warm),
         )

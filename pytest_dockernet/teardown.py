@@ -225,6 +225,13 @@ class Ledger:
             self.adopt(kind, docker_name)
             raise
 
+    def hand_over(self, container_id: str, to: Ledger) -> None:
+        """Make ``to`` the one that removes a container recorded here (a pooled container
+        handed to a test). Recorded there first: an interrupt between the two steps leaves it
+        in both, and removing it twice is harmless."""
+        to.containers.append(container_id)
+        self.containers.remove(container_id)
+
     def adopt(self, kind: str, docker_name: str) -> None:
         """Track a resource Docker may have created although its id never reached us."""
         self.adopted.append((kind, docker_name))

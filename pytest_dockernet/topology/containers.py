@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
 import docker.types
 
-from .. import addressing, labels
+from .. import addressing, images, labels, netns
 from ..engine import exit_report
 from ..errors import ContainerStartError, DockernetError
+from ..labels import RunIdentity
 from ..model import (
     AddressArg,
     Container,
@@ -33,9 +37,11 @@ from ..model import (
     normalise_networks,
     parse_destination,
 )
+from ..teardown import Ledger
 from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports
 from .routes import add_route, plan_route
+from .warm import WarmPool
 
 DNS_SINK = "127.0.0.1"
 """Where Docker's embedded DNS sends the names it does not know, for the plugin's containers.
@@ -198,7 +204,14 @@ def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
         raise ContainerStartError(
             f"container {spec.name!r} ({spec.image}) did not start: {exc.explanation}"
         ) from exc
-    state = api.inspect_container(cid)
+    return _read_back(ctx, spec, api.inspect_container(cid), docker_name)
+
+
+def _read_back(
+    ctx: BuildContext, spec: ContainerSpec, state: dict[str, Any], docker_name: str
+) -> Container:
+    """The Container value from Docker's inspect of the running container."""
+    cid = state["Id"]
     if not state["State"]["Running"]:
         raise ContainerStartError(exit_report(ctx.client, spec.name, cid))
     attached = state["NetworkSettings"]["Networks"]
@@ -213,6 +226,83 @@ def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
             cid, state["State"]["Pid"], published_ports(state["NetworkSettings"].get("Ports"))
         ),
     )
+
+
+def start_warm(
+    client: docker.DockerClient, identity: RunIdentity, image: str, ledger: Ledger, docker_name: str
+) -> str:
+    """Create and start a container for the warm pool: on network "none", with what every
+    container of the plugin gets (labels, the DNS sink); it waits there for a test."""
+    api = client.api
+    cid = ledger.record(
+        "container",
+        docker_name,
+        functools.partial(
+            api.create_container,
+            image,
+            name=docker_name,
+            labels=identity.labels("warm"),
+            host_config=api.create_host_config(network_mode="none", dns=[DNS_SINK]),
+        ),
+    )
+    api.start(cid)
+    return cid
+
+
+def warm_pool(client: docker.DockerClient, identity: RunIdentity, size: int) -> WarmPool:
+    """A pool of ``size`` containers of the built-in image for the DockerNets of one run,
+    filling in the background from now on (``DockerNet(..., warm=pool)``; ``pool.close()``
+    at the end)."""
+    image = images.ensure_default_image(client)
+    return WarmPool(
+        client,
+        image,
+        size,
+        functools.partial(start_warm, client, identity, image),
+        # "_" cannot begin a test's name: no container of a DockerNet can take this one.
+        lambda number: identity.docker_name(f"_warm{number}"),
+    )
+
+
+def _servable(spec: ContainerSpec, warm: WarmPool) -> bool:
+    """Only a request a pooled container answers exactly: the pool's image and nothing that
+    Docker fixes at create time."""
+    return (
+        spec.image == warm.image
+        and spec.command is None
+        and not spec.env
+        and not set(spec.cap_add)
+        and not spec.sysctls
+        and not spec.ports
+    )
+
+
+def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
+    """Make a pooled container the one the test asked for: Docker's name, then its networks
+    (with their addresses and the alias), then the hostname it would have had from the start
+    (``uname -n``, /etc/hostname and its line in /etc/hosts)."""
+    api = ctx.client.api
+    docker_name = ctx.docker_name(spec.name)
+    try:
+        api.rename(cid, docker_name)
+        api.disconnect_container_from_network(cid, "none")
+        for net, ip in spec.attach:
+            api.connect_container_to_network(
+                cid, net.id, aliases=[spec.name], ipv4_address=str(ip) if ip else None
+            )
+    except docker.errors.APIError as exc:
+        raise ContainerStartError(
+            f"container {spec.name!r} ({spec.image}, from the warm pool) could not be attached: "
+            f"{exc.explanation}"
+        ) from exc
+    state = api.inspect_container(cid)
+    container = _read_back(ctx, spec, state, docker_name)
+    netns.set_hostname(container.init_pid, spec.name)
+    Path(state["HostnamePath"]).write_text(f"{spec.name}\n")
+    hosts = Path(state["HostsPath"])
+    short = re.compile(rf"\b{re.escape(state['Config']['Hostname'])}\b")
+    hosts.write_text(short.sub(spec.name, hosts.read_text()))
+    return container
 
 
 def start(ctx: BuildContext, spec: ContainerSpec, origin: str = "") -> Container:
@@ -242,7 +332,9 @@ def _bring_up(
     """The background part of start(): Docker's work, the addresses Docker picked, the routes.
     An error names where the test asked for the container."""
     try:
-        started = launch(ctx, spec)
+        warm = ctx.warm if ctx.warm is not None and _servable(spec, ctx.warm) else None
+        pooled = warm.take(ctx.ledger) if warm is not None else None
+        started = launch(ctx, spec) if pooled is None else take_warm(ctx, spec, pooled)
         # Docker's picks on networks the plugin did not create; a new dict, not an update,
         # for the test's thread may be reading the old one.
         container.addresses = {**started.addresses, **container.addresses}

@@ -15,6 +15,7 @@ import docker
 from .. import images, labels
 from ..model import Registry
 from ..teardown import Ledger
+from .warm import WarmPool
 
 MAX_PARALLEL = 8
 """Concurrent container starts: dockerd serialises much of the work; more gains nothing."""
@@ -34,6 +35,8 @@ class BuildContext:
     settle: Callable[[], None] | None = None
     """Waits for other DockerNets' background teardowns (they may hold a fixed subnet)."""
     default_image: str | None = None
+    warm: WarmPool | None = None
+    """Started containers of the built-in image to hand out (the run's, shared)."""
     _starts: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:

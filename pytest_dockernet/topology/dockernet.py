@@ -12,6 +12,7 @@ import contextlib
 import ipaddress
 import os
 import shutil
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -39,6 +40,7 @@ from .compose import ComposeProject
 from .context import BuildContext
 from .listeners import Listener
 from .upstreams import create_upstream
+from .warm import WarmPool
 
 
 class DockerNet:
@@ -56,6 +58,7 @@ class DockerNet:
         keep: bool = False,
         allow_external: bool = False,
         settle: Callable[[], None] | None = None,
+        warm: WarmPool | None = None,
     ) -> None:
         self.client = client
         self.identity = identity or labels.RunIdentity.current()
@@ -70,6 +73,7 @@ class DockerNet:
             pool=addressing.parse_subnet(pool, "subnet pool"),
             prefix=prefix,
             settle=settle,
+            warm=warm,
         )
         self._wanted_image = image
         self._listeners: list[Listener] = []
@@ -419,7 +423,7 @@ def _check_may_change(container: Container, what: str, allow_existing: bool) -> 
 def _called_from() -> str:
     """``file:line`` of the first caller outside this package: the test's line that asked."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for frame, line in traceback.walk_stack(None):
+    for frame, line in traceback.walk_stack(sys._getframe(1)):
         path = frame.f_code.co_filename
         if not path.startswith(package):
             return f"{os.path.relpath(path) if path.startswith(os.getcwd()) else path}:{line}"

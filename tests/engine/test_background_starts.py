@@ -20,7 +20,11 @@ def test_a_failed_start_the_test_never_used_fails_its_teardown(pytester, client)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
-        ["*ERROR at teardown of test_asks_and_never_uses*", "*'bad'*did not start*"]
+        [
+            "*ERROR at teardown of test_asks_and_never_uses*",
+            "*'bad'*did not start*",
+            "*dockernet.container('bad') was called at test_unused.py:3*",
+        ]
     )
     result.stdout.no_fnmatch_line("*could not remove*")
 

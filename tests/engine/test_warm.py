@@ -1,0 +1,169 @@
+"""The warm pool: a pooled container is one the test cannot tell from a fresh one, only exact
+requests take one, and every pooled container is removed (handed out or not)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import docker
+import docker.errors
+import pytest
+
+from pytest_dockernet import (
+    DockerNet,
+    assert_bridge_members,
+    assert_reachable,
+    assert_resolves,
+    assert_route,
+    labels,
+)
+from pytest_dockernet.model import Container
+from pytest_dockernet.observe.links import links
+from pytest_dockernet.observe.routes import routes
+from pytest_dockernet.topology import WarmPool, warm_pool
+from tests.conftest import labelled
+
+
+@pytest.fixture
+def identity() -> labels.RunIdentity:
+    return labels.RunIdentity.current()  # a run id of its own: the plugin's pool has another
+
+
+@pytest.fixture
+def pool(client: docker.DockerClient, identity: labels.RunIdentity) -> Iterator[WarmPool]:
+    made = warm_pool(client, identity, 2)
+    yield made
+    assert [str(p) for p in made.close()] == []
+    assert labelled(client, labels.SESSION, identity.run_id) == []
+
+
+def ready(pool: WarmPool, count: int) -> WarmPool:
+    deadline = time.monotonic() + 60
+    while pool.ready < count:
+        assert pool.failure is None, pool.failure
+        assert time.monotonic() < deadline, f"the pool has {pool.ready} of {count} ready"
+        time.sleep(0.05)
+    return pool
+
+
+def inside(container: Container, command: str) -> str:
+    result = docker.from_env().containers.get(container.id).exec_run(["/bin/sh", "-c", command])
+    assert result.exit_code == 0, result.output
+    return str(result.output.decode())
+
+
+def seen_inside(container: Container) -> dict[str, object]:
+    """Everything a process in the container, or the host looking in, could tell it by; its
+    own addresses written as SELF and interfaces by the network they are on, so that two
+    containers compare (Docker names a fresh container's interfaces in no fixed order: on
+    20.10 it connects its networks in Go's map order)."""
+    own = re.compile("|".join(rf"\b{re.escape(str(ip))}\b" for ip in container.addresses.values()))
+    on = {
+        link.name: next(n.alias for n in container.networks if link.addresses[0].ip in n.subnet)
+        for link in links(container.pid)
+        if link.kind == "veth"
+    }
+
+    def anonymous(text: str) -> str:
+        text = own.sub("SELF", text)
+        return re.sub(r"\bdev (\w+)", lambda m: f"dev {on.get(m[1], m[1])}", text)
+
+    return {
+        "uname -n": inside(container, "cat /proc/sys/kernel/hostname").strip(),
+        "/etc/hostname": inside(container, "cat /etc/hostname").strip(),
+        "/etc/hosts": anonymous(inside(container, "cat /etc/hosts")),
+        "/etc/resolv.conf": inside(container, "cat /etc/resolv.conf"),
+        "links": sorted(
+            (on.get(link.name, link.name), link.kind, link.up) for link in links(container.pid)
+        ),
+        "routes": sorted(anonymous(str(route)) for route in routes(container.pid)),
+    }
+
+
+def test_a_pooled_container_is_what_a_fresh_one_would_be(client, pool, identity):
+    with DockerNet(client, identity, warm=ready(pool, 2), scope="w") as dn:
+        front, back = dn.network("front"), dn.network("back")
+        route = {"10.254.0.0/24": front.subnet[200]}
+        pooled = dn.container("pooled", networks=[front, back], routes=route)
+        # env= is decided at create time: no pooled container can serve it
+        fresh = dn.container("fresh", networks=[front, back], routes=route, env={"A": "1"})
+        assert pooled.wait_started() and fresh.wait_started()
+        assert pool.served == 1
+        assert pooled.name == identity.docker_name("w-pooled")
+        mine, theirs = seen_inside(pooled), seen_inside(fresh)
+        assert mine["uname -n"] == mine["/etc/hostname"] == "pooled"
+        assert theirs["uname -n"] == theirs["/etc/hostname"] == "fresh"
+        assert mine["/etc/hosts"] == str(theirs["/etc/hosts"]).replace("fresh", "pooled")
+        assert {
+            k: v for k, v in mine.items() if k not in ("uname -n", "/etc/hostname", "/etc/hosts")
+        } == {
+            k: v for k, v in theirs.items() if k not in ("uname -n", "/etc/hostname", "/etc/hosts")
+        }
+        assert_bridge_members(front, [pooled, fresh])
+        assert_route(pooled, "10.254.0.0/24", via=front.subnet[200])
+        for src, dst in ((pooled, fresh), (fresh, pooled)):
+            assert_reachable(src, dst)
+            assert_resolves(src, dst.alias, to=dst)
+            assert_resolves(src, dst.name, to=dst)
+        pooled_id = pooled.id
+    with pytest.raises(docker.errors.NotFound):  # removed with the test that took it
+        client.api.inspect_container(pooled_id)
+
+
+def test_requests_a_pooled_container_cannot_answer_start_fresh(client, pool, identity):
+    with DockerNet(client, identity, warm=ready(pool, 2), scope="w") as dn:
+        a, b = dn.network("a"), dn.network("b")
+        made = [
+            dn.router("r", networks=[a, b]),
+            dn.container("cmd", networks=[a], command=["sleep", "60"]),
+            dn.container("env", networks=[a], env={"X": "1"}),
+            dn.container("port", networks=[a], ports={8080: ("127.0.0.1", None)}),
+            dn.container("caps", networks=[a], cap_add=["NET_ADMIN"]),
+        ]
+        for container in made:
+            container.wait_started()
+        assert pool.served == 0
+        taken = dn.container("plain", networks=[a])
+        taken.wait_started()
+        assert pool.served == 1
+
+
+PLUGIN_RUN = """
+import pathlib
+import time
+
+
+def test_one(dockernet):
+    dockernet.container("a", networks=[dockernet.network("n")]).wait_started()
+
+
+def test_two(dockernet, dockernet_factory):
+    pool = dockernet_factory.warm
+    deadline = time.monotonic() + 60
+    while pool is not None and pool.ready == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    dockernet.container("a", networks=[dockernet.network("n")]).wait_started()
+    pathlib.Path("seen").write_text(
+        f"{dockernet_factory.identity.run_id} {pool.size if pool else 0} {pool.served if pool else 0}"
+    )
+"""
+
+
+@pytest.mark.parametrize("size", [0, 2])
+def test_the_option_sizes_the_runs_pool_and_its_end_removes_it(pytester, client, size):
+    pytester.makepyfile(test_pooled=PLUGIN_RUN)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--dockernet-warm={size}")
+    result.assert_outcomes(passed=2)
+    run_id, pool_size, served = (pytester.path / "seen").read_text().split()
+    assert int(pool_size) == size
+    assert (int(served) >= 1) == (size > 0)  # the second test's container, at least
+    assert labelled(client, labels.SESSION, run_id) == []
+
+
+@pytest.mark.parametrize("value", ["-1", "many", "65"])
+def test_a_bad_pool_size_is_refused_naming_it(pytester, value):
+    result = pytester.runpytest_subprocess(f"--dockernet-warm={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--dockernet-warm {value!r} must be a whole number from 0*"])
