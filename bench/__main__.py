@@ -31,11 +31,11 @@ from .common import (
     foreign_containers,
     machine,
 )
-from .report import PLUGIN, Results
+from .report import COLD, PLUGIN, Results
 from .scenarios import Context, Scenario, build, plugin_matrix_child
 
 DEFAULT_REPEAT = 1
-IMPLS = ("cli", "docker-py", PLUGIN)
+IMPLS = ("cli", "cli-batch", "docker-py", PLUGIN, COLD)
 
 
 def _csv_ints(text: str) -> list[int]:
@@ -97,7 +97,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--impl",
         type=lambda s: s.split(","),
         default=list(IMPLS),
-        help="implementations to run, comma-separated (default cli,docker-py,plugin)",
+        help=f"implementations to run, comma-separated (default {','.join(IMPLS)})",
     )
     args = parser.parse_args(argv)
     quick = args.quick

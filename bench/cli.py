@@ -38,6 +38,12 @@ def matrix(session: BenchSession, n: int) -> dict[str, float]:
     return _phased("cli_matrix.sh", [str(n)], session)
 
 
+def matrix_batched(session: BenchSession, n: int) -> dict[str, float]:
+    if not 2 <= n <= MATRIX_MAX:
+        raise ValueError(f"matrix size must be 2..{MATRIX_MAX}, got {n}")
+    return _phased("cli_matrix_batched.sh", [str(n)], session)
+
+
 def ports(session: BenchSession, n: int) -> dict[str, float]:
     if not 2 <= n <= MATRIX_MAX:
         raise ValueError(f"port matrix size must be 2..{MATRIX_MAX}, got {n}")

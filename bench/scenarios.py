@@ -12,7 +12,7 @@ import docker
 
 from . import baselines, cli, plugin_runs, suites
 from .common import BENCH_DIR, PORT, BenchError, BenchSession, run_process
-from .report import PLUGIN, Results
+from .report import COLD, PLUGIN, Results
 
 Run = Callable[[], list[dict[str, float]]]
 """One repetition of one implementation: one sample, or several (the CLI suite's runs)."""
@@ -71,11 +71,14 @@ def build(
     def cli_suite(run: Callable[[BenchSession], dict[str, float]]) -> Run:
         return lambda: [{"per-test": run(session)["total"]} for _ in range(count)]
 
-    def plugin_suite(kind: str) -> Run:
-        return lambda: suites.plugin_suite(ctx.suite_dir, kind, count, session)
+    def plugin_suite(kind: str, warm: bool = True) -> Run:
+        return lambda: suites.plugin_suite(ctx.suite_dir, kind, count, session, warm)
 
     def matrix(n: int) -> dict[str, Run]:
-        runs: dict[str, Run] = {"cli": lambda: [cli.matrix(session, n)]}
+        runs: dict[str, Run] = {
+            "cli": lambda: [cli.matrix(session, n)],
+            "cli-batch": lambda: [cli.matrix_batched(session, n)],
+        }
         if matrix_docker_py:
             runs["docker-py"] = lambda: [baselines.matrix(client, session, n)]
         runs[PLUGIN] = lambda: [plugin_matrix_child(ctx, n)["timings"]]
@@ -106,13 +109,21 @@ def build(
             "suite1",
             f"per test, {count} scenario-1 tests in one pytest session "
             f"(CLI: per run of {count} script runs)",
-            {"cli": cli_suite(cli.scenario1), PLUGIN: plugin_suite("scenario1")},
+            {
+                "cli": cli_suite(cli.scenario1),
+                PLUGIN: plugin_suite("scenario1"),
+                COLD: plugin_suite("scenario1", warm=False),
+            },
         ),
         Scenario(
             "suite2",
             f"per test, {count} scenario-2 tests in one pytest session "
             f"(CLI: per run of {count} script runs)",
-            {"cli": cli_suite(cli.scenario2), PLUGIN: plugin_suite("scenario2")},
+            {
+                "cli": cli_suite(cli.scenario2),
+                PLUGIN: plugin_suite("scenario2"),
+                COLD: plugin_suite("scenario2", warm=False),
+            },
         ),
     ]
     found += [

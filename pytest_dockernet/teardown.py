@@ -9,10 +9,12 @@ which a restart of dockerd frees.
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -191,6 +193,20 @@ def sweep(client: docker.DockerClient) -> Removal:
     return remove_labelled(client, is_dead)
 
 
+REMOVERS = 8
+"""Container removals at once where the engine allows it: dockerd serialises much of each."""
+CONCURRENT_REMOVAL_API = (1, 48)
+"""Docker 28.0: the network's endpoint count is no longer used (moby/moby#51064)."""
+
+
+def removes_concurrently(client: docker.DockerClient) -> bool:
+    """True when the engine's containers may be removed concurrently (see Ledger.close)."""
+    major, _, minor = str(client.api.api_version).partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        return False
+    return (int(major), int(minor)) >= CONCURRENT_REMOVAL_API
+
+
 class Ledger:
     """The ids one DockerNet created, in order, so that close() removes exactly those.
 
@@ -252,14 +268,24 @@ class Ledger:
     def close(self) -> list[NotRemoved]:
         """Remove every container, then every network, newest first. Idempotent.
 
-        Containers go one at a time: Docker 20.10 loses endpoint-count updates when containers
-        of one network are removed concurrently (moby/moby#42119). Each id leaves the list only
-        once removed, so an interrupt leaves the rest for a second call.
+        Before Docker 28 containers go one at a time: those engines keep a count of each
+        network's endpoints that concurrent removals corrupt (moby/moby#42119), and the network
+        then cannot be removed. Docker 28 no longer uses that count, so there they go
+        together. Each id leaves the list only once removed, so an interrupt leaves the rest
+        for a second call.
         """
         for kind, docker_name in self.adopted:
             self._look_up(kind, docker_name)
         self.adopted.clear()
         problems = []
+        if len(self.containers) > 1 and removes_concurrently(self.client):
+            ids = list(self.containers)
+            with ThreadPoolExecutor(REMOVERS, thread_name_prefix="dockernet-remove") as pool:
+                removed = pool.map(functools.partial(remove_container, self.client), ids)
+                for cid, problem in zip(ids, removed, strict=True):
+                    if problem is not None:
+                        problems.append(problem)
+                    self.containers.remove(cid)
         while self.containers:
             problem = remove_container(self.client, self.containers[-1])
             if problem is not None:

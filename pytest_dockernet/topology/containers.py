@@ -41,7 +41,7 @@ from ..teardown import Ledger
 from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports
 from .routes import add_route, plan_route
-from .warm import WarmPool
+from .warm import POOLED, WarmPool
 
 DNS_SINK = "127.0.0.1"
 """Where Docker's embedded DNS sends the names it does not know, for the plugin's containers.
@@ -241,7 +241,7 @@ def start_warm(
             api.create_container,
             image,
             name=docker_name,
-            labels=identity.labels("warm"),
+            labels=identity.labels(POOLED),
             host_config=api.create_host_config(network_mode="none", dns=[DNS_SINK]),
         ),
     )

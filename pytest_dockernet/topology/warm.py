@@ -24,6 +24,9 @@ FILLERS = 2
 """Starts the pool runs at once: enough to keep up with a test taking two containers, few
 enough to leave dockerd to the tests' own starts."""
 MAX_SIZE = 64
+POOLED = "warm"
+"""The name label (``labels.NAME``) of a pooled container: the test's name for it is not
+known when it is made, and Docker cannot change labels later."""
 
 
 class WarmPool:

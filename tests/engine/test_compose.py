@@ -26,6 +26,7 @@ from pytest_dockernet import (
 )
 from pytest_dockernet.teardown import sweep
 from pytest_dockernet.topology.compose_cli import find_compose
+from pytest_dockernet.topology.warm import POOLED
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "compose" / "compose.yaml"
@@ -139,7 +140,8 @@ def test_bad_input_leaves_nothing_behind(dockernet, client):
     with pytest.raises(ValueError, match="no running container belongs to compose project 'no"):
         dockernet.compose(project="no-such-project-here")
     run = dockernet.identity.run_id
-    assert client.containers.list(all=True, filters={"label": f"{labels.SESSION}={run}"}) == []
+    made = client.containers.list(all=True, filters={"label": f"{labels.SESSION}={run}"})
+    assert [c.name for c in made if c.labels[labels.NAME] != POOLED] == []  # the run's pool stays
     assert client.networks.list(filters={"label": f"{labels.SESSION}={run}"}) == []
 
 

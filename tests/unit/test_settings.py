@@ -64,6 +64,15 @@ OPTIONS = [
         int,
     ),
     Option(
+        "warm",
+        "--dockernet-warm",
+        "DOCKERNET_WARM",
+        "dockernet_warm",
+        4,
+        {"cli": "0", "env": "2", "ini": "9"},
+        int,
+    ),
+    Option(
         "record",
         "--dockernet-record",
         "DOCKERNET_RECORD",
@@ -335,3 +344,14 @@ def test_a_bad_pool_is_reported_even_when_the_command_line_sets_other_options(
     monkeypatch.setenv("DOCKERNET_POOL", "10.1.2.3/8")
     with pytest.raises(pytest.UsageError, match=r"^--dockernet-pool '10\.1\.2\.3/8' "):
         resolve(pytester, ["--dockernet-prefix=26"])
+
+
+@pytest.mark.parametrize("value", ["-1", "many", "65", "1.5"])
+def test_a_bad_warm_pool_size_is_a_usage_error_naming_it(
+    pytester: pytest.Pytester, value: str
+) -> None:
+    with pytest.raises(pytest.UsageError) as info:
+        resolve(pytester, [f"--dockernet-warm={value}"])
+    assert (
+        str(info.value) == f"--dockernet-warm {value!r} must be a whole number from 0 (off) to 64"
+    )
