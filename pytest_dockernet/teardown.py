@@ -200,7 +200,8 @@ CONCURRENT_REMOVAL_API = (1, 48)
 
 
 def removes_concurrently(client: docker.DockerClient) -> bool:
-    """True when the engine's containers may be removed concurrently (see Ledger.close)."""
+    """True when containers sharing a network may be removed concurrently: Docker 28 no
+    longer keeps the endpoint count that concurrent removals corrupt (moby/moby#42119)."""
     major, _, minor = str(client.api.api_version).partition(".")
     if not (major.isdigit() and minor.isdigit()):
         return False
@@ -265,20 +266,19 @@ class Ledger:
                     if f"/{docker_name}" in c["Names"] and c["Id"] not in self.containers:
                         self.containers.append(c["Id"])
 
-    def close(self) -> list[NotRemoved]:
+    def close(self, together: bool = False) -> list[NotRemoved]:
         """Remove every container, then every network, newest first. Idempotent.
 
-        Before Docker 28 containers go one at a time: those engines keep a count of each
-        network's endpoints that concurrent removals corrupt (moby/moby#42119), and the network
-        then cannot be removed. Docker 28 no longer uses that count, so there they go
-        together. Each id leaves the list only once removed, so an interrupt leaves the rest
-        for a second call.
+        Containers go one at a time unless ``together``: before Docker 28 concurrent removals
+        of containers of one network corrupt the network's endpoint count (moby/moby#42119),
+        and the network then cannot be removed (``removes_concurrently`` tells). Each id
+        leaves the list only once removed, so an interrupt leaves the rest for a second call.
         """
         for kind, docker_name in self.adopted:
             self._look_up(kind, docker_name)
         self.adopted.clear()
         problems = []
-        if len(self.containers) > 1 and removes_concurrently(self.client):
+        if together and len(self.containers) > 1:
             ids = list(self.containers)
             with ThreadPoolExecutor(REMOVERS, thread_name_prefix="dockernet-remove") as pool:
                 removed = pool.map(functools.partial(remove_container, self.client), ids)

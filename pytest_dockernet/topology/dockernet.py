@@ -33,7 +33,7 @@ from ..model import (
     normalise_networks,
     parse_destination,
 )
-from ..teardown import Ledger
+from ..teardown import Ledger, removes_concurrently
 from ..trace import Trace, trace
 from . import compose, containers, existing, networks, routes
 from .compose import ComposeProject
@@ -392,7 +392,7 @@ class DockerNet:
         self._ctx.stop_starts()  # every container Docker created is in the ledger after this
         if self.keep:
             return
-        problems = self._ctx.ledger.close()
+        problems = self._ctx.ledger.close(together=removes_concurrently(self.client))
         while self._projects:
             problems += compose.down(self.client, self._projects[-1])
             self._projects.pop()
