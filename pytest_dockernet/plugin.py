@@ -237,6 +237,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"label=pytest-dockernet.session={run}) && docker network rm $(docker network ls "
             f"-q --filter label=pytest-dockernet.session={run})"
         )
+    warm = factory.warm
+    if warm is not None and warm.failure is not None:
+        terminalreporter.write_sep("-", "dockernet: the warm pool stopped")
+        terminalreporter.write_line(
+            f"starting a pooled container failed, so the rest of the run started every "
+            f"container fresh: {warm.failure}"
+        )
     if factory.leftovers:
         terminalreporter.write_sep("-", "dockernet: could not remove")
         for line in factory.leftovers:

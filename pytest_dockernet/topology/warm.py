@@ -30,11 +30,15 @@ known when it is made, and Docker cannot change labels later."""
 
 
 class WarmPool:
-    """Up to ``size`` started containers of ``image``, refilled in the background.
+    """Started containers of ``image``, as many as the tests have been asking for (up to
+    ``size``), refilled in the background.
 
-    ``start(ledger, docker_name)`` creates and starts one (recording its id in ``ledger``) and
-    returns its id. The first failed start stops the pool (``failure`` says why): every request
-    then starts fresh, and shows Docker's error where the test asked.
+    It follows demand: each request, served or not, starts one container for a later one.
+    A run of one test thus starts only what it asked for, and a suite of similar tests finds
+    what the previous test used. ``start(ledger, docker_name)`` creates and starts one
+    (recording its id in ``ledger``) and returns its id. The first failed start stops the
+    pool (``failure`` says why): every request then starts fresh, and shows Docker's error
+    where the test asked.
     """
 
     def __init__(
@@ -57,41 +61,55 @@ class WarmPool:
         self._numbers = itertools.count(1)
         self._ledger = Ledger(client)
         self._ready: deque[str] = deque()
+        self._pending = 0
         self._lock = threading.Lock()
         self._closed = False
         self._fillers = ThreadPoolExecutor(FILLERS, thread_name_prefix="dockernet-warm")
-        for _ in range(size):
-            self._fillers.submit(self._fill)
 
     @property
     def ready(self) -> int:
         """Containers started and waiting to be handed out."""
         return len(self._ready)
 
+    def fill(self, count: int) -> None:
+        """Start up to ``count`` more in the background, never holding more than ``size``."""
+        with self._lock:
+            self._schedule(count)
+
     def take(self, to: Ledger) -> str | None:
         """A started container's id, now ``to``'s to remove; None when none is ready (the
-        caller starts a fresh one). Another is started in its place."""
+        caller starts a fresh one). Either way another is started for a later request."""
         with self._lock:
-            if self._closed or not self._ready:
-                return None
-            container_id = self._ready.popleft()
-            self._ledger.hand_over(container_id, to)
-            self.served += 1
-            if self.failure is None:
-                self._fillers.submit(self._fill)
+            container_id = None
+            if self._ready and not self._closed:
+                container_id = self._ready.popleft()
+                self._ledger.hand_over(container_id, to)
+                self.served += 1
+            self._schedule(1)
         return container_id
 
-    def _fill(self) -> None:
+    def _schedule(self, count: int) -> None:
+        """Submit up to ``count`` starts; the caller holds the lock."""
+        room = self.size - len(self._ready) - self._pending
         if self._closed or self.failure is not None:
             return
+        for _ in range(min(count, room)):
+            self._pending += 1
+            self._fillers.submit(self._fill)
+
+    def _fill(self) -> None:
+        container_id = None
         try:
-            container_id = self._start(self._ledger, self._name(next(self._numbers)))
+            if not self._closed and self.failure is None:
+                container_id = self._start(self._ledger, self._name(next(self._numbers)))
         except Exception as exc:  # the pool stops; fresh starts show Docker's error
-            self.failure = exc
-            return
-        with self._lock:
-            if not self._closed:
-                self._ready.append(container_id)
+            with self._lock:
+                self.failure = self.failure or exc
+        finally:
+            with self._lock:
+                self._pending -= 1
+                if container_id is not None and not self._closed:
+                    self._ready.append(container_id)
 
     def close(self) -> list[NotRemoved]:
         """Stop refilling, wait for the starts under way, and remove every container not

@@ -34,6 +34,7 @@ def identity() -> labels.RunIdentity:
 @pytest.fixture
 def pool(client: docker.DockerClient, identity: labels.RunIdentity) -> Iterator[WarmPool]:
     made = warm_pool(client, identity, 2)
+    made.fill(2)
     yield made
     assert [str(p) for p in made.close()] == []
     assert labelled(client, labels.SESSION, identity.run_id) == []
