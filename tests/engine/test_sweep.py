@@ -15,7 +15,7 @@ import os, signal
 
 def test_killed(dockernet):
     net = dockernet.network("{tag}")
-    dockernet.container("{tag}c", networks=[net])
+    dockernet.container("{tag}c", networks=[net]).wait_started()  # created, then killed
     os.kill(os.getpid(), signal.SIGKILL)
 """
 
