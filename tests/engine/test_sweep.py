@@ -53,7 +53,8 @@ def test_killed_run_is_swept_by_the_next(pytester, client, bystanders, how):
         assert result.ret == 0
         result.stdout.fnmatch_lines(
             [
-                f"pytest-dockernet sweep: removed 1 containers: *{tag}c*",
+                # with whatever its warm pool had started for a later test
+                f"pytest-dockernet sweep: removed * containers: *{tag}c*",
                 f"removed * networks: *{tag}*",
             ]
         )
