@@ -2,11 +2,11 @@
 
 Scenarios (``--only`` takes these names, or matrix/suite/scenario/ports for a group):
 scenario1, scenario2 (3 x K runs each: they are cheap), suite1, suite2, matrix<N> for each
-of --sizes (plugin and CLI; docker-py too with --full), ports<N> at the biggest of --sizes
-(every pair opens TCP 5432: plugin and CLI), and memory (a session of 50 tests, with
---memory, --full or --only memory). On an idle 2-core machine the default run takes
-about three and a half minutes (one pass over issue 4's scenarios needs 2.7, the port
-matrix 0.8 more), --quick half a minute.
+of --sizes (plugin, CLI step by step and batched; docker-py too with --full), ports<N> at
+the biggest of --sizes (every pair opens TCP 5432: plugin and CLI), and memory (a session of
+50 tests, with --memory, --full or --only memory). The suites run the plugin with its warm
+pool and without (plugin-cold). On an idle 2-core machine the default run takes about five
+minutes, --quick under a minute.
 Implementations take turns within each repetition, in a rotating order, so that a drift in
 the machine's load spreads over all of them. Progress goes to stderr; the tables to stdout.
 """

@@ -300,9 +300,17 @@ def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
     netns.set_hostname(container.init_pid, spec.name)
     Path(state["HostnamePath"]).write_text(f"{spec.name}\n")
     hosts = Path(state["HostsPath"])
-    short = re.compile(rf"\b{re.escape(state['Config']['Hostname'])}\b")
-    hosts.write_text(short.sub(spec.name, hosts.read_text()))
+    hosts.write_text(_renamed(hosts.read_text(), state["Config"]["Hostname"], spec.name))
     return container
+
+
+def _renamed(hosts: str, old: str, new: str) -> str:
+    """/etc/hosts with the name ``old`` replaced by ``new`` wherever it stands as a name.
+    (Not a regex built from ``old``: each would stay in ``re``'s cache, one per container.)"""
+    return "".join(new if word == old else word for word in _WORDS.split(hosts))
+
+
+_WORDS = re.compile(r"(\s+)")
 
 
 def start(ctx: BuildContext, spec: ContainerSpec, origin: str = "") -> Container:

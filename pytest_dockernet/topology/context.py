@@ -5,8 +5,9 @@ created ids and the registry of values, so that each factory module stays one ki
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -20,6 +21,23 @@ from .warm import WarmPool
 MAX_PARALLEL = 8
 """Concurrent container starts: dockerd serialises much of the work; more gains nothing."""
 T = TypeVar("T")
+
+
+_starter_threads: ThreadPoolExecutor | None = None
+_starter_lock = threading.Lock()
+
+
+def _starter() -> ThreadPoolExecutor:
+    """One pool of threads for every DockerNet of the process: none are made and joined per
+    test, and MAX_PARALLEL bounds the starts of the whole run (the session's DockerNet and a
+    test's together)."""
+    global _starter_threads
+    with _starter_lock:
+        if _starter_threads is None:
+            _starter_threads = ThreadPoolExecutor(
+                MAX_PARALLEL, thread_name_prefix="dockernet-start"
+            )
+        return _starter_threads
 
 
 @dataclass
@@ -37,20 +55,22 @@ class BuildContext:
     default_image: str | None = None
     warm: WarmPool | None = None
     """Started containers of the built-in image to hand out (the run's, shared)."""
-    _starts: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _starts: list[Future[Any]] = field(default_factory=list, repr=False)
 
     def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
-        """Run ``work`` on this DockerNet's pool of background starts."""
-        if self._starts is None:
-            self._starts = ThreadPoolExecutor(MAX_PARALLEL, thread_name_prefix="dockernet-start")
-        return self._starts.submit(work, *args)
+        """Run ``work`` in the background, on the threads all DockerNets share."""
+        future = _starter().submit(work, *args)
+        self._starts = [f for f in self._starts if not f.done()]
+        self._starts.append(future)
+        return future
 
     def stop_starts(self) -> None:
-        """Cancel the starts not begun yet and wait for those under way: after this, every
-        container Docker created is in the ledger."""
-        if self._starts is not None:
-            self._starts.shutdown(wait=True, cancel_futures=True)
-            self._starts = None
+        """Cancel this DockerNet's starts not begun yet and wait for those under way: after
+        this, every container Docker created is in the ledger."""
+        for future in self._starts:
+            future.cancel()
+        wait(self._starts)
+        self._starts.clear()
 
     def docker_name(self, name: str) -> str:
         return self.identity.docker_name(f"{self.scope}-{name}" if self.scope else name)
