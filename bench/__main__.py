@@ -4,9 +4,9 @@ Scenarios (``--only`` takes these names, or matrix/suite/scenario/ports for a gr
 scenario1, scenario2 (3 x K runs each: they are cheap), suite1, suite2, matrix<N> for each
 of --sizes (plugin, CLI step by step and batched; docker-py too with --full), ports<N> at
 the biggest of --sizes (every pair opens TCP 5432: plugin and CLI), and memory (a session of
-50 tests, with --memory, --full or --only memory). The suites run the plugin with its warm
-pool and without (plugin-cold). On an idle 2-core machine the default run takes about five
-minutes, --quick under a minute.
+50 tests, with --memory, --full or --only memory). The suites also run the plugin with a
+warm pool of 4 (plugin-warm; Docker >= 28). On an idle 2-core machine the default run
+takes about five minutes, --quick under a minute.
 Implementations take turns within each repetition, in a rotating order, so that a drift in
 the machine's load spreads over all of them. Progress goes to stderr; the tables to stdout.
 """
@@ -31,11 +31,11 @@ from .common import (
     foreign_containers,
     machine,
 )
-from .report import COLD, PLUGIN, Results
+from .report import PLUGIN, WARM, Results
 from .scenarios import Context, Scenario, build, plugin_matrix_child
 
 DEFAULT_REPEAT = 1
-IMPLS = ("cli", "cli-batch", "docker-py", PLUGIN, COLD)
+IMPLS = ("cli", "cli-batch", "docker-py", PLUGIN, WARM)
 
 
 def _csv_ints(text: str) -> list[int]:

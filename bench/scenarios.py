@@ -12,7 +12,7 @@ import docker
 
 from . import baselines, cli, plugin_runs, suites
 from .common import BENCH_DIR, PORT, BenchError, BenchSession, run_process
-from .report import COLD, PLUGIN, Results
+from .report import PLUGIN, WARM, Results
 
 Run = Callable[[], list[dict[str, float]]]
 """One repetition of one implementation: one sample, or several (the CLI suite's runs)."""
@@ -71,7 +71,7 @@ def build(
     def cli_suite(run: Callable[[BenchSession], dict[str, float]]) -> Run:
         return lambda: [{"per-test": run(session)["total"]} for _ in range(count)]
 
-    def plugin_suite(kind: str, warm: bool = True) -> Run:
+    def plugin_suite(kind: str, warm: bool = False) -> Run:
         return lambda: suites.plugin_suite(ctx.suite_dir, kind, count, session, warm)
 
     def matrix(n: int) -> dict[str, Run]:
@@ -112,7 +112,7 @@ def build(
             {
                 "cli": cli_suite(cli.scenario1),
                 PLUGIN: plugin_suite("scenario1"),
-                COLD: plugin_suite("scenario1", warm=False),
+                WARM: plugin_suite("scenario1", warm=True),
             },
         ),
         Scenario(
@@ -122,7 +122,7 @@ def build(
             {
                 "cli": cli_suite(cli.scenario2),
                 PLUGIN: plugin_suite("scenario2"),
-                COLD: plugin_suite("scenario2", warm=False),
+                WARM: plugin_suite("scenario2", warm=True),
             },
         ),
     ]

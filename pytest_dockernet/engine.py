@@ -85,6 +85,15 @@ def version_of(info: Mapping[str, object]) -> tuple[int, int]:
     return (int(found[1]), int(found[2])) if found else (0, 0)
 
 
+def api_at_least(client: docker.DockerClient, wanted: tuple[int, int]) -> bool:
+    """True when the API version docker-py negotiated with the engine is at least ``wanted``
+    (1.48 is Docker 28.0); False when it is not a version (not negotiated)."""
+    major, _, minor = str(client.api.api_version).partition(".")
+    if not (major.isdigit() and minor.isdigit()):
+        return False
+    return (int(major), int(minor)) >= wanted
+
+
 def exit_report(client: docker.DockerClient, name: str, cid: str) -> str:
     """Why container ``name`` is not running: exit code, Docker's error, last log lines."""
     state = client.api.inspect_container(cid)["State"]

@@ -68,12 +68,14 @@ class DockerNetFactory:
 
     def _warm_pool(self) -> WarmPool | None:
         """The pool serves the built-in image only: an image of the user's own may read its
-        network when it starts, and a pooled container starts on none."""
+        network when it starts, and a pooled container starts on none. Off where
+        ``warm_pool`` refuses: no busybox to build from (the first container says so), or
+        Docker before 28 (its dockerd deadlocked)."""
         if not self.settings.warm or self.settings.image is not None:
             return None
         try:
             return warm_pool(self.client, self.identity, self.settings.warm)
-        except DockernetError:  # no busybox to build from: the first container says so
+        except DockernetError:
             return None
 
     def close(self, dn: DockerNet) -> Future[None] | None:

@@ -23,6 +23,7 @@ import docker
 import docker.errors
 
 from . import labels
+from .engine import api_at_least
 
 REMOVE_ATTEMPTS = 6
 STUCK = (
@@ -202,10 +203,7 @@ CONCURRENT_REMOVAL_API = (1, 48)
 def removes_concurrently(client: docker.DockerClient) -> bool:
     """True when containers sharing a network may be removed concurrently: Docker 28 no
     longer keeps the endpoint count that concurrent removals corrupt (moby/moby#42119)."""
-    major, _, minor = str(client.api.api_version).partition(".")
-    if not (major.isdigit() and minor.isdigit()):
-        return False
-    return (int(major), int(minor)) >= CONCURRENT_REMOVAL_API
+    return api_at_least(client, CONCURRENT_REMOVAL_API)
 
 
 class Ledger:

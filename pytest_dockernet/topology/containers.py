@@ -23,7 +23,7 @@ import docker.errors
 import docker.types
 
 from .. import addressing, images, labels, netns
-from ..engine import exit_report
+from ..engine import api_at_least, exit_report
 from ..errors import ContainerStartError, DockernetError
 from ..labels import RunIdentity
 from ..model import (
@@ -41,7 +41,7 @@ from ..teardown import Ledger
 from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports
 from .routes import add_route, plan_route
-from .warm import POOLED, WarmPool
+from .warm import POOL_API, POOLED, WarmPool
 
 DNS_SINK = "127.0.0.1"
 """Where Docker's embedded DNS sends the names it does not know, for the plugin's containers.
@@ -252,7 +252,13 @@ def start_warm(
 def warm_pool(client: docker.DockerClient, identity: RunIdentity, size: int) -> WarmPool:
     """A pool of ``size`` containers of the built-in image for the DockerNets of one run,
     filling in the background from now on (``DockerNet(..., warm=pool)``; ``pool.close()``
-    at the end)."""
+    at the end). A DockernetError on Docker before 28 (``warm.POOL_API``)."""
+    if not api_at_least(client, POOL_API):
+        raise DockernetError(
+            f"the warm pool needs Docker 28 or later (API {POOL_API[0]}.{POOL_API[1]}); this "
+            f"engine speaks API {client.api.api_version}: on Docker 20.10 dockerd deadlocked "
+            "while pooled containers left network none beside other network changes"
+        )
     image = images.ensure_default_image(client)
     return WarmPool(
         client,

@@ -24,6 +24,11 @@ FILLERS = 2
 """Starts the pool runs at once: enough to keep up with a test taking two containers, few
 enough to leave dockerd to the tests' own starts."""
 MAX_SIZE = 64
+POOL_API = (1, 48)
+"""Docker 28.0, the first engine the pool runs on. On Docker 20.10 dockerd deadlocked (every
+network call hung for minutes) when pooled containers were disconnected from "none" beside
+other tests' network creates and removals: its goroutine dump showed two disconnects from
+"none" and the endpoint watch loop each waiting for a lock the other side held."""
 POOLED = "warm"
 """The name label (``labels.NAME``) of a pooled container: the test's name for it is not
 known when it is made, and Docker cannot change labels later."""

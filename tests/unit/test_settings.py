@@ -68,8 +68,8 @@ OPTIONS = [
         "--dockernet-warm",
         "DOCKERNET_WARM",
         "dockernet_warm",
-        4,
-        {"cli": "0", "env": "2", "ini": "9"},
+        0,
+        {"cli": "4", "env": "2", "ini": "9"},
         int,
     ),
     Option(
