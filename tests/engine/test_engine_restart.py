@@ -46,6 +46,7 @@ def test_engine_restarts_under_it(dockernet):
     net = dockernet.network("{tag}")
     c1 = dockernet.container("c1", networks=[net])
     c2 = dockernet.container("c2", networks=[net])
+    c1.wait_started(), c2.wait_started()  # both run when the engine goes away
     restart_engine()
     assert_reachable(c1, c2)
 """
