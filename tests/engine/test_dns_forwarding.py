@@ -96,6 +96,7 @@ def test_what_docker_would_forward_is_refused_before_any_query(users, dockernet,
     app = dockernet.existing_container(users["app"].name)
     probe = dockernet.container("probe", [net])
     elsewhere = dockernet.container("elsewhere", [dockernet.network("ours")])
+    probe.wait_started(), elsewhere.wait_started()  # Docker's view, read next, includes them
     members = set(client.api.inspect_network(net.id)["Containers"])
     registered = set(dockernet.registry.containers)
 
