@@ -29,6 +29,10 @@ INSTALL_HINT = (
 TIMEOUT = 300.0
 """Seconds one compose command may take (``up`` of a big project included)."""
 _VERSION = re.compile(r"v?(\d+)\.(\d+)")
+_NOTE = re.compile(r'^(time="[^"]*" )?level=(warning|info|debug) |^(WARN|INFO|DEBU)\[\d+\] ')
+"""A line Compose logs on its way (``level=warning``: one per unset variable), not an error."""
+_PROGRESS = re.compile(r"^ [A-Z][a-z]+ \S")
+"""A line of Compose's plain progress output (`` Container shop-web-1  Started``)."""
 
 
 @functools.cache
@@ -62,7 +66,7 @@ def run(
     cwd: Path | None = None,
 ) -> str:
     """Run ``compose -p PROJECT -f FILE... ARGS``; its stdout, or a ComposeError with its
-    stderr."""
+    stderr, the error first (see ``failure_message``)."""
     command = [*find_compose(), "-p", project]
     for file in files:
         command += ["-f", str(file)]
@@ -80,10 +84,31 @@ def run(
     except subprocess.TimeoutExpired as exc:
         raise ComposeError(f"`{' '.join(command)}` took more than {TIMEOUT:.0f} s") from exc
     if done.returncode != 0:
-        raise ComposeError(
-            f"`{' '.join(command)}` failed (exit {done.returncode}):\n{done.stderr.strip()}"
-        )
+        raise ComposeError(failure_message(command, done.returncode, done.stderr))
     return done.stdout
+
+
+def failure_message(command: Sequence[str], returncode: int, stderr: str) -> str:
+    """A failed command's stderr with Compose's error line(s) first, then the command, then
+    every other line it printed (warnings, progress) in its order: Compose prints those before
+    the error, and sixty lines of "variable is not set" would bury it.
+
+    E.g. for the stderr of ``up`` (``level=warning msg="...variable is not set..."`` lines,
+    then `` Container shop-web-1  Starting``, then ``Error response from daemon: ...``) the
+    message starts with ``Error response from daemon: ...``. When every line is a warning or
+    progress, they all follow the command.
+    """
+    errors: list[str] = []
+    others: list[str] = []
+    for line in stderr.splitlines():
+        if line.strip():
+            (others if _NOTE.match(line) or _PROGRESS.match(line) else errors).append(line)
+    ran = f"`{' '.join(command)}` exited with {returncode}"
+    if not errors:
+        return "\n".join([f"{ran}:", *others])
+    if not others:
+        return "\n".join([*errors, f"({ran})"])
+    return "\n".join([*errors, f"({ran}; Compose's other output, in order:)", *others])
 
 
 def project_name(run_name: str) -> str:

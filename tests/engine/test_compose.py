@@ -145,6 +145,29 @@ def test_bad_input_leaves_nothing_behind(dockernet, client):
     assert client.networks.list(filters={"label": f"{labels.SESSION}={run}"}) == []
 
 
+def test_a_failed_up_leads_with_composes_error(dockernet, client, tmp_path):
+    unset = [f"DN_I20_UNSET_{n}" for n in range(60)]
+    assert not set(unset) & set(os.environ)
+    environment = "".join(f"      {v}: ${{{v}}}\n" for v in unset)
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  broken:\n    image: ${IMAGE}\n"
+        '    command: ["/no/such/program"]\n'
+        f"    environment:\n{environment}"
+    )
+    with pytest.raises(ComposeError) as failed:
+        dockernet.compose(tmp_path, project="fails", env={"IMAGE": dockernet.image})
+    lines = str(failed.value).splitlines()
+    assert "/no/such/program" in lines[0], lines[0]
+    assert "variable is not set" not in lines[0]
+    assert "exited with 1; Compose's other output, in order:)" in lines[1]
+    assert [
+        v for v in unset if any(f'\\"{v}\\" variable is not set' in line for line in lines[2:])
+    ] == unset
+    assert (
+        project_resources(client, f"dn-{dockernet.identity.run_id}-{dockernet.scope}-fails") == []
+    )
+
+
 def test_wait_for_healthy(dockernet, client):
     stack = dockernet.compose(DATA / "health.yaml", project="slow", env={"IMAGE": dockernet.image})
     state = client.api.inspect_container(stack.services["slow"].id)["State"]

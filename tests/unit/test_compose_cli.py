@@ -1,9 +1,14 @@
 """The pure parts of the Compose support: the override that labels a project, the images a
-project would have to pull, and project names."""
+project would have to pull, the message of a failed command, and project names."""
 
 from __future__ import annotations
 
-from pytest_dockernet.topology.compose_cli import missing_images, override, project_name
+from pytest_dockernet.topology.compose_cli import (
+    failure_message,
+    missing_images,
+    override,
+    project_name,
+)
 
 CONFIG = {
     "name": "shop",
@@ -41,6 +46,47 @@ def test_missing_images_are_those_without_build_and_not_present():
     assert missing_images(CONFIG, ["web:1", "resolver:latest"], None) == {}
     assert missing_images(CONFIG, [], ["web"]) == {"web": "web:1"}
     assert missing_images(CONFIG, [], ["built"]) == {}  # it is built, not pulled
+
+
+# stderr of `docker compose up --detach` on Docker 20.10 with Compose 2.26: three unset
+# variables, then the progress, then what failed.
+FAILED_UP = """\
+time="2026-12-05T15:07:38Z" level=warning msg="The \\"UNSET_A\\" variable is not set. Defaulting to a blank string."
+time="2026-12-05T15:07:38Z" level=warning msg="The \\"UNSET_B\\" variable is not set. Defaulting to a blank string."
+time="2026-12-05T15:07:38Z" level=warning msg="The \\"UNSET_C\\" variable is not set. Defaulting to a blank string."
+ Network i20fail-3025_default  Creating
+ Network i20fail-3025_default  Created
+ Container i20fail-3025-ok-1  Creating
+ Container i20fail-3025-broken-1  Creating
+ Container i20fail-3025-broken-1  Created
+ Container i20fail-3025-ok-1  Created
+ Container i20fail-3025-broken-1  Starting
+ Container i20fail-3025-ok-1  Starting
+ Container i20fail-3025-ok-1  Started
+Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "/no/such/program": stat /no/such/program: no such file or directory: unknown
+"""
+UP = ["docker", "compose", "-p", "i20fail-3025", "up", "--detach"]
+
+
+def test_a_failed_command_leads_with_composes_error_and_keeps_the_rest_in_order():
+    lines = failure_message(UP, 1, FAILED_UP).splitlines()
+    assert lines[0].startswith("Error response from daemon: failed to create shim task")
+    assert lines[1] == (
+        "(`docker compose -p i20fail-3025 up --detach` exited with 1; "
+        "Compose's other output, in order:)"
+    )
+    assert lines[2:] == FAILED_UP.splitlines()[:-1]
+
+
+def test_a_failure_without_notes_or_without_an_error_line_keeps_every_line():
+    assert failure_message(UP, 1, "no such service: helper\n") == (
+        "no such service: helper\n(`docker compose -p i20fail-3025 up --detach` exited with 1)"
+    )
+    only_notes = FAILED_UP.splitlines()[:4]
+    assert failure_message(UP, 15, "\n".join(only_notes)).splitlines() == [
+        "`docker compose -p i20fail-3025 up --detach` exited with 15:",
+        *only_notes,
+    ]
 
 
 def test_project_names_are_what_compose_accepts():
