@@ -24,7 +24,15 @@ from ..engine import exit_report
 from ..errors import ComposeError
 from ..model import Container, Network, Registry
 from ..teardown import NotRemoved, remove_container, remove_network, remove_volume
-from .compose_cli import missing_images, override, project_name, read_config, run
+from .compose_cli import (
+    ALL_PROFILES,
+    missing_images,
+    override,
+    project_name,
+    read_config,
+    run,
+    unknown_names,
+)
 from .containers import DNS_SINK
 from .existing import container_from, network_from
 
@@ -43,7 +51,8 @@ class ComposeProject:
     project: str
     """Compose's project name (``docker compose -p``)."""
     services: dict[str, Container]
-    """Each service's first replica."""
+    """Each service's first replica: every service that runs (one behind a profile that was
+    not activated or named is not there)."""
     networks: dict[str, Network]
     """Each network by its name in the compose file (``default`` included)."""
     owned: bool
@@ -123,32 +132,49 @@ def _files(path: str | Path | Sequence[str | Path]) -> tuple[Path, ...]:
     return tuple(files)
 
 
+def names(value: Sequence[str] | None, what: str) -> tuple[str, ...]:
+    """``services=`` or ``profiles=`` as a tuple of names; a TypeError for a bare string (it
+    would read as one name per letter) or anything else that is not a sequence of strings.
+
+    E.g. ``names(["seed"], "services")`` is ``("seed",)``; ``names(None, ...)`` is ``()``.
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError(f"{what}= takes a list of names, e.g. [{value!r}], got {value!r}")
+    for name in value:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{what}= takes a list of names, got {name!r} in {list(value)!r}")
+    return tuple(value)
+
+
 def up(
     registry: Registry,
     identity: labels.RunIdentity,
     run_name: str,
     path: str | Path | Sequence[str | Path],
     *,
-    services: Sequence[str] | None = None,
+    services: Sequence[str] = (),
+    profiles: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     wait: bool = True,
     dns_sink: bool = True,
     scratch: Path,
 ) -> ComposeProject:
-    """Bring the file's project up under the run's name and labels; on any failure, take down
-    whatever it created before raising."""
+    """Bring the file's project up under the run's name and labels, as ``docker compose
+    --profile P... up SERVICE...`` does (a service named starts even behind a profile); on
+    any failure, take down whatever it created before raising."""
     files = _files(path)
     project = project_name(run_name)
-    config = read_config(project, files, env)
-    known = set(config.get("services") or {})
-    unknown = sorted(set(services or ()) - known)
-    if unknown:
-        raise ValueError(
-            f"services={unknown} are not in {files[0].name} (it has: {', '.join(sorted(known))})"
-        )
+    if services or profiles:  # names a typo would make silently start less
+        everything = read_config(project, files, env, profiles=[ALL_PROFILES])
+        wrong = unknown_names(everything, services, profiles, files[0].name)
+        if wrong is not None:
+            raise ValueError(wrong)
+    config = read_config(project, files, env, profiles=profiles, services=services)
     present = [t for img in registry.client.api.images() for t in (img.get("RepoTags") or [])]
     present += [img["Id"] for img in registry.client.api.images()]
-    missing = missing_images(config, present, services)
+    missing = missing_images(config, present)
     if missing:
         shown = ", ".join(f"{s}: {i}" for s, i in sorted(missing.items()))
         raise ComposeError(
@@ -171,8 +197,9 @@ def up(
         run(
             project,
             owned.files,
-            ["up", "--detach", "--pull", "never", "--remove-orphans", *(services or ())],
+            ["up", "--detach", "--pull", "never", "--remove-orphans", *services],
             env=env,
+            profiles=profiles,
         )
         if wait:
             wait_until_up(registry.client, project, WAIT)

@@ -28,6 +28,8 @@ INSTALL_HINT = (
 )
 TIMEOUT = 300.0
 """Seconds one compose command may take (``up`` of a big project included)."""
+ALL_PROFILES = "*"
+"""``--profile '*'``: Compose activates every profile."""
 _VERSION = re.compile(r"v?(\d+)\.(\d+)")
 _NOTE = re.compile(r'^(time="[^"]*" )?level=(warning|info|debug) |^(WARN|INFO|DEBU)\[\d+\] ')
 """A line Compose logs on its way (``level=warning``: one per unset variable), not an error."""
@@ -64,12 +66,18 @@ def run(
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    profiles: Sequence[str] = (),
 ) -> str:
-    """Run ``compose -p PROJECT -f FILE... ARGS``; its stdout, or a ComposeError with its
-    stderr, the error first (see ``failure_message``)."""
+    """Run ``compose -p PROJECT -f FILE... --profile P... ARGS``; its stdout, or a ComposeError
+    with its stderr, the error first (see ``failure_message``).
+
+    E.g. ``run("shop", [Path("compose.yaml")], ["up", "--detach"], profiles=["tools"])``.
+    """
     command = [*find_compose(), "-p", project]
     for file in files:
         command += ["-f", str(file)]
+    for profile in profiles:
+        command += ["--profile", profile]
     command += list(args)
     try:
         done = subprocess.run(
@@ -118,13 +126,29 @@ def project_name(run_name: str) -> str:
 
 
 def read_config(
-    project: str, files: Sequence[Path], env: Mapping[str, str] | None = None
+    project: str,
+    files: Sequence[Path],
+    env: Mapping[str, str] | None = None,
+    *,
+    profiles: Sequence[str] = (),
+    services: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The project as Compose resolved it (``config --format json``): a bad file fails here,
-    before anything is created."""
+    before anything is created. With ``profiles`` and ``services``, exactly what ``up``
+    would start with them: the services of no profile or an active one, the services named
+    (behind a profile or not) and what they depend on.
+
+    E.g. ``read_config("shop", files, profiles=["*"])`` holds every service of the file.
+    """
     try:
         config: dict[str, Any] = json.loads(
-            run(project, files, ["config", "--format", "json"], env=env)
+            run(
+                project,
+                files,
+                ["config", "--format", "json", *services],
+                env=env,
+                profiles=profiles,
+            )
         )
     except ComposeError as exc:
         raise ComposeError(
@@ -158,16 +182,42 @@ def override(
     return result
 
 
-def missing_images(
-    config: Mapping[str, Any], present: Sequence[str], services: Sequence[str] | None
-) -> dict[str, str]:
-    """Service to image, for the services that would need a pull: no ``build`` and an image
-    not among ``present`` (the engine's local tags and ids)."""
-    wanted = set(services) if services is not None else None
+def unknown_names(
+    config: Mapping[str, Any], services: Sequence[str], profiles: Sequence[str], file: str
+) -> str | None:
+    """What is wrong with ``services=`` and ``profiles=`` for a project whose every service
+    ``config`` holds (``read_config(..., profiles=["*"])``): names it has no service or
+    profile of, and what it has; None when all are known.
+
+    E.g. ``unknown_names(config, ["sed"], [], "compose.yaml")`` is ``"services=['sed'] are
+    not in compose.yaml (it has: seed (profile tools), web)"``.
+    """
+    known = config.get("services") or {}
+    declared = {p for service in known.values() for p in service.get("profiles") or ()}
+    problems = []
+    unknown = sorted(set(services) - set(known))
+    if unknown:
+        shown = ", ".join(
+            f"{name} (profile {', '.join(known[name]['profiles'])})"
+            if known[name].get("profiles")
+            else name
+            for name in sorted(known)
+        )
+        problems.append(f"services={unknown} are not in {file} (it has: {shown})")
+    undeclared = sorted(set(profiles) - declared - {ALL_PROFILES})
+    if undeclared:
+        problems.append(
+            f"profiles={undeclared} are declared by no service of {file} "
+            f"(its profiles: {', '.join(sorted(declared)) or 'none'})"
+        )
+    return "; ".join(problems) or None
+
+
+def missing_images(config: Mapping[str, Any], present: Sequence[str]) -> dict[str, str]:
+    """Service to image, for the services of ``config`` that would need a pull: no ``build``
+    and an image not among ``present`` (the engine's local tags and ids)."""
     missing = {}
     for name, service in (config.get("services") or {}).items():
-        if wanted is not None and name not in wanted:
-            continue
         image = service.get("image")
         if service.get("build") or not image:
             continue

@@ -227,6 +227,7 @@ class DockerNet:
         *,
         project: str | None = None,
         services: Sequence[str] | None = None,
+        profiles: Sequence[str] | None = None,
         env: Mapping[str, str] | None = None,
         wait: bool = True,
         dns_sink: bool = True,
@@ -235,21 +236,25 @@ class DockerNet:
 
         With ``path`` (a file, a directory holding compose.yaml, or several files): brought up
         under a name carrying the run's identity (``project`` is then its readable part),
-        ``--pull never``, only ``services`` when given; with ``wait``, until every container
-        runs and is healthy where it has a healthcheck; taken down (``down -v
+        ``--pull never``, as ``docker compose --profile P... up SERVICE...`` does: only
+        ``services`` (and what they depend on) when given, a service named starting even
+        behind a profile; ``profiles`` activated (``"*"``: all). With ``wait``, until every
+        container runs and is healthy where it has a healthcheck; taken down (``down -v
         --remove-orphans``) with this DockerNet. ``dns_sink`` sends names Docker does not know
         to loopback, as for the plugin's containers. With only ``project``: the project already
         running under that name, never taken down.
+
+        E.g. ``compose("deploy/compose.yaml", services=["web", "seed"], profiles=["debug"])``.
         """
         if path is None:
             if project is None:
                 raise ValueError(
                     "compose() needs path= (a compose file) or project= (a running one)"
                 )
-            if services is not None or env is not None:
+            if services is not None or profiles is not None or env is not None:
                 raise ValueError(
-                    "services= and env= apply when bringing a file up; compose(project=...) "
-                    "attaches to a running project as it is"
+                    "services=, profiles= and env= apply when bringing a file up; "
+                    "compose(project=...) attaches to a running project as it is"
                 )
             return compose.attach(self.registry, project)
         if project is not None:
@@ -266,7 +271,8 @@ class DockerNet:
             self.identity,
             self._ctx.docker_name(readable),
             path,
-            services=services,
+            services=compose.names(services, "services"),
+            profiles=compose.names(profiles, "profiles"),
             env=env,
             wait=wait,
             dns_sink=dns_sink,

@@ -31,6 +31,7 @@ from pytest_dockernet.topology.warm import POOLED
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "compose" / "compose.yaml"
 DATA = ROOT / "tests" / "data" / "compose"
+PROFILES = DATA / "profiles.yaml"
 PROJECT = "com.docker.compose.project"
 
 
@@ -135,6 +136,16 @@ def test_bad_input_leaves_nothing_behind(dockernet, client):
         dockernet.compose(DATA / "missing-image.yaml", project="noimage")
     with pytest.raises(ValueError, match=r"services=\['nope'\] are not in compose.yaml"):
         dockernet.compose(EXAMPLE, services=["nope"], env={"IMAGE": image})
+    with pytest.raises(
+        ValueError,
+        match=r"services=\['sed'\] are not in profiles.yaml \(it has: debug \(profile debug\), "
+        r"seed \(profile tools\), web\); profiles=\['tols'\] are declared by no service",
+    ):
+        dockernet.compose(PROFILES, services=["sed"], profiles=["tols"], env={"IMAGE": image})
+    with pytest.raises(TypeError, match=r"profiles= takes a list of names, e.g. \['tools'\]"):
+        dockernet.compose(PROFILES, profiles="tools", env={"IMAGE": image})
+    with pytest.raises(ValueError, match="services=, profiles= and env= apply when bringing"):
+        dockernet.compose(project="anything", profiles=["tools"])
     with pytest.raises(ValueError, match="needs path= .* or project="):
         dockernet.compose()
     with pytest.raises(ValueError, match="no running container belongs to compose project 'no"):
@@ -143,6 +154,35 @@ def test_bad_input_leaves_nothing_behind(dockernet, client):
     made = client.containers.list(all=True, filters={"label": f"{labels.SESSION}={run}"})
     assert [c.name for c in made if c.labels[labels.NAME] != POOLED] == []  # the run's pool stays
     assert client.networks.list(filters={"label": f"{labels.SESSION}={run}"}) == []
+
+
+def test_a_service_behind_a_profile_starts_when_named(dockernet, client):
+    # As `docker compose up seed`: seed and what it depends on, not the other profile's.
+    stack = dockernet.compose(
+        PROFILES, project="named", services=["seed"], env={"IMAGE": dockernet.image}
+    )
+    assert sorted(stack.services) == ["seed", "web"]
+    running = client.containers.list(filters={"label": f"{PROJECT}={stack.project}"})
+    assert sorted(c.labels["com.docker.compose.service"] for c in running) == ["seed", "web"]
+    assert_reachable(stack.services["seed"], stack.services["web"])
+    with pytest.raises(ValueError, match=r"no service 'debug' running \(it has: seed, web\)"):
+        stack.replicas("debug")
+
+
+def test_profiles_are_activated_as_compose_profile_does(dockernet):
+    plain = dockernet.compose(PROFILES, project="plain", env={"IMAGE": dockernet.image})
+    assert sorted(plain.services) == ["web"]
+    debug = dockernet.compose(
+        PROFILES, project="debug", profiles=["debug"], env={"IMAGE": dockernet.image}
+    )
+    assert sorted(debug.services) == ["debug", "web"]
+    assert_bridge_members(
+        debug.networks["default"], [debug.services["debug"], debug.services["web"]], exact=True
+    )
+    every = dockernet.compose(
+        PROFILES, project="every", profiles=["*"], env={"IMAGE": dockernet.image}
+    )
+    assert sorted(every.services) == ["debug", "seed", "web"]
 
 
 def test_a_failed_up_leads_with_composes_error(dockernet, client, tmp_path):

@@ -1,5 +1,6 @@
 """The pure parts of the Compose support: the override that labels a project, the images a
-project would have to pull, the message of a failed command, and project names."""
+project would have to pull, the names services= and profiles= may use, the message of a failed
+command, and project names."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pytest_dockernet.topology.compose_cli import (
     missing_images,
     override,
     project_name,
+    unknown_names,
 )
 
 CONFIG = {
@@ -42,10 +44,35 @@ def test_override_sinks_dns_only_where_the_service_has_its_own_namespace_and_no_
 
 
 def test_missing_images_are_those_without_build_and_not_present():
-    assert missing_images(CONFIG, ["web:1"], None) == {"dns": "resolver"}
-    assert missing_images(CONFIG, ["web:1", "resolver:latest"], None) == {}
-    assert missing_images(CONFIG, [], ["web"]) == {"web": "web:1"}
-    assert missing_images(CONFIG, [], ["built"]) == {}  # it is built, not pulled
+    assert missing_images(CONFIG, ["web:1"]) == {"dns": "resolver"}
+    assert missing_images(CONFIG, ["web:1", "resolver:latest"]) == {}
+    assert missing_images(CONFIG, []) == {"web": "web:1", "sidecar": "web:1", "dns": "resolver"}
+
+
+# `config --format json --profile '*'` of tests/data/compose/profiles.yaml (Compose 2.26),
+# trimmed to the keys read.
+EVERY_SERVICE = {
+    "services": {
+        "debug": {"profiles": ["debug"], "image": "busybox"},
+        "seed": {"profiles": ["tools"], "depends_on": {"web": {}}, "image": "busybox"},
+        "web": {"image": "busybox"},
+    }
+}
+
+
+def test_names_of_services_and_profiles_are_checked_against_the_whole_file():
+    assert unknown_names(EVERY_SERVICE, ["seed", "debug"], ["tools", "*"], "c.yaml") is None
+    assert unknown_names(EVERY_SERVICE, ["sed"], [], "c.yaml") == (
+        "services=['sed'] are not in c.yaml "
+        "(it has: debug (profile debug), seed (profile tools), web)"
+    )
+    assert unknown_names(EVERY_SERVICE, ["web"], ["tols", "debug"], "c.yaml") == (
+        "profiles=['tols'] are declared by no service of c.yaml (its profiles: debug, tools)"
+    )
+    assert unknown_names({"services": {"web": {}}}, ["x"], ["y"], "c.yaml") == (
+        "services=['x'] are not in c.yaml (it has: web); "
+        "profiles=['y'] are declared by no service of c.yaml (its profiles: none)"
+    )
 
 
 # stderr of `docker compose up --detach` on Docker 20.10 with Compose 2.26: three unset
