@@ -143,6 +143,12 @@ class Container:
     """The background start (with its routes), when the plugin creates the container."""
     failure_seen: bool = field(default=False, repr=False)
     """The start failed and the test has been told (so the end of the test need not)."""
+    network_mode: str = ""
+    """Set when the container has no network namespace of its own: ``host``, or whose it
+    shares, as its user wrote it (``service:web`` in a Compose project, else
+    ``container:<name>``). Empty for every container with its own, the plugin's included."""
+    service: str = ""
+    """The Compose service it runs, e.g. ``web``, for a container of a Compose project."""
 
     def wait_started(self) -> Started:
         """What Docker reported at start, once the container runs with its routes; the start's
@@ -182,13 +188,48 @@ class Container:
                 f"container {self.alias!r} is not on network {network.alias!r} (it is on: {joined})"
             ) from None
 
+    def check_own_namespace(self) -> None:
+        """A ValueError naming the container (its Compose service), its ``network_mode`` and
+        what to check instead, when it has no network namespace of its own: a check that
+        would enter it, or probe it as a destination, has nothing to mean.
+
+        E.g. ``stack.services["agent"].check_own_namespace()`` raises for a service with
+        ``network_mode: host``, and returns for one on a network of its project.
+        """
+        if not self.network_mode:
+            return
+        who = f"compose service {self.service!r} ({self})" if self.service else str(self)
+        kind, _, other = self.network_mode.partition(":")
+        if kind == "host":
+            instead = (
+                "host networking uses the host's own namespace, so it reaches what the host "
+                "reaches: check the services it talks to from a container on their networks, "
+                "or give it a network of its own (networks:) to check it there"
+            )
+        else:
+            whose = (
+                f"stack.services[{other!r}]"
+                if kind == "service"
+                else f"dockernet.existing_container({other!r})"
+            )
+            instead = (
+                f"it shares the network namespace of {kind} {other!r}: run the check on that "
+                f"one ({whose}) instead"
+            )
+        raise ValueError(
+            f"{who} has network_mode {self.network_mode!r}: no network namespace of its own "
+            f"to check; {instead}"
+        )
+
     @property
     def pid(self) -> int:
-        """The init process, whose network namespace the assertions read; it must be alive.
+        """The init process, whose network namespace the assertions read; it must be alive
+        and have a namespace of its own (``check_own_namespace``).
 
         A command that exits at once may still look running when start() returns; reading
         the namespace of a dead container then fails here, with its exit code and logs.
         """
+        self.check_own_namespace()
         # Any container of the DockerNet may be on the path (a router, a name to resolve):
         # whatever reads a namespace waits until none is still starting.
         self.registry.await_starts()
@@ -230,6 +271,8 @@ class Container:
 
     def __repr__(self) -> str:
         addrs = ", ".join(f"{n.alias}={ip}" for n, ip in self.addresses.items())
+        if self.network_mode:
+            addrs = f"network_mode={self.network_mode}"  # it holds no address of its own
         return f"<Container {self.alias} {addrs}>"
 
     def __str__(self) -> str:

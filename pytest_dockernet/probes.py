@@ -73,6 +73,7 @@ def check_local_target(registry: Registry, ip: ipaddress.IPv4Address) -> None:
 
 def _container_target(src: Container, dst: Container) -> Target:
     dst.wait_started()
+    dst.check_own_namespace()  # it holds no address of its own to probe
     common = src.shared_networks(dst)
     net = common[0] if common else dst.networks[0]
     address = dst.ip(net)

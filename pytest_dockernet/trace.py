@@ -117,8 +117,8 @@ class _Map:
         registry.await_starts()  # the host's ends of their veths exist once they run
         self.host = links(None)
         self.bridges = {net.bridge for net in registry.networks.values()}
-        members = [
-            *registry.containers.values(),
+        members = [  # one in another's namespace (or the host's) has no veth of its own
+            *(c for c in registry.containers.values() if not c.network_mode),
             *(u.container for u in registry.upstreams.values()),
         ]
         self.inside = {

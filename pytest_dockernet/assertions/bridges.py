@@ -29,7 +29,8 @@ def _veths_of(container: Container, host_links: tuple[Link, ...]) -> str:
             f"its host veth {port.name} is a port of {master.name if master else 'no bridge'} "
             f"(network {n.alias!r})"
         )
-    return "; ".join(places) or "it is on no network"
+    mode = f" (network_mode {container.network_mode!r})" if container.network_mode else ""
+    return "; ".join(places) or f"it is on no network{mode}"
 
 
 def assert_bridge_members(

@@ -26,6 +26,8 @@ from ..model import Container, Network, Registry
 from ..teardown import NotRemoved, remove_container, remove_network, remove_volume
 from .compose_cli import (
     ALL_PROFILES,
+    PROJECT,
+    SERVICE,
     missing_images,
     override,
     project_name,
@@ -36,8 +38,6 @@ from .compose_cli import (
 from .containers import DNS_SINK
 from .existing import container_from, network_from
 
-PROJECT = "com.docker.compose.project"
-SERVICE = "com.docker.compose.service"
 NUMBER = "com.docker.compose.container-number"
 NETWORK = "com.docker.compose.network"
 WAIT = 60.0
@@ -52,7 +52,9 @@ class ComposeProject:
     """Compose's project name (``docker compose -p``)."""
     services: dict[str, Container]
     """Each service's first replica: every service that runs (one behind a profile that was
-    not activated or named is not there)."""
+    not activated or named is not there). A service with ``network_mode: host`` or
+    ``service:<name>`` is one too; its ``network_mode`` says so, and what would enter its
+    namespace refuses it (``Container.check_own_namespace``)."""
     networks: dict[str, Network]
     """Each network by its name in the compose file (``default`` included)."""
     owned: bool

@@ -28,6 +28,8 @@ INSTALL_HINT = (
 )
 TIMEOUT = 300.0
 """Seconds one compose command may take (``up`` of a big project included)."""
+PROJECT = "com.docker.compose.project"
+SERVICE = "com.docker.compose.service"
 ALL_PROFILES = "*"
 """``--profile '*'``: Compose activates every profile."""
 _VERSION = re.compile(r"v?(\d+)\.(\d+)")

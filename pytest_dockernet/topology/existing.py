@@ -16,6 +16,7 @@ import docker
 import docker.errors
 
 from ..model import Container, Network, Registry, Started
+from .compose_cli import PROJECT, SERVICE
 from .networks import BRIDGE_NAME_OPTION, MASQUERADE_OPTION
 from .publishing import published_ports
 
@@ -71,22 +72,43 @@ def network_from(
     return net
 
 
+def shared_mode(client: docker.DockerClient, data: Mapping[str, Any]) -> str:
+    """The network mode of ``inspect_container``'s ``data`` when the container has no network
+    namespace of its own, as its user wrote it: ``host``, Compose's ``service:<name>`` when
+    it shares a service of its own project, else ``container:<name>``; empty otherwise.
+
+    E.g. ``shared_mode(client, inspected)`` is ``"service:web"`` for a Compose service with
+    ``network_mode: service:web`` (Docker says ``container:<id of web-1>``).
+    """
+    mode = str((data.get("HostConfig") or {}).get("NetworkMode") or "")
+    if mode == "host":
+        return mode
+    kind, _, target = mode.partition(":")
+    if kind != "container":
+        return ""  # its own namespace: on bridges, or none ("none")
+    try:
+        shared = client.api.inspect_container(target)
+    except docker.errors.NotFound:
+        return mode  # gone: its id is all there is to name it by
+    ours = data["Config"].get("Labels") or {}
+    theirs = shared["Config"].get("Labels") or {}
+    if ours.get(PROJECT) and theirs.get(PROJECT) == ours.get(PROJECT) and SERVICE in theirs:
+        return f"service:{theirs[SERVICE]}"
+    return f"container:{shared['Name'].lstrip('/')}"
+
+
 def container_from(
     registry: Registry, data: Mapping[str, Any], alias: str, *, existing: bool
 ) -> Container:
     """The Container for ``inspect_container``'s ``data``, with each bridge network it is on
     registered too (under Docker's name, unless already known); the one already registered
-    when the registry holds this container."""
+    when the registry holds this container. One without a namespace of its own (network mode
+    ``host``, ``container:...``) is read too, its ``network_mode`` set: it refuses the checks
+    that would enter it."""
     for known in registry.containers.values():
         if known.name == data["Name"].lstrip("/"):  # names are unique on the engine
             return known
     name = data["Name"].lstrip("/")
-    mode = (data.get("HostConfig") or {}).get("NetworkMode") or ""
-    if mode == "host" or mode.startswith("container:"):
-        raise ValueError(
-            f"container {name!r} uses network mode {mode!r}: it has no network namespace of its "
-            "own to check; check the host, or the container whose namespace it shares"
-        )
     if not data["State"]["Running"]:
         raise ValueError(
             f"container {name!r} is {data['State']['Status']}, not running: start it first"
@@ -111,6 +133,8 @@ def container_from(
         addresses=addresses,
         registry=registry,
         existing=existing,
+        network_mode=shared_mode(client, data),
+        service=(data["Config"].get("Labels") or {}).get(SERVICE, ""),
         state=Started(
             data["Id"],
             data["State"]["Pid"],

@@ -185,6 +185,55 @@ def test_profiles_are_activated_as_compose_profile_does(dockernet):
     assert sorted(every.services) == ["debug", "seed", "web"]
 
 
+def test_services_without_a_namespace_of_their_own_load_and_refuse_namespace_checks(
+    dockernet, client
+):
+    stack = dockernet.compose(
+        DATA / "network-modes.yaml", project="modes", env={"IMAGE": dockernet.image}
+    )
+    web, api, sidecar, agent = (stack.services[s] for s in ("web", "api", "sidecar", "agent"))
+    assert (agent.network_mode, sidecar.network_mode, web.network_mode) == (
+        "host",
+        "service:web",
+        "",
+    )
+    assert sorted(stack.networks) == ["default"]
+    # The rest of the project is asserted as usual.
+    assert_bridge_members(stack.networks["default"], [web, api], exact=True)
+    assert_reachable(api, web)
+    assert dockernet.trace(api, web).reply_arrived  # listened in every namespace that has one
+    # The sidecar runs in web's namespace, the agent in the host's: Docker says so.
+    assert (
+        client.api.inspect_container(sidecar.id)["HostConfig"]["NetworkMode"]
+        == f"container:{web.id}"
+    )
+    assert client.api.inspect_container(agent.id)["HostConfig"]["NetworkMode"] == "host"
+    with pytest.raises(
+        ValueError,
+        match=r"compose service 'agent' \(container '.*-modes-agent-1'\) has network_mode 'host': "
+        r"no network namespace of its own to check; host networking uses the host's own namespace",
+    ):
+        assert_reachable(agent, web)
+    shares = (
+        r"compose service 'sidecar' \(container '.*-modes-sidecar-1'\) has network_mode "
+        r"'service:web': no network namespace of its own to check; it shares the network "
+        r"namespace of service 'web': run the check on that one \(stack.services\['web'\]\)"
+    )
+    with pytest.raises(ValueError, match=shares):
+        assert_reachable(sidecar, api)
+    with pytest.raises(ValueError, match=shares):
+        assert_reachable(api, sidecar)  # as a destination: it holds no address of its own
+    with pytest.raises(ValueError, match=shares):
+        dockernet.listen(sidecar, 7000)
+    with pytest.raises(
+        AssertionError,
+        match=r"agent-1 \(not on '.*_default': it is on no network \(network_mode 'host'\)\)",
+    ):
+        assert_bridge_members(stack.networks["default"], [web, agent])
+    dockernet.close()
+    assert project_resources(client, stack.project) == []
+
+
 def test_a_failed_up_leads_with_composes_error(dockernet, client, tmp_path):
     unset = [f"DN_I20_UNSET_{n}" for n in range(60)]
     assert not set(unset) & set(os.environ)

@@ -119,12 +119,23 @@ def test_bad_names_say_what_exists(dockernet, client, image_name):
         dockernet.existing_container("no-such-ctr-x")
     with pytest.raises(TypeError, match="existing_container"):
         dockernet.existing_container(None)
+    assert dockernet.containers == {}
+
+
+def test_a_container_on_the_hosts_network_is_read_and_refuses_namespace_checks(
+    dockernet, client, image_name
+):
     host_mode = client.containers.run(
         image_name, network_mode="host", labels={USER_LABEL: "host"}, detach=True
     )
     try:
-        with pytest.raises(ValueError, match="network mode 'host'"):
-            dockernet.existing_container(host_mode.id)
+        agent = dockernet.existing_container(host_mode.id)
+        assert (agent.network_mode, agent.networks, agent.service) == ("host", (), "")
+        with pytest.raises(
+            ValueError,
+            match=rf"container '{host_mode.name}' has network_mode 'host': no network namespace "
+            "of its own to check; host networking uses the host's own namespace",
+        ):
+            assert_reachable(agent, "127.0.0.1")
     finally:
         host_mode.remove(force=True)
-    assert dockernet.containers == {}
