@@ -337,6 +337,7 @@ class DockerNet:
                 routes.add_route(str(where), where.pid, parse_destination(dst), gateway, dev=dev)
                 return
         elif isinstance(container, Container):
+            container.check_own_namespace()  # before a plan that would look for its networks
             where = container
         else:
             raise TypeError(f"add_route() takes a Container or an Upstream, got {container!r}")
