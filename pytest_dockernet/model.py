@@ -97,12 +97,31 @@ class Network:
     existing: bool = False
     """Not created by the plugin (``existing_network``, a compose project it attached to):
     never removed or changed."""
+    known_as: str | None = None
+    """Its name in the compose file that made it (``back``), when Docker's name is another."""
+
+    @property
+    def shown(self) -> str:
+        """How messages name it: ``'lan'``; ``'back' (dn-1a2b-shop_back)`` for a compose
+        network, its name in the file beside Docker's."""
+        return shown(self.alias, self.known_as, self.name)
 
     def __repr__(self) -> str:
         return f"<Network {self.alias} {self.subnet} bridge={self.bridge}>"
 
     def __str__(self) -> str:
-        return f"network {self.alias!r} ({self.subnet}, bridge {self.bridge})"
+        return f"network {self.shown} ({self.subnet}, bridge {self.bridge})"
+
+
+def shown(alias: str, known_as: str | None, name: str) -> str:
+    """A value's name in messages: the test's name, or the compose file's with Docker's beside.
+
+    >>> shown("web", "web", "dn-1a2b-shop-web-1")
+    "'web' (dn-1a2b-shop-web-1)"
+    """
+    if known_as is None:
+        return repr(alias)
+    return f"{known_as!r} ({name})"
 
 
 @dataclass(frozen=True)
@@ -149,6 +168,14 @@ class Container:
     ``container:<name>``). Empty for every container with its own, the plugin's included."""
     service: str = ""
     """The Compose service it runs, e.g. ``web``, for a container of a Compose project."""
+    known_as: str | None = field(default=None, repr=False)
+    """Its compose service (``web``; ``web-2`` for a later replica), when it is one."""
+
+    @property
+    def shown(self) -> str:
+        """How messages name it: ``'web'``; ``'web' (dn-1a2b-shop-web-1)`` for a compose
+        service, beside Docker's name."""
+        return shown(self.alias, self.known_as, self.name)
 
     def wait_started(self) -> Started:
         """What Docker reported at start, once the container runs with its routes; the start's
@@ -183,9 +210,9 @@ class Container:
         try:
             return self.addresses[network]
         except KeyError:
-            joined = ", ".join(n.alias for n in self.addresses) or "none"
+            joined = ", ".join(n.shown for n in self.addresses) or "none"
             raise ValueError(
-                f"container {self.alias!r} is not on network {network.alias!r} (it is on: {joined})"
+                f"{self} is not on network {network.shown} (it is on: {joined})"
             ) from None
 
     def check_own_namespace(self) -> None:
@@ -244,15 +271,29 @@ class Container:
             raise ValueError(f"proto must be 'tcp' or 'udp', got {proto!r}")
         found = None if isinstance(port, bool) else self.ports.get((port, proto))
         if found is None:
-            shown = ", ".join(
-                f"{p}/{pr} on {ip}:{hp}" for (p, pr), (ip, hp) in sorted(self.ports.items())
-            )
-            key = repr(port) if proto == "tcp" else repr(f"{port}/{proto}")
-            raise ValueError(
-                f"{self} does not publish port {port!r}/{proto} (it publishes: "
-                f"{shown or 'nothing'}); pass ports={{{key}: None}} to container()"
-            )
+            raise ValueError(self.not_published(port, proto))
         return found
+
+    def not_published(self, port: object, proto: str) -> str:
+        """That ``port``/``proto`` is not published, what is, and how to publish it.
+
+        >>> web.not_published(9000, "tcp")  # doctest: +SKIP
+        "container 'web' does not publish port 9000/tcp (it publishes: 8080/tcp on
+        0.0.0.0:32769); pass ports={9000: None} to container()"
+        """
+        shown = ", ".join(
+            f"{p}/{pr} on {ip}:{hp}" for (p, pr), (ip, hp) in sorted(self.ports.items())
+        )
+        key = repr(port) if proto == "tcp" else repr(f"{port}/{proto}")
+        fix = (
+            f"add {port}/{proto} to the `ports:` of service {self.known_as!r}"
+            if self.known_as is not None
+            else f"pass ports={{{key}: None}} to container()"
+        )
+        return (
+            f"{self} does not publish port {port!r}/{proto} (it publishes: "
+            f"{shown or 'nothing'}); {fix}"
+        )
 
     @property
     def host(self) -> Any:
@@ -276,7 +317,7 @@ class Container:
         return f"<Container {self.alias} {addrs}>"
 
     def __str__(self) -> str:
-        return f"container {self.alias!r}"
+        return f"container {self.shown}"
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def _from_host(dst: Destination) -> Target:
         dst.wait_started()
         net = dst.networks[0]
         address = dst.ip(net)
-        return Target(address, f"{dst} at {address} on {net.alias!r}", dst)
+        return Target(address, f"{dst} at {address} on {net.shown}", dst)
     try:
         ip = ipaddress.IPv4Address(dst)
     except (ipaddress.AddressValueError, ValueError):

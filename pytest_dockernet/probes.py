@@ -28,6 +28,7 @@ from .observe import forwarding, names
 from .observe.capture import Point, echo_and_capture
 from .observe.firewall import churn
 from .observe.links import Link, by_index, holding, links
+from .observe.names import check_name
 from .observe.ping import PingResult, ping
 
 UPSTREAM_INTERFACE = "eth0"
@@ -49,12 +50,15 @@ class Target:
     """The container of the source's DockerNet holding the address (an upstream's included)."""
 
 
-def check_local_target(registry: Registry, ip: ipaddress.IPv4Address) -> None:
+def check_local_target(
+    registry: Registry, ip: ipaddress.IPv4Address, subject: str | None = None
+) -> None:
     """Refuse to probe an address that would take traffic off this machine.
 
     Allowed: loopback, any subnet of a Docker network on this engine, and the link of an
     upstream of ``registry``. Anything else only with ``allow_external``
-    (``--dockernet-allow-external``).
+    (``--dockernet-allow-external``). ``subject`` says where the address came from (a name
+    that resolved to it), in the message.
     """
     if registry.allow_external or ip.is_loopback:
         return
@@ -65,8 +69,8 @@ def check_local_target(registry: Registry, ip: ipaddress.IPv4Address) -> None:
     if any(ip in o.subnet for o in addressing.docker_subnets(registry.client)):
         return
     raise ValueError(
-        f"{ip} lies outside every Docker network on this engine, so probing it would send "
-        "traffic off this machine; pytest-dockernet refuses that unless you pass "
+        f"{subject or ip} lies outside every Docker network on this engine, so probing it "
+        "would send traffic off this machine; pytest-dockernet refuses that unless you pass "
         "--dockernet-allow-external (or probe an address of a network the test created)"
     )
 
@@ -77,16 +81,63 @@ def _container_target(src: Container, dst: Container) -> Target:
     common = src.shared_networks(dst)
     net = common[0] if common else dst.networks[0]
     address = dst.ip(net)
-    return Target(address, f"{dst} at {address} on {net.alias!r}", dst)
+    return Target(address, f"{dst} at {address} on {net.shown}", dst)
+
+
+def _address(dst: str | ipaddress.IPv4Address) -> ipaddress.IPv4Address | None:
+    """``dst`` as an address; None when it is a name (a ValueError when it is a dotted quad
+    that is no address, such as 10.0.0.300)."""
+    try:
+        return ipaddress.IPv4Address(dst)
+    except ipaddress.AddressValueError:
+        if str(dst).replace(".", "").isdigit():
+            return addressing.parse_address(dst, "dst")  # raises, saying what is wrong
+        return None
+
+
+def by_name(src: Container, name: str) -> Target:
+    """``name`` resolved as ``src`` resolves it: Docker's embedded DNS (through ``src``'s own
+    resolv.conf), asked inside its namespace. A name that does not resolve is a Target without
+    an address; one that resolves off this machine, or whose query could leave it, a
+    ValueError before any packet is sent.
+
+    In a compose stack: ``by_name(client, "web")`` is where ``client`` sends a request to
+    ``web``, whatever Docker named its container.
+    """
+    registry = src.registry
+    conf = forwarding.guard(  # before any query: a ValueError if one could leave this machine
+        registry.client,
+        src.id,
+        src.pid,
+        name,
+        registry.holder_of,
+        who=str(src),
+        fix=forwarding.PASS_THE_CONTAINER,
+    )
+    try:
+        found = names.resolve(src.pid, name, conf=conf)
+    except LookupError as exc:
+        return Target(None, f"{name!r} (did not resolve in {src}: {exc})", None)
+    address = found[0]
+    holder = registry.holder_of(address)
+    if holder is None:
+        check_local_target(registry, address, f"{name!r} resolved in {src} to {address}, which")
+    held = f", {holder}" if holder is not None else ""
+    label = f"{name!r} at {address}{held} (resolved by Docker's DNS in {src})"
+    return Target(address, label, holder)
 
 
 def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
     """Where a probe from ``src`` to ``dst`` goes.
 
     A Container: its address on a network shared with ``src``, else on its first network. An
-    Upstream (or its name): its address. An address: itself, once the guard allows it. A
-    container's name: resolved by Docker's DNS inside ``src`` as the container would (with
-    ``dns=False``, taken from the registry instead).
+    Upstream (or its name): its address. An address: itself, once the guard allows it. Any
+    other name (a compose service, a network alias, a container's name): resolved by
+    :func:`by_name`, as ``src`` would resolve it. ``dns=False`` takes the names of this test's
+    containers from the test instead (and, from an upstream, which has no resolver, only them).
+
+    >>> resolve(client, "web").address  # doctest: +SKIP
+    IPv4Address('172.22.0.3')
     """
     need(src, Container, "src")
     registry = src.registry
@@ -102,42 +153,25 @@ def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
         return _container_target(src, dst)
     if not isinstance(dst, (str, ipaddress.IPv4Address)):
         raise TypeError(f"dst must be a Container, an Upstream, a name or an address, got {dst!r}")
-    try:
-        ip = ipaddress.IPv4Address(dst)
-    except ipaddress.AddressValueError:
-        pass  # not an address: a container's name
-    else:
+    ip = _address(dst)
+    if ip is not None:
         holder = registry.holder_of(ip)
         if holder is None:
             check_local_target(registry, ip)
         return Target(ip, f"{holder} at {ip}" if holder else str(ip), holder)
-    container = registry.containers.get(str(dst))
-    if container is None:
+    name = check_name(dst, "dst")
+    container = registry.containers.get(name)
+    if container is not None and not dns:
+        return _container_target(src, container)
+    upstream = registry.upstream_of(src)
+    if upstream is not None:
         known = ", ".join([*registry.containers, *registry.upstreams]) or "none"
         raise ValueError(
-            f"dst {dst!r} is neither an address nor a container or upstream of this test "
-            f"(its containers and upstreams: {known})"
+            f"dst {name!r} is a name, and {upstream} has no resolver to ask: from an upstream, "
+            f"pass a Container, an address, or a name of this test's containers and upstreams "
+            f"({known})"
         )
-    if not dns:
-        return _container_target(src, container)
-    conf = forwarding.guard(  # before any query: a ValueError if one could leave this machine
-        registry.client,
-        src.id,
-        src.pid,
-        container.alias,
-        registry.holder_of,
-        who=str(src),
-        fix=forwarding.PASS_THE_CONTAINER,
-    )
-    try:
-        found = names.resolve(src.pid, container.alias, conf=conf)
-    except LookupError as exc:
-        return Target(None, f"{dst!r} (did not resolve in {src}: {exc})", container)
-    return Target(
-        found[0],
-        f"{dst!r} at {found[0]} (resolved by Docker's DNS in {src})",
-        registry.holder_of(found[0]),
-    )
+    return by_name(src, name)
 
 
 def path_interfaces(src: Container, target: Target) -> set[str] | None:

@@ -63,7 +63,8 @@ class Trace:
     target: str
     """The destination as the test named it, with its address."""
     address: ipaddress.IPv4Address | None
-    """Where the request was sent."""
+    """Where the request was sent; None when ``dst`` was a name that does not resolve in
+    ``src`` (then nothing was sent)."""
     ident: int
     request: tuple[Hop, ...]
     reply: tuple[Hop, ...]
@@ -79,6 +80,8 @@ class Trace:
 
     def last_seen(self) -> str:
         """Where the exchange was seen last, for failure messages."""
+        if self.address is None:
+            return "no request was sent, since the name does not resolve"
         for kind, hops in (("reply", self.reply), ("request", self.request)):
             if hops:
                 last = hops[-1]
@@ -270,8 +273,10 @@ def _hop(key: Key, seen: Seen) -> Hop:
 def trace(src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
     """Ping ``dst`` once from ``src`` while listening on every interface of its DockerNet.
 
-    ``dst`` is a container or upstream of the same DockerNet, its name, or an address one of
-    them holds: only their interfaces are listened on.
+    ``dst`` is a container or upstream of the same DockerNet, a name ``src`` resolves to one
+    of them (the test's own names are taken from the test), or an address one of them holds:
+    only their interfaces are listened on. A name that does not resolve in ``src`` gives a
+    Trace with no address and no hops: nothing was sent.
     """
     need(src, Container, "src")
     registry = src.registry
@@ -284,7 +289,9 @@ def trace(src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
     ):
         raise ValueError(f"dst {dst} was not created by this DockerNet")
     target = resolve(src, dst, dns=False)
-    if target.holder is None or target.address is None:
+    if target.address is None:  # a name that does not resolve in src: nothing was sent
+        return Trace(src, target.label, None, 0, (), (), False, False, (), "nothing sent")
+    if target.holder is None:
         raise ValueError(
             f"dst {target.label} is held by no container or upstream of this DockerNet, so no "
             "capture point could see the request arrive: trace to a container or upstream the "

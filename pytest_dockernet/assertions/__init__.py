@@ -1,8 +1,10 @@
 """Assertions on what Docker and the kernel really did, each explaining itself when it fails.
 
 Every helper reads the live state (netlink, the nat table, ICMP), compares it with what the test
-expects, and raises ``AssertionError`` with the observed state next to the expectation. A call
-that cannot mean anything (a wrong type, an unknown name) raises ``TypeError``/``ValueError``.
+expects, and raises ``AssertionError`` with the observed state next to the expectation, whatever
+that state is (a port Docker does not publish, a name that does not resolve from the source). A
+call that cannot mean anything (a wrong type, a port 70000, an unknown protocol) raises
+``TypeError``/``ValueError``.
 Each one also reports what it observed to :mod:`pytest_dockernet.recording`, which keeps it
 only when the run records or compares (``--dockernet-record``/``--dockernet-compare``).
 One module per kind of fact: bridges, routes, reachability (ping and paths), ports,

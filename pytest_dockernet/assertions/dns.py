@@ -17,7 +17,7 @@ import ipaddress
 from .. import addressing, recording
 from ..model import Container, Upstream, check_timeout
 from ..observe import forwarding
-from ..observe.names import Lookup, ResolvConf, lookup
+from ..observe.names import Lookup, ResolvConf, check_name, lookup
 from ..retry import until_holds
 
 
@@ -27,12 +27,6 @@ def _source(src: object) -> Container:
     if not isinstance(src, Container):
         raise TypeError(f"src must be a Container, got {type(src).__name__}: {src!r}")
     return src
-
-
-def _name(name: object) -> str:
-    if not isinstance(name, str) or not name.strip(". "):
-        raise ValueError(f"name must be a host name (a non-empty str), got {name!r}")
-    return name
 
 
 def _may_forward(value: object) -> bool:
@@ -100,7 +94,7 @@ def assert_resolves(
     anyway, through the container's real DNS servers."""
     __tracebackhide__ = True
     source = _source(src)
-    wanted = _name(name)
+    wanted = check_name(name)
     expected = _expected(to)
     check_timeout(timeout)
     forward = _may_forward(may_forward)
@@ -144,7 +138,7 @@ def assert_not_resolvable(
     """
     __tracebackhide__ = True
     source = _source(src)
-    wanted = _name(name)
+    wanted = check_name(name)
     check_timeout(timeout)
     forward = _may_forward(may_forward)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from .. import recording
 from ..model import Container, Upstream, check_timeout, need
 from ..observe import firewall
-from ..observe.ports import PortResult, connect
+from ..observe.ports import PortResult, check_port, check_proto, connect
 from ..observe.proxy import UserlandProxy, serving
 from ..retry import until_holds
 
@@ -242,16 +242,23 @@ def assert_published(
     NOT be reached from an upstream. TCP counts as reached when the handshake completes and the
     peer does not close at once (docker-proxy accepts and closes when nothing listens behind
     it); UDP when an answer comes back. Returns what was observed, including the path each
-    connection took (docker-proxy or kernel DNAT).
+    connection took (docker-proxy or kernel DNAT). A port Docker does not publish fails the
+    assertion, naming what it publishes.
     """
     __tracebackhide__ = True
     need(container, Container, "container")
     container.wait_started()
+    check_port(port)
+    check_proto(proto)
     timeout = check_timeout(timeout)
-    container.published(port, proto)  # a port that was not published is a ValueError, at once
 
     def check() -> PublishedCheck:
         __tracebackhide__ = True
+        if (port, proto) not in container.ports:
+            subject = f"{container.alias} {port}/{proto}"
+            facts = {"published": False}
+            recording.observe("assert_published", container.registry, subject, False, facts)
+            raise AssertionError(container.not_published(port, proto))
         observed = _observed(container, port, proto, timeout)
         _observe(observed)
         if not observed.ok:

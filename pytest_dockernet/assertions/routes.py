@@ -30,12 +30,16 @@ def _match_route(
 ) -> None:
     __tracebackhide__ = True
     network = parse_destination(dst)
-    on = None if where is None else where.networks
-    gateway = gateway_of(via, on, label) if via is not None else None
     if dev is not None:
         need(dev, str, "dev")
-    wanted = Route(network, gateway, dev)
-    found = any(
+    # A via container sharing no network with ``where`` holds no address a route could name.
+    apart = isinstance(via, Container) and where is not None and not where.shared_networks(via)
+    on = None if where is None else where.networks
+    gateway = gateway_of(via, on, label) if via is not None and not apart else None
+    wanted = str(Route(network, gateway, dev))
+    if apart:
+        wanted = f"{network} via {via}" + (f" dev {dev}" if dev is not None else "")
+    found = not apart and any(
         route.dst == network
         and (gateway is None or route.gateway == gateway)
         and (dev is None or route.dev == dev)
@@ -51,8 +55,15 @@ def _match_route(
     recording.observe(kind, registry, f"{label} {wanted}", found, {"routes": shown})
     if found:
         return
+    why = ""
+    if apart and isinstance(via, Container) and where is not None:
+        why = (
+            f": {via} shares no network with it ({label} is on "
+            f"{', '.join(n.shown for n in where.networks) or 'none'}; {via} on "
+            f"{', '.join(n.shown for n in via.networks) or 'none'})"
+        )
     raise AssertionError(
-        f"no route '{wanted}' in {label}; its routes (main table):\n{format_table(table)}"
+        f"no route '{wanted}' in {label}{why}; its routes (main table):\n{format_table(table)}"
     )
 
 
@@ -63,7 +74,11 @@ def assert_route(
     via: ViaArg | None = None,
     dev: str | None = None,
 ) -> None:
-    """``container`` has a route to ``dst`` ("default" or a CIDR), via ``via``, out of ``dev``."""
+    """``container`` has a route to ``dst`` ("default" or a CIDR), via ``via``, out of ``dev``.
+
+    A ``via`` container sharing no network with ``container`` fails the assertion: no route
+    can go through it.
+    """
     __tracebackhide__ = True
     need(container, Container, "container")
     _match_route(

@@ -65,6 +65,17 @@ def search_order(name: str, conf: ResolvConf) -> tuple[str, ...]:
     return (*searched, name)
 
 
+def check_name(name: object, what: str = "name") -> str:
+    """A host name a resolver can be asked for: a non-empty str, not only dots and spaces.
+
+    >>> check_name("web")
+    'web'
+    """
+    if not isinstance(name, str) or not name.strip(". "):
+        raise ValueError(f"{what} must be a host name (a non-empty str), got {name!r}")
+    return name
+
+
 def read_resolv_conf(pid: int) -> ResolvConf:
     """The container's own /etc/resolv.conf, read through its root from the host."""
     try:

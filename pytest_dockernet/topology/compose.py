@@ -91,6 +91,8 @@ def _read(registry: Registry, project: str, *, existing: bool) -> ComposeProject
         inspected = api.inspect_network(data["Id"])
         key = (inspected.get("Labels") or {}).get(NETWORK, inspected["Name"])
         networks[key] = network_from(registry, inspected, inspected["Name"], existing=existing)
+        if key != inspected["Name"]:
+            networks[key].known_as = key
     replicas: dict[str, list[tuple[int, Container]]] = {}
     for summary in found:
         data = api.inspect_container(summary["Id"])
@@ -102,6 +104,9 @@ def _read(registry: Registry, project: str, *, existing: bool) -> ComposeProject
             if net not in networks.values():
                 networks[net.name] = net
     ordered = {s: tuple(c for _, c in sorted(rs, key=lambda r: r[0])) for s, rs in replicas.items()}
+    for service, numbered in replicas.items():  # shown in messages as the file names them
+        for number, container in numbered:
+            container.known_as = service if len(numbered) == 1 else f"{service}-{number}"
     return ComposeProject(
         project,
         {s: cs[0] for s, cs in ordered.items()},

@@ -108,8 +108,6 @@ def test_route_misuse(seed):
     net, other, c1, c2, c3 = seed
     with pytest.raises(ValueError, match="'default-ish'"):
         assert_route(c1, "default-ish")
-    with pytest.raises(ValueError, match="via=container 'container3' shares no network"):
-        assert_route(c1, "default", via=c3)
     with pytest.raises(TypeError, match="container must be a Container"):
         assert_route("container1", "default")
 
@@ -180,8 +178,6 @@ def test_unreachable_without_a_route(seed):
 
 def test_reachability_misuse(seed):
     net, other, c1, c2, c3 = seed
-    with pytest.raises(ValueError, match="'nobody' is neither an address nor a container"):
-        assert_reachable(c1, "nobody")
     with pytest.raises(ValueError, match="count must be a positive int"):
         assert_reachable(c1, c2, count=0)
     with pytest.raises(ValueError, match="timeout must be a positive number"):

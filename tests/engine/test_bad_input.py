@@ -191,3 +191,25 @@ def test_no_permission_to_enter_namespaces(dn):
         assert name == "PrivilegeError", message
         assert "needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN" in message
         assert "docker group alone is not enough" in message
+
+
+def test_destinations_and_ports_that_cannot_mean_anything(dn):
+    from pytest_dockernet import assert_port_open, assert_published, assert_reachable
+
+    net = dn.network("n")
+    c = dn.container("c", networks=[net], ports={8080: None})
+    internet = dn.upstream()
+    with pytest.raises(ValueError, match=r"dst '10\.0\.0\.300' is not an IPv4 address"):
+        assert_reachable(c, "10.0.0.300")
+    with pytest.raises(
+        ValueError, match=r"dst must be a host name \(a non-empty str\), got '\.\.'"
+    ):
+        assert_reachable(c, "..")
+    with pytest.raises(
+        ValueError, match=r"'web' is a name, and upstream 'internet' .* has no resolver"
+    ):
+        assert_port_open(internet, "web", 80)  # an upstream has no resolver: only the test's
+    with pytest.raises(ValueError, match="port must be an int from 1 to 65535, got 70000"):
+        assert_published(c, 70000)
+    with pytest.raises(ValueError, match="proto must be 'tcp' or 'udp', got 'icmp'"):
+        assert_published(c, 8080, proto="icmp")

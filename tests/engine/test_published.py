@@ -171,7 +171,7 @@ def test_udp_port(dockernet, lan, pick_image):
     assert all(r.protocol == "udp" for r in check.rules) and check.rules
     assert [a.result.answer for a in check.attempts] == [b"pytest-dockernet dns:53/udp\n"] * 2
     assert listener.peers == (net.gateway, internet.address)
-    with pytest.raises(ValueError, match="does not publish port 53/tcp"):
+    with pytest.raises(AssertionError, match="does not publish port 53/tcp"):
         assert_published(dns, 53)
 
 
@@ -196,8 +196,6 @@ def test_published_errors(dockernet, pick_image):
     plain = dockernet.container("plain", net, image=pick_image)
     with pytest.raises(ValueError, match=r"it publishes: nothing\); pass ports=\{8080: None\}"):
         plain.published(8080)
-    with pytest.raises(ValueError, match="does not publish port 9000/tcp"):
-        assert_published(web, 9000)
     with pytest.raises(TypeError, match="container must be a Container"):
         assert_published("web", 8080)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="timeout must be a positive number"):

@@ -200,11 +200,6 @@ def test_trace_to_an_upstream_shows_the_source_rewritten_on_the_way(seed, docker
     [
         ("10.231.77.7", ValueError, r"10\.231\.77\.7 lies outside every Docker network"),
         (ipaddress.IPv4Address("127.0.0.1"), ValueError, r"dst 127\.0\.0\.1 is held by no"),
-        (
-            "nobody",
-            ValueError,
-            r"dst 'nobody' is neither an address nor a container or upstream of this test",
-        ),
         (42, TypeError, r"dst must be a Container, an Upstream, a name or an address, got 42"),
     ],
 )
