@@ -22,6 +22,7 @@ import docker.errors
 from .. import labels
 from ..engine import exit_report
 from ..errors import ComposeError
+from ..firewall_lock import machine_lock
 from ..model import Container, Network, Registry
 from ..teardown import NotRemoved, remove_container, remove_network, remove_volume
 from .compose_cli import missing_images, override, project_name, read_config, run
@@ -168,12 +169,14 @@ def up(
         project, {}, {}, owned=True, files=(*files, override_file), env=env or {}
     )
     try:
-        run(
-            project,
-            owned.files,
-            ["up", "--detach", "--pull", "never", "--remove-orphans", *(services or ())],
-            env=env,
-        )
+        # Compose creates networks and starts containers: Docker rewrites its rules.
+        with machine_lock().writing(f"compose up {project}"):
+            run(
+                project,
+                owned.files,
+                ["up", "--detach", "--pull", "never", "--remove-orphans", *(services or ())],
+                env=env,
+            )
         if wait:
             wait_until_up(registry.client, project, WAIT)
         read = _read(registry, project, existing=False)
@@ -217,12 +220,13 @@ def down(client: docker.DockerClient, project: ComposeProject) -> list[NotRemove
         return []
     problems: list[NotRemoved] = []
     try:
-        run(
-            project.project,
-            project.files,
-            ["down", "--volumes", "--remove-orphans", "--timeout", "0"],
-            env=project.env,
-        )
+        with machine_lock().writing(f"compose down {project.project}"):
+            run(
+                project.project,
+                project.files,
+                ["down", "--volumes", "--remove-orphans", "--timeout", "0"],
+                env=project.env,
+            )
     except ComposeError as exc:
         problems.append(NotRemoved("compose project", project.project, str(exc)))
     ours = {"label": [f"{PROJECT}={project.project}", labels.SESSION]}
