@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pyroute2 import IPRoute
@@ -123,6 +124,18 @@ def iproute(pid: int | None) -> IPRoute:
         return IPRoute()
 
 
+@dataclass
+class DumpCounts:
+    """How often this process's dumps were read again, and given up on (for the soak's
+    figures)."""
+
+    read_again: int = 0
+    gave_up: int = 0
+
+
+dump_counts = DumpCounts()
+
+
 def interrupted(messages: Iterable[Any]) -> bool:
     """A message of the dump carries NLM_F_DUMP_INTR: the table changed while it was read.
 
@@ -160,8 +173,10 @@ def dumped(read: Callable[[], Iterable[T]]) -> list[T]:
         else:
             if not interrupted(found):
                 return found
+        dump_counts.read_again += 1
         time.sleep(0.01)
     found = list(read())
     if interrupted(found):
+        dump_counts.gave_up += 1
         raise NetlinkDumpInterrupted()
     return found

@@ -8,7 +8,7 @@ import pytest
 from pyroute2.netlink import NLM_F_DUMP_INTR, NLM_F_MULTI
 from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
 
-from pytest_dockernet.netns import DUMP_ATTEMPTS, dumped, interrupted
+from pytest_dockernet.netns import DUMP_ATTEMPTS, dump_counts, dumped, interrupted
 
 
 def test_an_interrupted_dump_is_read_again():
@@ -20,8 +20,10 @@ def test_an_interrupted_dump_is_read_again():
             raise NetlinkDumpInterrupted()
         return iter(["lo", "eth0"])
 
+    before = dump_counts.read_again
     assert dumped(read) == ["lo", "eth0"]
     assert len(calls) == 3
+    assert dump_counts.read_again == before + 2  # the soak's figure
 
 
 def test_a_dump_that_never_settles_raises():
