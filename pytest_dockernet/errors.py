@@ -34,3 +34,7 @@ class FirewallChurnError(DockernetError):
 
 class ComposeError(DockernetError):
     """Docker Compose is missing, refused the file, or could not bring the project up."""
+
+
+class FirewallLockError(DockernetError):
+    """The machine-wide firewall lock could not be opened, or was not had in time."""

@@ -9,7 +9,6 @@ which a restart of dockerd frees.
 from __future__ import annotations
 
 import contextlib
-import functools
 import signal
 import threading
 import time
@@ -24,6 +23,7 @@ import docker.errors
 
 from . import labels
 from .engine import api_at_least
+from .firewall_lock import machine_lock
 
 REMOVE_ATTEMPTS = 6
 STUCK = (
@@ -46,10 +46,18 @@ class NotRemoved:
         return f"{self.kind} {self.name}: {self.reason}"
 
 
-def remove_container(client: docker.DockerClient, cid: str, name: str = "") -> NotRemoved | None:
-    """Remove a container and its anonymous volumes; None once it is gone."""
+def remove_container(
+    client: docker.DockerClient, cid: str, name: str = "", *, rewrites_firewall: bool = True
+) -> NotRemoved | None:
+    """Remove a container and its anonymous volumes; None once it is gone.
+
+    Docker removes the rules it wrote for the container (published ports; on Docker >= 28 its
+    addresses) meanwhile, so the removal holds the firewall lock unless ``rewrites_firewall``
+    is False (the container is known to have none)."""
     try:
-        client.api.remove_container(cid, force=True, v=True)
+        what = f"remove container {name or cid[:12]}"
+        with machine_lock().writing(what, when=rewrites_firewall):
+            client.api.remove_container(cid, force=True, v=True)
     except docker.errors.NotFound:
         pass
     except docker.errors.APIError as exc:
@@ -90,9 +98,11 @@ def remove_network(client: docker.DockerClient, net_id: str, name: str = "") -> 
     """Remove a network, retrying stale endpoints (moby#42119); None once it is gone."""
     delay = 0.05
     last: docker.errors.APIError | None = None
+    what = f"remove network {name or net_id[:12]}"
     for attempt in range(REMOVE_ATTEMPTS):
         try:
-            client.api.remove_network(net_id)
+            with machine_lock().writing(what):
+                client.api.remove_network(net_id)
             return None
         except docker.errors.NotFound:
             return None
@@ -101,7 +111,7 @@ def remove_network(client: docker.DockerClient, net_id: str, name: str = "") -> 
             if "active endpoints" not in str(exc):
                 break
             for endpoint in _endpoints(client, net_id):
-                with contextlib.suppress(docker.errors.APIError):
+                with contextlib.suppress(docker.errors.APIError), machine_lock().writing(what):
                     client.api.disconnect_container_from_network(endpoint, net_id, force=True)
             time.sleep(delay * (attempt + 1))
     assert last is not None
@@ -220,6 +230,8 @@ class Ledger:
         self.networks: list[str] = []
         self.adopted: list[tuple[str, str]] = []
         """(kind, Docker name) of each resource whose create call was interrupted."""
+        self.no_rules: set[str] = set()
+        """Containers Docker writes no firewall rule for: removed without the firewall lock."""
 
     def record(self, kind: str, docker_name: str, create: Callable[[], dict[str, Any]]) -> str:
         """Run ``create`` (Docker's create call for ``docker_name``) and record the id it returns.
@@ -246,6 +258,10 @@ class Ledger:
         in both, and removing it twice is harmless."""
         to.containers.append(container_id)
         self.containers.remove(container_id)
+        self.no_rules.discard(container_id)
+
+    def _remove_container(self, cid: str) -> NotRemoved | None:
+        return remove_container(self.client, cid, rewrites_firewall=cid not in self.no_rules)
 
     def adopt(self, kind: str, docker_name: str) -> None:
         """Track a resource Docker may have created although its id never reached us."""
@@ -279,13 +295,13 @@ class Ledger:
         if together and len(self.containers) > 1:
             ids = list(self.containers)
             with ThreadPoolExecutor(REMOVERS, thread_name_prefix="dockernet-remove") as pool:
-                removed = pool.map(functools.partial(remove_container, self.client), ids)
+                removed = pool.map(self._remove_container, ids)
                 for cid, problem in zip(ids, removed, strict=True):
                     if problem is not None:
                         problems.append(problem)
                     self.containers.remove(cid)
         while self.containers:
-            problem = remove_container(self.client, self.containers[-1])
+            problem = self._remove_container(self.containers[-1])
             if problem is not None:
                 problems.append(problem)
             self.containers.pop()

@@ -1,7 +1,9 @@
-"""Create and remove networks until stopped: the other process of a shared CI engine.
+"""Create and remove networks until stopped: another process of the plugin on this machine
+(another run, or a worker of this one).
 
-Run as ``python -m soak.churn SECONDS``. Every network is made through the plugin, so it is
-labelled and removed even when this process is stopped; the count goes to stdout at the end.
+Run as ``python -m soak.churn SECONDS``. Every network is made and removed through the plugin,
+so it is labelled, removed even when this process is stopped, and changed under the machine's
+firewall lock like any run's; the count goes to stdout at the end.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 import docker
 
 from pytest_dockernet import DockerNet
-from pytest_dockernet.teardown import interrupt_on_sigterm
+from pytest_dockernet.teardown import interrupt_on_sigterm, remove_network
 
 
 def main(seconds: float) -> int:
@@ -23,7 +25,7 @@ def main(seconds: float) -> int:
         try:
             while time.monotonic() < end:
                 net = dn.network(f"c{made}")
-                dn.client.api.remove_network(net.id)
+                remove_network(dn.client, net.id, net.name)
                 del dn.networks[net.alias]
                 made += 1
         except KeyboardInterrupt:

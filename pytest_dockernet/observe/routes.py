@@ -32,7 +32,10 @@ def routes(pid: int | None = None, table: int = MAIN_TABLE) -> tuple[Route, ...]
     with iproute(pid) as ipr:
         names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in dumped(ipr.get_links)}
         found = []
-        for msg in dumped(lambda: ipr.get_routes(family=socket.AF_INET, table=table)):
+        # Every table, filtered here: a filter in the call would drop a flagged message.
+        for msg in dumped(lambda: ipr.get_routes(family=socket.AF_INET)):
+            if (msg.get_attr("RTA_TABLE") or msg["table"]) != table:
+                continue
             if msg["type"] != 1:  # RTN_UNICAST: skip local, broadcast, blackhole
                 continue
             dst = msg.get_attr("RTA_DST") or "0.0.0.0"

@@ -22,6 +22,7 @@ import docker.errors
 from .. import labels
 from ..engine import exit_report
 from ..errors import ComposeError
+from ..firewall_lock import machine_lock
 from ..model import Container, Network, Registry
 from ..teardown import NotRemoved, remove_container, remove_network, remove_volume
 from .compose_cli import (
@@ -201,13 +202,15 @@ def up(
         project, {}, {}, owned=True, files=(*files, override_file), env=env or {}
     )
     try:
-        run(
-            project,
-            owned.files,
-            ["up", "--detach", "--pull", "never", "--remove-orphans", *services],
-            env=env,
-            profiles=profiles,
-        )
+        # Compose creates networks and starts containers: Docker rewrites its rules.
+        with machine_lock().writing(f"compose up {project}"):
+            run(
+                project,
+                owned.files,
+                ["up", "--detach", "--pull", "never", "--remove-orphans", *services],
+                env=env,
+                profiles=profiles,
+            )
         if wait:
             wait_until_up(registry.client, project, WAIT)
         read = _read(registry, project, existing=False)
@@ -251,12 +254,13 @@ def down(client: docker.DockerClient, project: ComposeProject) -> list[NotRemove
         return []
     problems: list[NotRemoved] = []
     try:
-        run(
-            project.project,
-            project.files,
-            ["down", "--volumes", "--remove-orphans", "--timeout", "0"],
-            env=project.env,
-        )
+        with machine_lock().writing(f"compose down {project.project}"):
+            run(
+                project.project,
+                project.files,
+                ["down", "--volumes", "--remove-orphans", "--timeout", "0"],
+                env=project.env,
+            )
     except ComposeError as exc:
         problems.append(NotRemoved("compose project", project.project, str(exc)))
     ours = {"label": [f"{PROJECT}={project.project}", labels.SESSION]}

@@ -25,6 +25,7 @@ import docker.types
 from .. import addressing, images, labels, netns
 from ..engine import api_at_least, exit_report
 from ..errors import ContainerStartError, DockernetError
+from ..firewall_lock import machine_lock
 from ..labels import RunIdentity
 from ..model import (
     AddressArg,
@@ -67,6 +68,17 @@ class ContainerSpec:
     """Each network with the static address asked for, in order; none means network "none"."""
     routes: Mapping[str, ViaArg] = field(default_factory=dict)
     ports: list[PortSpec] = field(default_factory=list)
+
+
+ADDRESS_RULES_API = (1, 48)
+"""Docker 28.0: each container on a bridge gets raw-table rules for its addresses."""
+
+
+def rewrites_firewall(client: docker.DockerClient, spec: ContainerSpec) -> bool:
+    """Docker writes firewall rules when this container starts and when it goes: it publishes
+    ports (DNAT, and hairpin MASQUERADE rules that name no bridge), or it is on a bridge of
+    Docker >= 28 (raw rules per address)."""
+    return bool(spec.ports) or (bool(spec.attach) and api_at_least(client, ADDRESS_RULES_API))
 
 
 def static_addresses(
@@ -193,13 +205,17 @@ def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
     """
     docker_name = ctx.docker_name(spec.name)
     cid = _create(ctx, spec, docker_name)
+    rewrites = rewrites_firewall(ctx.client, spec)
+    if not rewrites:
+        ctx.ledger.no_rules.add(cid)
     api = ctx.client.api
     try:
-        for net, ip in spec.attach[1:]:
-            api.connect_container_to_network(
-                cid, net.id, aliases=[spec.name], ipv4_address=str(ip) if ip else None
-            )
-        api.start(cid)
+        with machine_lock().writing(f"start container {docker_name}", when=rewrites):
+            for net, ip in spec.attach[1:]:
+                api.connect_container_to_network(
+                    cid, net.id, aliases=[spec.name], ipv4_address=str(ip) if ip else None
+                )
+            api.start(cid)
     except docker.errors.APIError as exc:
         raise ContainerStartError(
             f"container {spec.name!r} ({spec.image}) did not start: {exc.explanation}"
@@ -245,6 +261,7 @@ def start_warm(
             host_config=api.create_host_config(network_mode="none", dns=[DNS_SINK]),
         ),
     )
+    ledger.no_rules.add(cid)  # on network "none": no rule, until a test's networks are joined
     api.start(cid)
     return cid
 
@@ -291,11 +308,14 @@ def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
     docker_name = ctx.docker_name(spec.name)
     try:
         api.rename(cid, docker_name)
-        api.disconnect_container_from_network(cid, "none")
-        for net, ip in spec.attach:
-            api.connect_container_to_network(
-                cid, net.id, aliases=[spec.name], ipv4_address=str(ip) if ip else None
-            )
+        with machine_lock().writing(
+            f"attach container {docker_name}", when=rewrites_firewall(ctx.client, spec)
+        ):
+            api.disconnect_container_from_network(cid, "none")
+            for net, ip in spec.attach:
+                api.connect_container_to_network(
+                    cid, net.id, aliases=[spec.name], ipv4_address=str(ip) if ip else None
+                )
     except docker.errors.APIError as exc:
         raise ContainerStartError(
             f"container {spec.name!r} ({spec.image}, from the warm pool) could not be attached: "

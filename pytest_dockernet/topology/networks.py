@@ -25,6 +25,7 @@ import docker.types
 
 from .. import addressing, labels
 from ..errors import DockernetError
+from ..firewall_lock import machine_lock
 from ..model import Network
 from ..observe.firewall import reports_native_nftables
 from .context import BuildContext
@@ -141,20 +142,22 @@ def create_network(
             pool_configs=[docker.types.IPAMPool(subnet=str(candidate), gateway=str(gw_here))]
         )
         try:
-            net_id = ctx.ledger.record(
-                "network",
-                docker_name,
-                functools.partial(
-                    ctx.client.api.create_network,
+            # Docker rewrites its rules for the new bridge (20.10: FORWARD's isolation jump too).
+            with machine_lock().writing(f"create network {docker_name}"):
+                net_id = ctx.ledger.record(
+                    "network",
                     docker_name,
-                    driver="bridge",
-                    ipam=ipam,
-                    internal=internal,
-                    labels=ctx.labels(name),
-                    options=opts,
-                    check_duplicate=True,
-                ),
-            )
+                    functools.partial(
+                        ctx.client.api.create_network,
+                        docker_name,
+                        driver="bridge",
+                        ipam=ipam,
+                        internal=internal,
+                        labels=ctx.labels(name),
+                        options=opts,
+                        check_duplicate=True,
+                    ),
+                )
         except docker.errors.APIError as exc:
             # Another process took the subnet between our look and Docker's: try the next.
             if wanted is None and "overlap" in str(exc).lower():

@@ -82,9 +82,15 @@ def create_upstream(ctx: BuildContext, name: str, image: str | None) -> Upstream
 
 
 def _operstate(pid: int | None, ifname: str) -> str:
+    """One link's state, asked by name (a get, not a dump: nothing to interrupt)."""
     with iproute(pid) as ipr:
-        found = ipr.get_links(ifname=ifname)
-        return str(found[0].get_attr("IFLA_OPERSTATE")) if found else "gone"
+        try:
+            found = ipr.link("get", ifname=ifname)
+        except NetlinkError as exc:
+            if exc.code == errno.ENODEV:
+                return "gone"
+            raise
+        return str(found[0].get_attr("IFLA_OPERSTATE"))
 
 
 def _wait_until_up(pid: int, host_interface: str) -> None:

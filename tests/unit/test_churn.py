@@ -10,8 +10,16 @@ from ipaddress import IPv4Address
 import pytest
 
 from pytest_dockernet.errors import FirewallChurnError
+from pytest_dockernet.labels import RunIdentity
 from pytest_dockernet.model import Container, Network, Registry, Started
-from pytest_dockernet.observe.firewall.churn import RuleRef, changes_between, orphaned
+from pytest_dockernet.observe.firewall.churn import (
+    Change,
+    NetworkEvent,
+    RuleRef,
+    changes_between,
+    orphaned,
+    sources,
+)
 from pytest_dockernet.probes import CHURN_ATTEMPTS, Target, steady
 
 BR_A, BR_B, BR_OTHER = "br-aaaaaaaaaaaa", "br-bbbbbbbbbbbb", "br-0123456789ab"
@@ -53,26 +61,30 @@ def test_a_chain_nothing_jumps_to_is_docker_mid_rewrite():
     assert orphaned(reading(*without_jump)) == ["filter DOCKER-ISOLATION-STAGE-1"]
 
 
+def texts(changes: list[Change]) -> list[str]:
+    return [str(change) for change in changes]
+
+
 def test_changes_that_can_decide_the_path():
     before = reading(*STEADY)
     assert changes_between(before, before, {BR_A, BR_B}) == []
     reinserted = reading(
         *(r for r in STEADY if r.handle != 2), rule("FORWARD", 9, "DOCKER-ISOLATION-STAGE-1")
     )
-    assert changes_between(before, reinserted, {BR_A}) == [
+    assert texts(changes_between(before, reinserted, {BR_A})) == [
         "deleted filter FORWARD handle 2: jump DOCKER-ISOLATION-STAGE-1",
         "added filter FORWARD handle 9: jump DOCKER-ISOLATION-STAGE-1",
     ]
     gap = reading(*(r for r in STEADY if r.handle != 2))
     assert "nothing jumps to filter DOCKER-ISOLATION-STAGE-1 (before the probe)" in (
-        changes_between(gap, gap, {BR_A})
+        texts(changes_between(gap, gap, {BR_A}))
     )
 
 
 def test_rules_of_other_bridges_do_not_count():
     before = reading(*STEADY)
     after = reading(*STEADY, rule("FORWARD", 10, BR_OTHER), rule("FORWARD", 11, BR_OTHER, BR_A))
-    assert changes_between(before, after, {BR_A, BR_B}) == [
+    assert texts(changes_between(before, after, {BR_A, BR_B})) == [
         f"added filter FORWARD handle 11: rule on {BR_OTHER}, {BR_A}"
     ]
 
@@ -91,9 +103,61 @@ def test_raw_rules_of_other_containers_do_not_count():
     mine = raw_rule(21, "10.199.1.2", "br-")
     after = reading(*STEADY, theirs, mine)
     mine_only = changes_between(before, after, {BR_A}, [IPv4Address("10.199.1.2")])
-    assert mine_only == ["added raw PREROUTING handle 21: rule"]
+    assert texts(mine_only) == ["added raw PREROUTING handle 21: rule"]
     # without the probe's addresses every rule naming no bridge counts, as before
     assert len(changes_between(before, after, {BR_A})) == 2
+
+
+# -- where churn came from ---------------------------------------------------------------------
+
+REINSERTED = [
+    Change("deleted filter FORWARD handle 2: jump DOCKER-ISOLATION-STAGE-1", STEADY[1]),
+    Change("nothing jumps to filter DOCKER-ISOLATION-STAGE-1 (after the probe)"),
+]
+
+
+def test_churn_names_the_networks_and_whose_they_are():
+    other_run = RunIdentity("0badcafe", "ci-7", 4242, "99")
+    events = [
+        NetworkEvent("create", "dn-0badcafe-t3-a", other_run.labels("a")),
+        NetworkEvent("destroy", "dn-1234abcd-t9-b"),  # gone: only its name tells
+        NetworkEvent("create", "compose_default"),
+    ]
+    found = sources(REINSERTED, events)
+    assert found[0].startswith(
+        "network dn-0badcafe-t3-a created: made by pytest-dockernet run 0badcafe "
+        "(pid 4242 on ci-7), which does not take this machine's firewall lock"
+    )
+    assert found[1].startswith(
+        "network dn-1234abcd-t9-b removed: made by pytest-dockernet run 1234abcd, which"
+    )
+    assert found[2] == (
+        "network compose_default created: not made by pytest-dockernet: another program uses "
+        "this engine"
+    )
+    assert len(found) == 3  # Docker's own rules add no line of their own
+
+
+def test_churn_names_rules_that_are_not_dockers():
+    foreign = rule("INPUT", 30, table="filter")
+    mine = rule("input", 31, table="firewalld")
+    found = sources([Change(f"added {foreign}", foreign), Change(f"added {mine}", mine)], [])
+    assert [line.split(":")[0] for line in found] == [
+        "filter INPUT handle 30",
+        "firewalld input handle 31",
+    ]
+    assert all("names no Docker chain or bridge" in line for line in found)
+
+
+def test_docker_rules_without_a_network_event_point_at_containers():
+    (line,) = sources(REINSERTED, [])
+    assert line.startswith("no network was created or removed: Docker rewrote its rules for")
+
+
+def test_an_unreadable_event_log_is_said():
+    assert sources(REINSERTED, None) == [
+        "Docker's event log could not be read, so the networks changed meanwhile are unknown"
+    ]
 
 
 # -- the repeat-or-report loop ----------------------------------------------------------------
@@ -154,12 +218,28 @@ def test_an_answer_under_constant_rewrites_is_reported_not_given(ends):
     def rewritten() -> dict[tuple[str, str, int], RuleRef]:
         return reading(*STEADY, rule("FORWARD", next(handles), "DOCKER-USER"))
 
+    windows: list[tuple[float, float]] = []
+
+    def outside(since: float, until: float) -> list[NetworkEvent]:
+        windows.append((since, until))
+        return [NetworkEvent("create", "someone-elses")]
+
     with pytest.raises(FirewallChurnError) as info:
-        steady(h1, target_of(h2), lambda: "answered", lambda r: True, read_rules=rewritten)
+        steady(
+            h1,
+            target_of(h2),
+            lambda: "answered",
+            lambda r: True,
+            read_rules=rewritten,
+            read_events=outside,
+        )
     assert h1.registry.repeated_probes == CHURN_ATTEMPTS
     text = str(info.value)
     assert "the engine's firewall changed while probing container 'h2' from container 'h1'" in text
     assert "deleted filter FORWARD handle 108: jump DOCKER-USER" in text
+    assert "network someone-elses created: not made by pytest-dockernet" in text
+    ((since, until),) = windows  # the last attempt's window only
+    assert 0 <= until - since < 1
 
 
 def test_a_probe_within_one_network_reads_no_rules(ends):

@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import errno
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Any
 
+import docker
+import docker.errors
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.main import NFTables
 
+from ... import labels
 from ...errors import PrivilegeError
+from ...netns import dumped
 
 NFPROTO_IPV4 = 2
 IPTABLES_TABLES = ("filter", "nat", "raw", "mangle")
@@ -35,6 +39,8 @@ IPTABLES_TABLES = ("filter", "nat", "raw", "mangle")
 BRIDGE_NAME = re.compile(rb"(br-[0-9a-f]{12}|docker0)\x00")
 """Docker's bridge names as a rule's compare data holds them (NUL-terminated)."""
 DOCKER_CHAIN = re.compile(rb"(DOCKER[-A-Z0-9_]*)\x00")
+PLUGIN_NAME = re.compile(r"^dn-([0-9a-f]{8})-")
+"""A Docker name the plugin gave (``labels.RunIdentity.docker_name``), with its run id."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ def rules() -> dict[tuple[str, str, int], RuleRef]:
     """Every nf_tables rule of the ``ip`` family now, by (table, chain, handle)."""
     try:
         with NFTables(nfgen_family=NFPROTO_IPV4) as nft:
-            found = [rule_ref(msg) for msg in nft.get_rules()]
+            found = [rule_ref(msg) for msg in dumped(nft.get_rules)]
     except PermissionError as exc:
         raise PrivilegeError("reading nf_tables rules needs CAP_NET_ADMIN: run as root") from exc
     except NetlinkError as exc:
@@ -107,12 +113,24 @@ def orphaned(found: dict[tuple[str, str, int], RuleRef]) -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class Change:
+    """One change seen around a probe: a rule deleted or added, or a Docker chain that nothing
+    jumps to (then ``rule`` is None)."""
+
+    text: str
+    rule: RuleRef | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def changes_between(
     before: dict[tuple[str, str, int], RuleRef],
     after: dict[tuple[str, str, int], RuleRef],
     interfaces: Iterable[str],
     addresses: Iterable[IPv4Address] = (),
-) -> list[str]:
+) -> list[Change]:
     """What changed between two readings that could decide a packet on ``interfaces`` between
     ``addresses``.
 
@@ -134,8 +152,117 @@ def changes_between(
             return any(address in rule.raw for address in packed)
         return True
 
-    found = [f"deleted {r}" for k, r in before.items() if k not in after and relevant(r)]
-    found += [f"added {r}" for k, r in after.items() if k not in before and relevant(r)]
+    found = [Change(f"deleted {r}", r) for k, r in before.items() if k not in after and relevant(r)]
+    found += [Change(f"added {r}", r) for k, r in after.items() if k not in before and relevant(r)]
     for when, reading in (("before", before), ("after", after)):
-        found += [f"nothing jumps to {chain} ({when} the probe)" for chain in orphaned(reading)]
+        found += [
+            Change(f"nothing jumps to {chain} ({when} the probe)") for chain in orphaned(reading)
+        ]
+    return found
+
+
+def is_dockers(rule: RuleRef) -> bool:
+    """The rule is recognisably Docker's: in a table iptables writes, in or jumping to a Docker
+    chain, or naming a Docker bridge."""
+    return rule.table in IPTABLES_TABLES and bool(
+        rule.chain.startswith("DOCKER") or rule.jumps or rule.bridges
+    )
+
+
+@dataclass(frozen=True)
+class NetworkEvent:
+    """A network created or removed on the engine, from Docker's event log."""
+
+    action: str
+    """Docker's word: "create" or "destroy"."""
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Its labels, where it still existed when they were read."""
+
+    def owner(self) -> str:
+        """Who made the network, as far as its labels and name tell."""
+        run = self.labels.get(labels.SESSION)
+        if run is None:
+            named = PLUGIN_NAME.match(self.name)
+            run = named.group(1) if named else None
+        if run is None:
+            return "not made by pytest-dockernet: another program uses this engine"
+        creator = ""
+        if labels.PID in self.labels:
+            creator = f" (pid {self.labels[labels.PID]} on {self.labels.get(labels.HOST, '?')})"
+        return (
+            f"made by pytest-dockernet run {run}{creator}, which does not take this machine's "
+            "firewall lock: an older version of the plugin, or a run on another machine that "
+            "shares this engine"
+        )
+
+    def __str__(self) -> str:
+        done = "created" if self.action == "create" else "removed"
+        return f"network {self.name} {done}: {self.owner()}"
+
+
+def _timestamp(seconds: float) -> str:
+    """Docker's ``since``/``until`` form, to the nanosecond."""
+    whole = int(seconds)
+    return f"{whole}.{int((seconds - whole) * 1e9):09d}"
+
+
+def network_events(
+    client: docker.DockerClient, since: float, until: float
+) -> list[NetworkEvent] | None:
+    """The networks created or removed on the engine between two times (``time.time()``),
+    with the labels of those that still exist; None when Docker's event log cannot be read."""
+    try:
+        # types-docker allows whole seconds only; docker-py passes a string on, and Docker
+        # reads its nanoseconds: a whole-second window would take in earlier creates.
+        stream = client.api.events(  # type: ignore[call-overload]
+            since=_timestamp(since),
+            until=_timestamp(until),
+            decode=True,
+            filters={"type": "network", "event": ["create", "destroy"]},
+        )
+        events = list(stream)
+    except docker.errors.DockerException:
+        return None
+    found = []
+    for event in events:
+        actor = event.get("Actor") or {}
+        found.append(
+            NetworkEvent(
+                event.get("Action", ""),
+                (actor.get("Attributes") or {}).get("name", str(actor.get("ID", ""))[:12]),
+                _labels_of(client, str(actor.get("ID", ""))),
+            )
+        )
+    return found
+
+
+def _labels_of(client: docker.DockerClient, network_id: str) -> dict[str, str]:
+    try:
+        return dict(client.api.inspect_network(network_id).get("Labels") or {})
+    except docker.errors.DockerException:
+        return {}  # removed since
+
+
+def sources(changes: Sequence[Change], events: Sequence[NetworkEvent] | None) -> list[str]:
+    """Where the ``changes`` came from, one line each: the networks created or removed
+    meanwhile (``events``, by whose they are), and rules that are not Docker's."""
+    found = (
+        ["Docker's event log could not be read, so the networks changed meanwhile are unknown"]
+        if events is None
+        else [str(event) for event in events]
+    )
+    found += [
+        f"{change.rule} names no Docker chain or bridge: a program other than Docker changed "
+        "the firewall (firewalld, iptables or nft run by a script), or it is Docker's rule for "
+        "a published port"
+        for change in changes
+        if change.rule is not None and not is_dockers(change.rule)
+    ]
+    if not found:
+        found.append(
+            "no network was created or removed: Docker rewrote its rules for a container "
+            "that publishes ports (on Docker >= 28: any container) started or removed by a "
+            "process that does not take this machine's firewall lock"
+        )
     return found

@@ -1,0 +1,149 @@
+"""The firewall lock: writers exclude everyone, readers share, a waiting writer goes before
+later readers, and a holder's death or exception releases it. Real flock(2) files in a
+temporary directory; threads and processes as the contenders."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pytest_dockernet.errors import FirewallLockError
+from pytest_dockernet.firewall_lock import FirewallLock, holders
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from pytest_dockernet.firewall_lock import FirewallLock
+with FirewallLock(Path(sys.argv[1])).writing("the other process"):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.fixture
+def lock(tmp_path: Path) -> FirewallLock:
+    return FirewallLock(tmp_path, timeout=0.3)
+
+
+@pytest.fixture
+def other_writer(tmp_path: Path):
+    """Another process holding the lock exclusively until it is killed."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def test_a_writer_in_another_process_keeps_readers_out_and_is_named(lock, other_writer):
+    with pytest.raises(FirewallLockError) as info, lock.reading("my probe"):
+        pass
+    text = str(info.value)
+    assert f"my probe waited 0.3 s for the firewall lock {lock.path}" in text
+    assert f"pid {other_writer.pid}" in text
+
+
+def test_the_holders_death_releases_it(lock, other_writer):
+    other_writer.kill()
+    other_writer.wait()
+    with lock.writing():
+        assert holders(lock.path)  # ours now
+
+
+def test_an_exception_releases_it(lock, tmp_path):
+    with pytest.raises(ValueError, match="boom"), lock.writing():
+        raise ValueError("boom")
+    with FirewallLock(tmp_path, timeout=0.3).writing():  # another holder gets it at once
+        pass
+
+
+def test_readers_share_and_writers_wait_for_them(lock, tmp_path):
+    other = FirewallLock(tmp_path, timeout=0.3)
+    failure: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with other.writing("a network create"):
+                pass
+        except FirewallLockError as exc:
+            failure.append(exc)
+
+    with lock.reading():
+        with other.reading():  # another instance (as another thread would): shared
+            pass
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(5)
+    assert len(failure) == 1
+    assert "a network create waited 0.3 s" in str(failure[0])
+
+
+def test_a_waiting_writer_goes_before_later_readers(tmp_path):
+    """Without the turnstile, a stream of overlapping probes would hold a network create off
+    for as long as it lasts."""
+    lock = FirewallLock(tmp_path, timeout=10)
+    order: list[str] = []
+    first_reads = threading.Event()
+    release_first = threading.Event()
+
+    def first_reader() -> None:
+        with lock.reading():
+            first_reads.set()
+            release_first.wait(5)
+        order.append("first reader out")
+
+    def writer() -> None:
+        with lock.writing():
+            order.append("writer")
+
+    def late_reader() -> None:
+        with lock.reading():
+            order.append("late reader")
+
+    threads = [threading.Thread(target=first_reader)]
+    threads[0].start()
+    first_reads.wait(5)
+    threads.append(threading.Thread(target=writer))
+    threads[1].start()
+    time.sleep(0.2)  # the writer now waits, holding the turnstile
+    threads.append(threading.Thread(target=late_reader))
+    threads[2].start()
+    time.sleep(0.2)
+    assert order == []  # the late reader waits behind the writer
+    release_first.set()
+    for t in threads:
+        t.join(5)
+    assert order == ["first reader out", "writer", "late reader"]
+
+
+def test_one_thread_nests_reads_and_may_not_write_inside_a_read(lock):
+    with (
+        lock.reading(),
+        lock.reading(),
+        pytest.raises(RuntimeError, match="it would wait for itself"),
+        lock.writing("a"),
+    ):
+        pass
+    with lock.writing(), lock.writing(), lock.reading():
+        pass  # a read or a write inside a write: already exclusive
+
+
+def test_when_false_takes_nothing(lock, other_writer):
+    with lock.writing(when=False), lock.reading(when=False):
+        pass
+
+
+def test_an_unwritable_directory_is_named(tmp_path):
+    missing = tmp_path / "no" / "such"
+    with (
+        pytest.raises(FirewallLockError, match=f"cannot open the firewall lock {missing}"),
+        FirewallLock(missing).reading(),
+    ):
+        pass
