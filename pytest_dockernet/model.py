@@ -97,6 +97,9 @@ class Network:
     existing: bool = False
     """Not created by the plugin (``existing_network``, a compose project it attached to):
     never removed or changed."""
+    routable: bool = False
+    """Made with ``network(routable=True)``: its bridge is trusted by, and trusts, the other
+    routable networks of its DockerNet (``topology.networks``)."""
     known_as: str | None = None
     """Its name in the compose file that made it (``back``), when Docker's name is another."""
 

@@ -17,7 +17,6 @@ from .engine import connect
 from .errors import DockernetError
 from .model import Container, Registry
 from .observe.engine_facts import EngineFacts, engine_facts
-from .observe.firewall import reports_native_nftables
 from .session import DockerNetFactory
 from .settings import Settings, add_options
 from .teardown import Removal, interrupt_on_sigterm, sweep
@@ -105,7 +104,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return [*lines, f"dockernet engine: none ({str(exc).splitlines()[0]})"]
     facts = config.stash[ENGINE] = engine_facts(info)
     lines.append(f"dockernet engine: {facts}")
-    lines.append(f"dockernet: {routable_summary(reports_native_nftables(info))}")
+    lines.append(f"dockernet: {routable_summary()}")
     return lines
 
 

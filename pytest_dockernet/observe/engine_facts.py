@@ -1,7 +1,8 @@
 """The facts about the engine that decide how a topology behaves, as moby's maintainers ask
 reporters for them: Docker's version, the firewall backend it reports and the one where its
-rules really are, the iptables variant and the kernel. The report header prints them, so that a
-run's output says which engine it saw.
+rules really are, the iptables variant, the kernel, and whether bridged frames pass the firewall
+(``net.bridge.bridge-nf-call-iptables``), which decides what Docker >= 28's direct-routing drop
+sees. The report header prints them, so that a run's output says which engine it saw.
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DockernetError
-from .firewall import Backend, detect_backend, read_nat_table, reported_backend
+from .firewall import (
+    BRIDGE_NF,
+    Backend,
+    bridge_nf,
+    detect_backend,
+    read_nat_table,
+    reported_backend,
+)
 
 _VARIANTS = {Backend.IPTABLES_NFT: "nf_tables", Backend.IPTABLES_LEGACY: "legacy"}
 """As ``iptables -V`` names them."""
@@ -27,11 +35,15 @@ class EngineFacts:
     iptables: str
     """The variant ``iptables`` on PATH is, which is what Docker runs."""
     kernel: str
+    bridge_nf: str
+    """``bridge-nf-call-iptables=1, bridge-nf-call-ip6tables=1``: bridged frames pass the
+    firewall (``absent`` where br_netfilter is not loaded)."""
 
     def __str__(self) -> str:
         return (
             f"Docker {self.version}, firewall backend {self.reported_backend} (rules found in "
-            f"{self.rules_found}), iptables {self.iptables}, kernel {self.kernel}"
+            f"{self.rules_found}), iptables {self.iptables}, kernel {self.kernel}, "
+            f"net.bridge: {self.bridge_nf}"
         )
 
 
@@ -52,4 +64,5 @@ def engine_facts(info: dict[str, Any]) -> EngineFacts:
         rules_found=found,
         iptables=variant,
         kernel=str(info.get("KernelVersion") or platform.release()),
+        bridge_nf=", ".join(f"{name}={bridge_nf(name)}" for name in BRIDGE_NF),
     )

@@ -5,6 +5,7 @@ created ids and the registry of values, so that each factory module stays one ki
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -55,6 +56,8 @@ class BuildContext:
     default_image: str | None = None
     warm: WarmPool | None = None
     """Started containers of the built-in image to hand out (the run's, shared)."""
+    bridge_family: str = field(default_factory=lambda: secrets.token_hex(3))
+    """Names the bridges of this DockerNet's routable networks (``dnr-<family>-<n>``)."""
     _starts: list[Future[Any]] = field(default_factory=list, repr=False)
 
     def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:

@@ -132,15 +132,21 @@ class DockerNet:
         gateway: str | ipaddress.IPv4Address | None = None,
         internal: bool = False,
         masquerade: bool = True,
-        routable: bool = True,
+        routable: bool = False,
         options: Mapping[str, str] | None = None,
     ) -> Network:
         """Create a user-defined bridge network (``docker network create``).
 
         Without ``subnet`` one is taken from the pool that clashes with no Docker network and
         no host route; with one, a clash is an error naming who holds the subnet.
-        ``routable=False`` keeps Docker >= 28's drop of packets that reach the network's
-        containers from another bridge (by default this DockerNet's routers may deliver them).
+        The network gets Docker's defaults and the ``options`` given, nothing else.
+        ``routable=True`` lets this DockerNet's routers deliver into it from its other routable
+        networks where Docker >= 28 would drop the packets (a host with
+        ``net.bridge.bridge-nf-call-iptables=1``): its bridge is named ``dnr-<family>-<n>`` and
+        ``trusted_host_interfaces`` names that family, nothing wider.
+
+        E.g. ``a = dockernet.network("a", routable=True)`` with
+        ``b = dockernet.network("b", routable=True)`` for a router between ``a`` and ``b``.
         """
         return networks.create_network(
             self._ctx,

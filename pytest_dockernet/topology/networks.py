@@ -1,16 +1,18 @@
 """User-defined bridge networks, on subnets that clash with nothing on the engine or the host.
 
+A network gets Docker's defaults: the plugin passes no option the test did not ask for, so a
+verdict is what Docker does with the user's configuration.
+
 Docker >= 28 drops a packet for a container that arrives on any interface but the container's
-own bridge (raw ``PREROUTING -d IP ! -i BRIDGE -j DROP``). That is exactly the path of a packet
-a router container forwards from one of the test's bridges to another, so a network is made
-*routable* by default: ``trusted_host_interfaces`` names every user-defined bridge with
-iptables' prefix match ``br-+`` (Docker's own bridge names, ``br-<network id>``, are not known
-before the networks exist, and a test makes its networks one by one), plus any bridge the test
-named itself. The protection against packets from outside the host stays, and so does Docker's
-isolation between bridges, which the filter table applies to packets the host forwards.
-Docker's nftables backend matches names in a set, where ``+`` means nothing, so there the network
-is made ``nat-unprotected`` instead. Engines before 28 ignore both options. ``routable=False``
-keeps Docker's protection.
+own bridge (raw ``PREROUTING -d IP ! -i BRIDGE -j DROP``, or nftables' ``DROP DIRECT ACCESS``).
+On a host where bridged frames pass the firewall (``net.bridge.bridge-nf-call-iptables=1``:
+br_netfilter loaded) that includes every packet a router container forwards from one of the
+test's bridges to another. ``routable=True`` is the explicit opt-in that lets them through, and
+the narrowest trust that does: the network's bridge is named in this DockerNet's own family
+(``dnr-<6 hex>-<n>``, e.g. ``dnr-3fa9c1-1``) and ``trusted_host_interfaces`` names that family
+(``dnr-3fa9c1-+``), on Docker's iptables and nftables backends alike. Only the routable networks
+of the same DockerNet are trusted: packets from the host's other bridges, from other tests and
+from outside the host are still dropped. Engines before 28 ignore the option.
 """
 
 from __future__ import annotations
@@ -27,46 +29,49 @@ from .. import addressing, labels
 from ..errors import DockernetError
 from ..firewall_lock import machine_lock
 from ..model import Network
-from ..observe.firewall import reports_native_nftables
 from .context import BuildContext
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 TRUSTED_OPTION = "com.docker.network.bridge.trusted_host_interfaces"
 GATEWAY_MODE_OPTION = "com.docker.network.bridge.gateway_mode_ipv4"
-DOCKER_BRIDGES = "br-+"
-"""iptables' name for every interface whose name starts ``br-``: Docker's user bridges."""
+ROUTABLE_PREFIX = "dnr"
+"""The bridges of routable networks are named ``dnr-<family>-<n>``: ``dnr-3fa9c1-1``."""
 
 
-def routable_summary(native_nftables: bool) -> str:
-    """Which option makes networks routable on this engine, and why: for the report header."""
-    option = (
-        f"{GATEWAY_MODE_OPTION}=nat-unprotected"
-        if native_nftables
-        else (f"{TRUSTED_OPTION}={DOCKER_BRIDGES}")
-    )
+def routable_summary() -> str:
+    """What the plugin changes on networks, for the report header: nothing unless asked."""
     return (
-        f"networks are made with {option}, so that a test's routers can forward between its "
-        "bridges on Docker >= 28 (older engines ignore it); network(routable=False) keeps "
-        "Docker's drop of packets from other bridges"
+        "networks get Docker's defaults; network(routable=True) alone adds "
+        f"{TRUSTED_OPTION}={ROUTABLE_PREFIX}-<family>-+, which on Docker >= 28 lets packets "
+        "forwarded between that DockerNet's routable bridges (a test's router) through the "
+        "direct-routing drop that Docker's defaults apply to them"
     )
 
 
-def routable_options(
-    ctx: BuildContext, opts: Mapping[str, str], native_nftables: bool
-) -> dict[str, str]:
-    """The options that let the test's routers deliver into a network on Docker >= 28."""
-    if native_nftables:
-        return {} if GATEWAY_MODE_OPTION in opts else {GATEWAY_MODE_OPTION: "nat-unprotected"}
+def routable_options(ctx: BuildContext, opts: Mapping[str, str]) -> dict[str, str]:
+    """The options that make one more network routable: its bridge named in the DockerNet's
+    family (unless the test named it), and the family trusted beside the names already there.
+
+    E.g. ``{'com.docker.network.bridge.name': 'dnr-3fa9c1-2',
+    'com.docker.network.bridge.trusted_host_interfaces': 'dnr-3fa9c1-+'}``.
+    """
+    family = f"{ROUTABLE_PREFIX}-{ctx.bridge_family}-"
+    made = sum(net.bridge.startswith(family) for net in ctx.registry.networks.values())
+    added = {} if BRIDGE_NAME_OPTION in opts else {BRIDGE_NAME_OPTION: f"{family}{made + 1}"}
     trusted = [name for name in opts.get(TRUSTED_OPTION, "").split(":") if name]
-    # Bridges the test named itself do not match the prefix: trust those made so far by name.
+    if f"{family}+" not in trusted:
+        trusted.append(f"{family}+")
+    # Routable networks whose bridge the test named do not match the family: trust them by name.
     named = [
-        net.bridge for net in ctx.registry.networks.values() if not net.bridge.startswith("br-")
+        net.bridge
+        for net in ctx.registry.networks.values()
+        if net.routable and not net.bridge.startswith(family)
     ]
-    for bridge in (DOCKER_BRIDGES, *named):
-        if bridge not in trusted:
-            trusted.append(bridge)
-    return {TRUSTED_OPTION: ":".join(trusted)}
+    if BRIDGE_NAME_OPTION in opts:
+        named.append(opts[BRIDGE_NAME_OPTION])
+    trusted += [bridge for bridge in named if bridge not in trusted]
+    return {**added, TRUSTED_OPTION: ":".join(trusted)}
 
 
 def _options(
@@ -74,7 +79,7 @@ def _options(
 ) -> dict[str, str]:
     opts = dict(options or {})
     if routable:
-        opts.update(routable_options(ctx, opts, reports_native_nftables(ctx.registry.engine_info)))
+        opts.update(routable_options(ctx, opts))
     if not masquerade:
         opts[MASQUERADE_OPTION] = "false"
     elif opts.get(MASQUERADE_OPTION, "true").lower() == "false":
@@ -121,7 +126,7 @@ def create_network(
     gateway: str | ipaddress.IPv4Address | None = None,
     internal: bool = False,
     masquerade: bool = True,
-    routable: bool = True,
+    routable: bool = False,
     options: Mapping[str, str] | None = None,
 ) -> Network:
     """Create a labelled bridge network and record it before anything else can fail."""
@@ -174,6 +179,7 @@ def create_network(
             bridge=opts.get(BRIDGE_NAME_OPTION, f"br-{net_id[:12]}"),
             internal=internal,
             masquerade=masquerade,
+            routable=routable,
             registry=ctx.registry,
         )
         ctx.registry.networks[name] = net

@@ -9,11 +9,13 @@ this package reads the rules back the way the host's Docker wrote them:
   values (the condition handling they share is in :mod:`.conditions`);
 * :mod:`.counters`: every rule's packet counter (all tables, read-only), which dropping rule
   a lost probe grew, and what that Docker rule is;
+* :mod:`.bridged`: whether bridged frames pass the firewall (``bridge-nf-call-iptables``);
 * :mod:`.churn`: which rules were rewritten while a probe ran;
 * :mod:`.reading`: which backend Docker uses, where its rules really are, and running the
   tool that reads them.
 """
 
+from .bridged import BRIDGE_NF, bridge_nf, bridged_frames_filtered
 from .counters import (
     Attribution,
     Counted,
@@ -38,6 +40,7 @@ from .reading import (
 from .rules import Backend, NatRule, NatTable, format_rules
 
 __all__ = [
+    "BRIDGE_NF",
     "Attribution",
     "Backend",
     "Counted",
@@ -46,6 +49,8 @@ __all__ = [
     "NatRule",
     "NatTable",
     "attribute",
+    "bridge_nf",
+    "bridged_frames_filtered",
     "counters_command",
     "detect_backend",
     "format_rules",

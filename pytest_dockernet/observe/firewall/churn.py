@@ -36,7 +36,7 @@ from ...netns import dumped
 NFPROTO_IPV4 = 2
 IPTABLES_TABLES = ("filter", "nat", "raw", "mangle")
 """Tables iptables writes; Docker's own nftables table jumps through verdict maps instead."""
-BRIDGE_NAME = re.compile(rb"(br-[0-9a-f]{12}|docker0)\x00")
+BRIDGE_NAME = re.compile(rb"(br-[0-9a-f]{12}|dnr-[0-9a-f]{6}-[0-9]+|docker0)\x00")
 """Docker's bridge names as a rule's compare data holds them (NUL-terminated)."""
 DOCKER_CHAIN = re.compile(rb"(DOCKER[-A-Z0-9_]*)\x00")
 PLUGIN_NAME = re.compile(r"^dn-([0-9a-f]{8})-")

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .bridged import bridged_frames_filtered
 from .nftables import nft_statement  # one rendering of a rule, shared with the nat parser
 
 _COUNTER_RE = re.compile(r"^\[(\d+):(\d+)\]\s+(.*)$")
@@ -211,6 +212,34 @@ def _option(text: str, flag: str, negated: bool = False) -> str:
     return ""
 
 
+def direct_routing_meaning(bridge: str, filtered: bool) -> str:
+    """What Docker >= 28's drop of a packet that reached a container from a foreign interface
+    means on this host, and what a user writes in their own configuration to allow it.
+
+    E.g. ``direct_routing_meaning("br-1a2b3c4d5e6f", True)`` names the bridge, says that bridged
+    frames pass the firewall here, and gives the network options and compose keys that help.
+    """
+    host = (
+        "on this host bridged frames pass the firewall (net.bridge.bridge-nf-call-iptables=1), "
+        "so a router container's packets, bridged to it from another bridge, meet this rule "
+        "even with a return route"
+        if filtered
+        else "on this host bridged frames skip the firewall (net.bridge.bridge-nf-call-iptables "
+        "is not 1), so the packet was routed by the host itself: a route through the host, "
+        "not through a router container"
+    )
+    return (
+        "Docker >= 28's protection against direct routing: a packet for a container arrived on "
+        f"an interface other than its bridge{f' {bridge}' if bridge else ''}; {host}. To let "
+        "it through, name the interfaces it comes from in the destination network's option "
+        "com.docker.network.bridge.trusted_host_interfaces (compose: networks: NAME: "
+        "driver_opts:; pytest-dockernet: network(routable=True) between a DockerNet's own "
+        "networks), or set com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected "
+        "(or routed); on a host where bridged frames need not be filtered, "
+        "sysctl net.bridge.bridge-nf-call-iptables=0 with a return route via the router"
+    )
+
+
 def meaning(rule: Counted) -> str:
     """What Docker rule this is, where known, with the option that changes it; else ""."""
     if not rule.drops:
@@ -220,13 +249,7 @@ def meaning(rule: Counted) -> str:
     if (direct and _option(text, "-i", negated=True)) or "DROP DIRECT ACCESS" in text:
         nft_bridge = _NFT_IIF_NOT_RE.search(text)
         bridge = _option(text, "-i", negated=True) or (nft_bridge[1] if nft_bridge else "")
-        return (
-            "Docker >= 28's protection against direct routing: a packet for a container arrived "
-            f"on an interface other than its bridge{f' {bridge}' if bridge else ''}; allow it "
-            "with the network option com.docker.network.bridge.trusted_host_interfaces "
-            "(pytest-dockernet sets it unless routable=False) or "
-            "gateway_mode_ipv4=nat-unprotected/routed"
-        )
+        return direct_routing_meaning(bridge, bridged_frames_filtered())
     subnet = _option(text, "-s", negated=True) or _option(text, "-d", negated=True)
     bridge = _option(text, "-o") or _option(text, "-i")
     if chain == "DOCKER-INTERNAL" or (chain == "DOCKER-ISOLATION-STAGE-1" and subnet and bridge):
