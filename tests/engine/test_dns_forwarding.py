@@ -30,6 +30,7 @@ from pytest_dockernet import (
 from pytest_dockernet.images import ensure_default_image
 from pytest_dockernet.observe.forwarding import DOCKER_FALLBACK, forwarded_to, host_servers
 from pytest_dockernet.observe.names import ResolvConf
+from pytest_dockernet.session import DockerNetFactory
 
 USER_LABEL = "pytest-dockernet-test.users-own"
 
@@ -40,10 +41,13 @@ def image_name(client: docker.DockerClient) -> str:
 
 
 @pytest.fixture
-def users(client: docker.DockerClient, image_name: str) -> Iterator[dict[str, object]]:
+def users(
+    client: docker.DockerClient, image_name: str, dockernet_factory: DockerNetFactory
+) -> Iterator[dict[str, object]]:
     """A user's network with "app" (Docker's default DNS), "db" and a container Docker named,
     made with plain docker-py. Tests ask for it before ``dockernet``, so that it is torn down
-    after the plugin's containers have left the network."""
+    after the plugin's; it waits for that background teardown (``settle``), as a user's own
+    fixture must, before it removes the network the plugin's containers joined."""
     tag = uuid.uuid4().hex[:8]
     labels = {USER_LABEL: tag}
     made: list[object] = []
@@ -62,6 +66,7 @@ def users(client: docker.DockerClient, image_name: str) -> Iterator[dict[str, ob
             made.append(found[key])
         yield found
     finally:
+        dockernet_factory.settle()
         for thing in reversed(made):
             if isinstance(thing, docker.models.containers.Container):
                 thing.remove(force=True)
