@@ -228,7 +228,7 @@ class Container:
         """
         if not self.network_mode:
             return
-        who = f"compose service {self.service!r} ({self})" if self.service else str(self)
+        who = f"compose service {self.service!r} ({self.name})" if self.service else str(self)
         kind, _, other = self.network_mode.partition(":")
         if kind == "host":
             instead = (

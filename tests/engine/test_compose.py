@@ -210,14 +210,14 @@ def test_services_without_a_namespace_of_their_own_load_and_refuse_namespace_che
     assert client.api.inspect_container(agent.id)["HostConfig"]["NetworkMode"] == "host"
     with pytest.raises(
         ValueError,
-        match=r"compose service 'agent' \(container '.*-modes-agent-1'\) has network_mode 'host': "
+        match=r"compose service 'agent' \(dn-.*-modes-agent-1\) has network_mode 'host': "
         r"no network namespace of its own to check; host networking uses the host's own namespace",
     ):
         assert_reachable(agent, web)
     with pytest.raises(ValueError, match=r"compose service 'agent' .* network_mode 'host'"):
         dockernet.add_route(agent, "10.250.0.0/24", via=stack.networks["default"].gateway)
     shares = (
-        r"compose service 'sidecar' \(container '.*-modes-sidecar-1'\) has network_mode "
+        r"compose service 'sidecar' \(dn-.*-modes-sidecar-1\) has network_mode "
         r"'service:web': no network namespace of its own to check; it shares the network "
         r"namespace of service 'web': run the check on that one \(stack.services\['web'\]\)"
     )
