@@ -57,7 +57,7 @@ def routable_options(ctx: BuildContext, opts: Mapping[str, str]) -> dict[str, st
     'com.docker.network.bridge.trusted_host_interfaces': 'dnr-3fa9c1-+'}``.
     """
     family = f"{ROUTABLE_PREFIX}-{ctx.bridge_family}-"
-    made = sum(net.bridge.startswith(family) for net in ctx.registry.networks.values())
+    made = sum(net.routable for net in ctx.registry.networks.values())
     added = {} if BRIDGE_NAME_OPTION in opts else {BRIDGE_NAME_OPTION: f"{family}{made + 1}"}
     trusted = [name for name in opts.get(TRUSTED_OPTION, "").split(":") if name]
     if f"{family}+" not in trusted:

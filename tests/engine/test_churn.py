@@ -71,7 +71,8 @@ def rule_handles(client):
 
 @pytest.mark.serial  # how many probes overlap the churn must not depend on other tests' load
 def test_isolation_verdicts_are_never_wrong_while_networks_churn(rule_handles, dockernet, churner):
-    a, b = dockernet.network("a"), dockernet.network("b")
+    # routable: the router's forwards pass Docker >= 28's direct-routing drop on any host
+    a, b = dockernet.network("a", routable=True), dockernet.network("b", routable=True)
     # Routed by the host: only Docker's isolation rules stand between the two bridges.
     h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): str(a.gateway)})
     h2 = dockernet.container("h2", networks=[b], routes={str(a.subnet): str(b.gateway)})
@@ -111,7 +112,8 @@ def test_the_plugins_own_churn_is_never_reported(rule_handles, dockernet, churne
     and removing networks while isolation is asserted. Its creates wait while a probe is
     repeated under the firewall lock, so no FirewallChurnError can name it; one that names
     something else came from outside the plugin (another engineer's run, on a shared host)."""
-    a, b = dockernet.network("a"), dockernet.network("b")
+    # routable: the router's forwards pass Docker >= 28's direct-routing drop on any host
+    a, b = dockernet.network("a", routable=True), dockernet.network("b", routable=True)
     h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): str(a.gateway)})
     h2 = dockernet.container("h2", networks=[b], routes={str(a.subnet): str(b.gateway)})
     r = dockernet.router("router", networks=[a, b])
@@ -145,7 +147,8 @@ def test_a_network_create_of_the_run_waits_while_a_probe_is_repeated(rule_handle
     attempt would be rewritten and end in FirewallChurnError."""
     if reports_native_nftables(dockernet.registry.engine_info):
         pytest.skip("Docker's nftables backend: a network create rewrites no shared rule")
-    a, b = dockernet.network("a"), dockernet.network("b")
+    # routable: the router's forwards pass Docker >= 28's direct-routing drop on any host
+    a, b = dockernet.network("a", routable=True), dockernet.network("b", routable=True)
     h1 = dockernet.container("h1", networks=[a])
     h2 = dockernet.container("h2", networks=[b])
     held_off: list[bool] = []
@@ -176,7 +179,8 @@ def test_churn_from_outside_the_plugin_is_reported_with_its_source(rule_handles,
     per attempt, while the probe runs: every attempt is rewritten, and the error names it."""
     if reports_native_nftables(dockernet.registry.engine_info):
         pytest.skip("Docker's nftables backend: a network create rewrites no shared rule")
-    a, b = dockernet.network("a"), dockernet.network("b")
+    # routable: the router's forwards pass Docker >= 28's direct-routing drop on any host
+    a, b = dockernet.network("a", routable=True), dockernet.network("b", routable=True)
     h1 = dockernet.container("h1", networks=[a])
     h2 = dockernet.container("h2", networks=[b])
     client = dockernet.client

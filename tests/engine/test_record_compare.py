@@ -31,7 +31,8 @@ def test_one_bridge(dockernet):
     assert_masquerade(net)
 
 def test_router(dockernet):
-    a, b = dockernet.network("a"), dockernet.network("b", masquerade=False)
+    a = dockernet.network("a", routable=True)
+    b = dockernet.network("b", masquerade=False, routable=True)
     r = dockernet.router("router", networks=[a, b])
     h1 = dockernet.container("h1", networks=[a])
     h2 = dockernet.container("h2", networks=[b], routes={str(a.subnet): r})

@@ -62,7 +62,8 @@ def test_seed_ping_by_name_works_inside_the_default_image(dockernet):
     """The aliases are Docker's own: busybox's ping in the container resolves them too."""
     net = dockernet.network("sample")
     c1 = dockernet.container("container1", networks=[net])
-    dockernet.container("container2", networks=[net])
+    c2 = dockernet.container("container2", networks=[net])
+    c2.wait_started()  # docker-py's exec does not wait for the background start
     result = dockernet.client.containers.get(c1.id).exec_run(["ping", "-c1", "-W2", "container2"])
     assert result.exit_code == 0, result.output
 

@@ -36,7 +36,8 @@ def seed(dockernet):
 @pytest.fixture
 def routed(dockernet):
     """Scenario 2 on allocated subnets: h1 on a, h2 on b, a router between, routes both ways."""
-    a, b = dockernet.network("a"), dockernet.network("b")
+    # routable: the router's forwards pass Docker >= 28's direct-routing drop on any host
+    a, b = dockernet.network("a", routable=True), dockernet.network("b", routable=True)
     r = dockernet.router("router", networks=[a, b])
     h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): r})
     h2 = dockernet.container("h2", networks=[b], routes={str(a.subnet): r})

@@ -14,8 +14,9 @@ from pytest_dockernet import assert_path, assert_reachable, assert_unreachable
 def routed(dockernet):
     """Two bridges and a router; h2 has its route back, h1's route comes later (until then
     h1's packets go through the host, where Docker's isolation drops them on every engine)."""
-    a = dockernet.network("a")
-    b = dockernet.network("b")
+    # routable: the router's forwards pass Docker >= 28's direct-routing drop on any host
+    a = dockernet.network("a", routable=True)
+    b = dockernet.network("b", routable=True)
     r = dockernet.router("r", networks=[a, b])
     h1 = dockernet.container("h1", networks=[a])
     h2 = dockernet.container("h2", networks=[b], routes={str(a.subnet): r})
