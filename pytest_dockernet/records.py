@@ -7,8 +7,8 @@ node id) its observations in the order the test made them. Each observation hold
 * ``facts``: what the assertion decided on (routes, bridge ports, ping replies and their ttl,
   a packet's hops, masquerading by meaning). A difference here fails the comparison;
 * ``context``: what lies underneath (the firewall rules on the path, as the tool prints them).
-  A difference here is shown as information: the plugin's own handling (a router's networks
-  made routable on Docker >= 28) can keep the verdicts equal while the rules change.
+  A difference here is shown as information: the same verdict can rest on other rules after
+  an upgrade (Docker 28 accepts replies in ``DOCKER-CT`` before its isolation chains).
 
 Run-specific values (ids, generated names, allocated subnets and addresses, MACs, veth and
 bridge names) are already replaced by stable names when an observation is made, and timings

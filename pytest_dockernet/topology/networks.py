@@ -10,9 +10,12 @@ br_netfilter loaded) that includes every packet a router container forwards from
 test's bridges to another. ``routable=True`` is the explicit opt-in that lets them through, and
 the narrowest trust that does: the network's bridge is named in this DockerNet's own family
 (``dnr-<6 hex>-<n>``, e.g. ``dnr-3fa9c1-1``) and ``trusted_host_interfaces`` names that family
-(``dnr-3fa9c1-+``), on Docker's iptables and nftables backends alike. Only the routable networks
-of the same DockerNet are trusted: packets from the host's other bridges, from other tests and
-from outside the host are still dropped. Engines before 28 ignore the option.
+(``dnr-3fa9c1-+``, iptables' wildcard). Only the routable networks of the same DockerNet are
+trusted: packets from the host's other bridges, from other tests and from outside the host are
+still dropped. Engines before 28 ignore the option. Debian's Docker 28.5 writes its rules with
+iptables-nft even with ``DOCKER_FIREWALL_BACKEND=nftables``, so the wildcard works there too;
+a native nftables table (Docker 29) puts the names in a set, where ``+`` is not a wildcard: there
+the drop stays, and the failure names its rule.
 """
 
 from __future__ import annotations

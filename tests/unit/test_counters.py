@@ -18,6 +18,7 @@ from pytest_dockernet.observe.firewall import (
     parse_iptables_counters,
     parse_nft_counters,
 )
+from pytest_dockernet.observe.firewall.counters import direct_routing_meaning
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "firewall"
 RAW_DROP = "-A PREROUTING -d 10.77.2.2/32 ! -i dn-bbbbbb-2 -j DROP"
@@ -68,6 +69,20 @@ def test_a_router_path_dropped_by_docker_28_names_the_raw_rule():
     assert "its bridge dn-bbbbbb-2;" in text
     assert "com.docker.network.bridge.trusted_host_interfaces" in text
     assert "\n" not in text
+
+
+def test_the_direct_routing_drop_says_what_the_host_setting_does_and_the_users_fix():
+    filtered = direct_routing_meaning("br-1a2b3c4d5e6f", True)
+    skipped = direct_routing_meaning("br-1a2b3c4d5e6f", False)
+    assert "other than its bridge br-1a2b3c4d5e6f;" in filtered
+    assert "bridged frames pass the firewall (net.bridge.bridge-nf-call-iptables=1)" in filtered
+    assert "even with a return route" in filtered
+    assert "bridged frames skip the firewall" in skipped
+    assert "routed by the host itself" in skipped
+    for text in (filtered, skipped):  # the fix is the user's own configuration
+        assert "com.docker.network.bridge.trusted_host_interfaces (compose: networks:" in text
+        assert "gateway_mode_ipv4=nat-unprotected" in text
+        assert "network(routable=True)" in text
 
 
 def test_a_cross_bridge_ping_through_the_host_names_the_isolation_rule():

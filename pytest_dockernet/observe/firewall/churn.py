@@ -137,9 +137,10 @@ def changes_between(
     Rules deleted or added (a rule naming only other Docker bridges cannot decide such a
     packet), and Docker chains left without a jump at either reading, which the reading alone
     shows even when the gap spans the whole probe. Docker >= 28's raw table holds one rule per
-    container address (``-d IP ... -j DROP``, and ``-d IP -i br-+ -j ACCEPT`` for a trusted
-    prefix, which names no whole bridge): a raw rule that holds none of the probe's addresses
-    is another container's, written whenever another test starts one, and does not count.
+    container address (``-d IP ... -j DROP``, and ``-d IP -i dnr-3fa9c1-+ -j ACCEPT`` for a
+    trusted prefix, which names no whole bridge): a raw rule that holds none of the probe's
+    addresses is another container's, written whenever another test starts one, and does not
+    count.
     """
     ours = set(interfaces)
     packed = [address.packed for address in addresses]
