@@ -108,12 +108,14 @@ def test_isolation_verdicts_are_never_wrong_while_networks_churn(rule_handles, d
     assert verdicts > raw // 2, "most verdicts were reported as churn instead of given"
 
 
+@pytest.mark.serial  # how much the churner makes must not depend on other tests' load
 def test_the_plugins_own_churn_is_never_reported(rule_handles, dockernet, churner):
     """What the CI's 26.1 phase met: another process of the plugin (an xdist worker) making
     and removing networks while isolation is asserted. Its creates wait while a probe is
     repeated under the firewall lock, so no FirewallChurnError can name it; one that names
     something else came from outside the plugin (another engineer's run, on a shared host)."""
-    # routable: the router's forwards pass Docker >= 28's direct-routing drop on any host
+    # Routable: the host's forwards and the router's pass Docker >= 28's direct-routing drop,
+    # so that Docker's isolation alone decides the verdicts under churn.
     a, b = dockernet.network("a", routable=True), dockernet.network("b", routable=True)
     h1 = dockernet.container("h1", networks=[a], routes={str(b.subnet): str(a.gateway)})
     h2 = dockernet.container("h2", networks=[b], routes={str(a.subnet): str(b.gateway)})
