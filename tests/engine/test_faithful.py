@@ -10,15 +10,16 @@ probed by its assertions. The two are on different subnets. Each test asserts
 so that neither side can pass by being broken the same way as the other.
 
 ``PINS`` records what was measured (plain docker, ``ping -c 2``: "2/2" answered or "0/2") on
-Docker 20.10 (host), 26.1, and 28.5 with the iptables backend at
-``net.bridge.bridge-nf-call-iptables`` ("bnf", per network namespace) 1 and 0, and with the
-native nftables backend at bnf=1 (which measured the same as iptables everywhere here). Why
-the columns differ, from moby's rules as the engines wrote them:
+Docker 20.10 (host engine, bnf=1), 26.1 at bnf=1 and bnf=0, and 28.5 with the iptables backend
+at ``net.bridge.bridge-nf-call-iptables`` ("bnf", per network namespace) 1 and 0, and with the
+native nftables backend at bnf=1, which measured the same as iptables everywhere here. Why the
+columns differ, from moby's rules as the engines wrote them:
 
 - Docker >= 28 drops a packet for a container arriving on any interface but the container's
   own bridge: raw ``PREROUTING -d IP ! -i BRIDGE -j DROP``. With bnf=1 a router container's
   forward from bridge A to a host on bridge B is *bridged* on A and passes iptables there with
-  ``-i br-A``, so it is dropped; with bnf=0 bridged frames skip iptables, and it passes.
+  ``-i br-A``, so it is dropped; with bnf=0 bridged frames skip iptables, and it passes (reply
+  ttl 63). Before 28 there is no such rule, and bnf changes nothing measured here.
 - ``trusted_host_interfaces`` (``routable=True``) lifts that drop for the bridges it names. A
   reply routed back through the host (no return route) is then still accepted on Docker >= 28
   with bnf=1: ``DOCKER-CT``'s ``RELATED,ESTABLISHED`` comes before the isolation rules, and the
@@ -26,10 +27,11 @@ the columns differ, from moby's rules as the engines wrote them:
   the isolation between bridges drops the reply. Before 28 the isolation comes first.
 - A cross-bridge packet routed by the host itself is dropped by ``DOCKER-ISOLATION`` on every
   version.
-- Docker sets bnf=1 itself: before 28 on every bridge network it creates, on 28 when it
-  creates one with ``enable_icc=false`` (moby's ``setupIPv4BridgeNetFiltering``). So on Docker
-  < 28 the probes always run at bnf=1, and an icc=false network is always probed at bnf=1.
-  The test that creates one is marked ``sets_bridge_nf``: on a bnf=0 host, run it last.
+- Docker sets bnf=1 itself when it creates an ``enable_icc=false`` network (moby's
+  ``setupIPv4BridgeNetFiltering``): measured on 26.1 and 28.5 starting from bnf=0. A network
+  with ICC left on does not set it (26.1 and 28.5 measured, 20.10 runs at bnf=1 here anyway),
+  so an icc=false network is never probed at bnf=0 (``NEVER``). The test that creates one is
+  marked ``sets_bridge_nf``: on a bnf=0 host, run it last, and set bnf back afterwards.
 """
 
 from __future__ import annotations
@@ -57,24 +59,24 @@ R, U = True, False
 NEVER = None
 """A setting the engine never probes at (Docker sets bnf=1 itself first)."""
 
-# topology: (Docker < 28, Docker >= 28 at bnf=1, Docker >= 28 at bnf=0)
-PINS: dict[str, tuple[bool | None, bool | None, bool | None]] = {
-    "same network": (R, R, R),
-    "through the host": (U, U, U),
-    "router, return route": (R, U, R),
-    "router, no return route": (U, U, U),
-    "routable router, return route": (R, R, R),
-    "routable router, no return route": (U, R, U),
-    "icc=false": (U, U, NEVER),
-    "internal: peers": (R, R, R),
-    "internal: to the upstream": (U, U, U),
-    "internal: from the upstream": (U, U, U),
-    "published: loopback": (R, R, R),
-    "published: upstream": (R, R, R),
-    "masquerade on: to the upstream": (R, R, R),
-    "masquerade off: to the upstream": (U, U, U),
+# topology: (Docker < 28 at bnf=1, < 28 at bnf=0, >= 28 at bnf=1, >= 28 at bnf=0)
+PINS: dict[str, tuple[bool | None, ...]] = {
+    "same network": (R, R, R, R),
+    "through the host": (U, U, U, U),
+    "router, return route": (R, R, U, R),
+    "router, no return route": (U, U, U, U),
+    "routable router, return route": (R, R, R, R),
+    "routable router, no return route": (U, U, R, U),
+    "icc=false": (U, NEVER, U, NEVER),
+    "internal: peers": (R, R, R, R),
+    "internal: to the upstream": (U, U, U, U),
+    "internal: from the upstream": (U, U, U, U),
+    "published: loopback": (R, R, R, R),
+    "published: upstream": (R, R, R, R),
+    "masquerade on: to the upstream": (R, R, R, R),
+    "masquerade off: to the upstream": (U, U, U, U),
 }
-NFTABLES_PINS: dict[str, tuple[bool | None, bool | None, bool | None]] = {}
+NFTABLES_PINS: dict[str, tuple[bool | None, ...]] = {}
 """Where Docker's native nftables backend differs from its iptables one (nowhere, measured)."""
 
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
@@ -87,13 +89,8 @@ class Engine:
     nftables: bool
 
     def pinned(self, topology: str, bnf: str) -> bool | None:
-        old, new_filtered, new_unfiltered = {**PINS, **(NFTABLES_PINS if self.nftables else {})}[
-            topology
-        ]
-        if self.version < (28, 0):
-            assert bnf == "1", f"Docker {self.server} probed at bnf={bnf}: it sets bnf=1 itself"
-            return old
-        return new_filtered if bnf == "1" else new_unfiltered
+        pins = {**PINS, **(NFTABLES_PINS if self.nftables else {})}[topology]
+        return pins[2 * (self.version >= (28, 0)) + (bnf != "1")]
 
     def __str__(self) -> str:
         return f"Docker {self.server} ({'nftables' if self.nftables else 'iptables'} backend)"
