@@ -168,8 +168,9 @@ def agree(
     """Assert plain == plugin == pinned; print the measured line for the run's record."""
     now = bridge_nf()
     pinned = engine.pinned(topology, bnf)
+    shown = {R: "reachable", U: "unreachable", NEVER: "never probed"}[pinned]
     report = (
-        f"{topology}: plain {plain}; plugin {plugin}; pinned {pinned}; {engine}; "
+        f"{topology}: plain {plain}; plugin {plugin}; pinned {shown}; {engine}; "
         f"bnf={bnf} at probe time (now {now})"
     )
     print(f"VERDICT {report}")
