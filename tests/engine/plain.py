@@ -1,0 +1,220 @@
+"""The plain-docker side of the faithfulness tests: topologies built with docker-py alone, on
+Docker's defaults (or exactly the options given), probed from inside the containers with the
+image's own busybox (``ping``, ``nc``), as a user without the plugin would check them.
+
+Nothing of the plugin decides a verdict here. Only its bookkeeping is borrowed: the run's
+labels and ``dn-<run id>-...`` names (so the sweep and ``scripts/check-leaks.sh`` know every
+resource), a free subnet of the plugin's pool, and the machine-wide firewall lock, held while a
+network is created (Docker rewrites the firewall then) and while a probe runs (so that another
+xdist worker's network create cannot open a gap in the rules under it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+
+from pytest_dockernet import addressing, labels
+from pytest_dockernet.firewall_lock import machine_lock
+
+PING_COUNT = 2
+
+
+@dataclass(frozen=True)
+class Ping:
+    """What ``ping -c N -W 1`` inside a container printed, read back as numbers."""
+
+    sent: int
+    answered: int
+    ttls: tuple[int, ...]
+    output: str
+
+    @property
+    def verdict(self) -> bool | str:
+        """True: every request answered; False: none; otherwise "k/n answered"."""
+        if self.answered == self.sent:
+            return True
+        if self.answered == 0:
+            return False
+        return f"{self.answered}/{self.sent} answered"
+
+    def __str__(self) -> str:
+        ttls = f", ttl {sorted(set(self.ttls))}" if self.ttls else ""
+        return f"{self.answered}/{self.sent} answered{ttls}"
+
+
+@dataclass(frozen=True)
+class PlainNetwork:
+    name: str
+    id: str
+    subnet: ipaddress.IPv4Network
+    gateway: ipaddress.IPv4Address
+    bridge: str
+
+
+@dataclass
+class Plain:
+    """Networks and containers made with docker-py only; ``close()`` removes them all."""
+
+    client: docker.DockerClient
+    identity: labels.RunIdentity
+    scope: str
+    image: str
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+
+    def _name(self, name: str) -> str:
+        return self.identity.docker_name(f"{self.scope}-plain-{name}")
+
+    def network(
+        self, name: str, *, internal: bool = False, options: dict[str, str] | None = None
+    ) -> PlainNetwork:
+        """``docker network create`` on a free /24 of the plugin's pool, with ``options`` as
+        given and nothing else."""
+        docker_name = self._name(name)
+        pool = addressing.parse_subnet(addressing.DEFAULT_POOL)
+        used = addressing.occupied(self.client)
+        for subnet in addressing.candidates(pool, addressing.DEFAULT_PREFIX):
+            if addressing.clash(subnet, used) is not None:
+                continue
+            gateway = next(subnet.hosts())
+            ipam = docker.types.IPAMConfig(
+                pool_configs=[docker.types.IPAMPool(subnet=str(subnet), gateway=str(gateway))]
+            )
+            try:
+                with machine_lock().writing(f"create network {docker_name}"):
+                    made = self.client.api.create_network(
+                        docker_name,
+                        driver="bridge",
+                        ipam=ipam,
+                        internal=internal,
+                        labels=self.identity.labels(f"plain-{name}"),
+                        options=dict(options or {}),
+                        check_duplicate=True,
+                    )
+            except docker.errors.APIError as exc:
+                if "overlap" in str(exc).lower():  # another worker took it meanwhile
+                    used = addressing.occupied(self.client)
+                    continue
+                raise
+            net_id = made["Id"]
+            self.networks.append(net_id)
+            bridge = (options or {}).get("com.docker.network.bridge.name", f"br-{net_id[:12]}")
+            return PlainNetwork(docker_name, net_id, subnet, gateway, bridge)
+        raise RuntimeError(f"no free /24 in {pool} for plain network {name!r}")
+
+    def container(
+        self,
+        name: str,
+        networks: list[PlainNetwork],
+        *,
+        router: bool = False,
+        command: str = "sleep 3600",
+        ports: dict[str, Any] | None = None,
+    ) -> Any:
+        """``docker run -d`` on the first network, connected to the others before it starts.
+
+        A router (and every container that gets routes) has NET_ADMIN; a router also the
+        namespaced ``net.ipv4.ip_forward=1``, as the seed's router does.
+        """
+        api = self.client.api
+        host_config = api.create_host_config(
+            cap_add=["NET_ADMIN"],
+            sysctls={"net.ipv4.ip_forward": "1"} if router else None,
+            port_bindings=ports,
+        )
+        first, *others = networks
+        made = api.create_container(
+            self.image,
+            ["sh", "-c", command],
+            name=self._name(name),
+            labels=self.identity.labels(f"plain-{name}"),
+            host_config=host_config,
+            # docker-py appends "/tcp" to a "8080/tcp" string here ("8080/tcp/tcp")
+            ports=[(int(n), proto) for n, proto in (p.split("/") for p in ports or ())],
+            networking_config=api.create_networking_config(
+                {first.name: api.create_endpoint_config()}
+            ),
+        )
+        self.containers.append(made["Id"])
+        for net in others:
+            api.connect_container_to_network(made["Id"], net.id)
+        with machine_lock().writing(f"start container {name}"):  # Docker 28: raw-table rules
+            api.start(made["Id"])
+        return self.client.containers.get(made["Id"])
+
+    @staticmethod
+    def ip(container: Any, net: PlainNetwork) -> ipaddress.IPv4Address:
+        container.reload()
+        return ipaddress.IPv4Address(
+            container.attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
+        )
+
+    @staticmethod
+    def host_port(container: Any, port: str) -> int:
+        container.reload()
+        bindings = container.attrs["NetworkSettings"]["Ports"][port]
+        return next(int(b["HostPort"]) for b in bindings if ":" not in b["HostIp"])
+
+    @staticmethod
+    def route(container: Any, dst: str, via: ipaddress.IPv4Address) -> None:
+        code, out = container.exec_run(f"ip route add {dst} via {via}")
+        if code != 0:
+            raise RuntimeError(f"ip route add {dst} via {via} failed: {out.decode()}")
+
+    @staticmethod
+    def ping(src: Any, dst: ipaddress.IPv4Address, count: int = PING_COUNT) -> Ping:
+        """``ping -c count -W 1 dst`` inside ``src``."""
+        with machine_lock().reading():
+            _, out = src.exec_run(f"ping -c {count} -W 1 {dst}")
+        text = out.decode(errors="replace")
+        stats = re.search(r"(\d+) packets transmitted, (\d+) packets received", text)
+        sent, answered = (int(stats[1]), int(stats[2])) if stats else (count, 0)
+        ttls = tuple(int(t) for t in re.findall(r"ttl=(\d+)", text))
+        return Ping(sent, answered, ttls, text)
+
+    @staticmethod
+    def connect(src: Any, address: ipaddress.IPv4Address, port: int) -> str:
+        """``nc`` inside ``src`` to ``address:port``: what the service said, or ""."""
+        with machine_lock().reading():
+            _, out = src.exec_run(["sh", "-c", f"sleep 1 | nc -w 2 {address} {port}"])
+        return out.decode(errors="replace").strip()
+
+    @staticmethod
+    def connect_here(address: str, port: int) -> str:
+        """A TCP connection from the test's own process (the engine's namespace): what the
+        service said, or the error."""
+        try:
+            with socket.create_connection((address, port), timeout=2) as conn:
+                conn.settimeout(2)
+                return conn.recv(100).decode(errors="replace").strip()
+        except OSError as exc:
+            return f"error: {exc}"
+
+    def close(self) -> list[str]:
+        """Remove the containers, then the networks; what could not be removed."""
+        problems = []
+        for cid in reversed(self.containers):
+            try:
+                self.client.api.remove_container(cid, force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                problems.append(f"container {cid[:12]}: {exc}")
+        for net_id in reversed(self.networks):
+            try:
+                with machine_lock().writing(f"remove network {net_id[:12]}"):
+                    self.client.api.remove_network(net_id)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                problems.append(f"network {net_id[:12]}: {exc}")
+        self.containers.clear()
+        self.networks.clear()
+        return problems
