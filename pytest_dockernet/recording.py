@@ -27,6 +27,7 @@ _OTHERS = (
     (re.compile(r"\bveth[0-9a-f]{7}\b"), "<another veth>"),
     (re.compile(r"\bbr-[0-9a-f]{12}\b"), "<another bridge>"),
     (re.compile(r"\bdnr-[0-9a-f]{6}-[0-9]+\b"), "<another bridge>"),
+    (re.compile(r"\bdnr-[0-9a-f]{6}-\+"), "dnr-<family>-+"),
     (re.compile(r"\bdn-[0-9a-f]{8}-[\w.-]+"), "<another test's resource>"),
 )
 

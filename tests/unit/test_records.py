@@ -41,6 +41,10 @@ def test_values_become_stable_names_at_their_boundaries():
     assert normalise("host vethab12cd3 in; veth0123abc; br-000000000000; 02:42:ac:11:00:02") == (
         "host <veth of h1 on a> in; <another veth>; <another bridge>; <mac>"
     )
+    # routable networks: another bridge of a family, and the family's run-specific trust
+    assert normalise("-i dnr-3fa9c1-+ -j ACCEPT; -o dnr-3fa9c1-12") == (
+        "-i dnr-<family>-+ -j ACCEPT; -o <another bridge>"
+    )
     assert normalise({"10.199.7.3": ["10.199.7.3", 64, True]}) == {
         "<h1 on a>": ["<h1 on a>", 64, True]
     }
