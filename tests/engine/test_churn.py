@@ -142,14 +142,9 @@ def test_the_plugins_own_churn_is_never_reported(rule_handles, dockernet, churne
     assert ours == [], "the plugin's own churn was reported:\n" + "\n".join(ours)
 
 
-def test_a_network_create_of_the_run_waits_while_a_probe_is_repeated(
-    rule_handles, dockernet, engine_version
-):
-    """Deterministic: each attempt of the probe has another thread of this process create a
-    network through the plugin and waits up to 3 s for it. The first attempt holds no
-    lock, so the create lands in it and the probe is repeated; the repeat holds the lock, so
-    the create waits until it is over, and the verdict is given. Without the lock every
-    attempt would be rewritten and end in FirewallChurnError."""
+@pytest.fixture
+def rewritten(rule_handles, dockernet, engine_version):
+    """h1 and h2 on two networks, where a network create rewrites a rule between them."""
     if engine_version >= (28, 0) or reports_native_nftables(dockernet.registry.engine_info):
         # measured on 28.5 (iptables): a create and a remove change only their bridge's rules
         pytest.skip(
@@ -157,8 +152,16 @@ def test_a_network_create_of_the_run_waits_while_a_probe_is_repeated(
             "that another network's packets meet"
         )
     a, b = dockernet.network("a"), dockernet.network("b")
-    h1 = dockernet.container("h1", networks=[a])
-    h2 = dockernet.container("h2", networks=[b])
+    return dockernet.container("h1", networks=[a]), dockernet.container("h2", networks=[b])
+
+
+def test_a_network_create_of_the_run_waits_while_a_probe_is_repeated(rewritten, dockernet):
+    """Deterministic: each attempt of the probe has another thread of this process create a
+    network through the plugin and waits up to 3 s for it. The first attempt holds no
+    lock, so the create lands in it and the probe is repeated; the repeat holds the lock, so
+    the create waits until it is over, and the verdict is given. Without the lock every
+    attempt would be rewritten and end in FirewallChurnError."""
+    h1, h2 = rewritten
     held_off: list[bool] = []
     creates: list[threading.Thread] = []
     with DockerNet(dockernet.client, scope=f"{secrets.token_hex(2)}-other") as other:
@@ -182,20 +185,10 @@ def test_a_network_create_of_the_run_waits_while_a_probe_is_repeated(
     assert dockernet.registry.repeated_probes == 1
 
 
-def test_churn_from_outside_the_plugin_is_reported_with_its_source(
-    rule_handles, dockernet, engine_version
-):
+def test_churn_from_outside_the_plugin_is_reported_with_its_source(rewritten, dockernet):
     """A program that makes networks without the lock (here: the Docker API, no labels), once
     per attempt, while the probe runs: every attempt is rewritten, and the error names it."""
-    if engine_version >= (28, 0) or reports_native_nftables(dockernet.registry.engine_info):
-        # measured on 28.5 (iptables): a create and a remove change only their bridge's rules
-        pytest.skip(
-            "Docker >= 28 and its nftables backend: a network create rewrites no rule "
-            "that another network's packets meet"
-        )
-    a, b = dockernet.network("a"), dockernet.network("b")
-    h1 = dockernet.container("h1", networks=[a])
-    h2 = dockernet.container("h2", networks=[b])
+    h1, h2 = rewritten
     client = dockernet.client
     names: list[str] = []
 
