@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import docker
 import pytest
 
-from pytest_dockernet import labels
-from pytest_dockernet.engine import version_of
+from pytest_dockernet.engine import labels
+from pytest_dockernet.engine.client import version_of
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import docker
 
-from pytest_dockernet import images
-from pytest_dockernet.teardown import interrupt_on_sigterm
+from pytest_dockernet.engine import images
+from pytest_dockernet.engine.teardown import interrupt_on_sigterm
 
 from . import report, suites
 from .common import (

@@ -14,8 +14,9 @@ import sys
 
 import docker
 
-from pytest_dockernet import addressing, images
-from pytest_dockernet.teardown import interrupt_on_sigterm
+from pytest_dockernet.engine import images
+from pytest_dockernet.engine.teardown import interrupt_on_sigterm
+from pytest_dockernet.observe import subnets
 
 from . import plugin_runs
 from .common import BenchSession, vmrss_kb
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     interrupt_on_sigterm()
     client = docker.from_env()
     images.ensure_default_image(client)
-    addressing.occupied(client)  # warm up: engine connection and host netlink, read once
+    subnets.occupied(client)  # warm up: engine connection and host netlink, read once
     before = vmrss_kb()
     timings, how = plugin_runs.matrix(
         client,

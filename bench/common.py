@@ -17,8 +17,8 @@ from typing import Any
 import docker
 import docker.errors
 
-from pytest_dockernet import images, labels
-from pytest_dockernet.teardown import remove_labelled
+from pytest_dockernet.engine import images, labels
+from pytest_dockernet.engine.teardown import remove_labelled
 
 BENCH_DIR = Path(__file__).resolve().parent
 IMAGE = images.DEFAULT_IMAGE

@@ -1,17 +1,23 @@
 """pytest-dockernet: throwaway Docker bridge topologies and assertions on what the kernel did.
 
-The modules are layered, and each imports only from the layers below it:
+The package is layered; a module imports only from the layers below its own, and CI checks
+it (``lint-imports``, the contract in ``pyproject.toml``). Top to bottom:
 
-    plugin                      pytest hooks and thin fixtures
-    session                     one run's factory of DockerNets
-    topology/                   the DockerNet facade; one module per resource it creates or reads
-                                (existing ones, Compose projects)
-    assertions, matrix          assert_* and the all-pairs view
-    trace                       the hop-by-hop walk of one probe
-    port_probes, probes         where a probe starts and goes; guard, ping, ports, arrival
-    model                       values: Network, Container, Upstream, Registry, argument types
-    observe/                    read-only facts from the kernel and the firewall
-    engine, teardown, images, addressing, labels, netns, settings, errors, version
+    plugin          pytest hooks and thin fixtures
+    topology/       the factory: the DockerNet facade, one module per resource it creates or
+                    reads (networks, containers, routers, upstreams, existing ones, Compose
+                    projects), and the run's factory of DockerNets
+    assertions/     every assert_*, one module per kind of fact, assert_reachability included
+    record/         what the assertions observed, the record file, the compare plugin and the
+                    dockernet-diff command
+    probing/        where a probe goes (destinations, the outside-traffic guard), ping, ports,
+                    the churn re-probe, trace, diagnosis, the all-pairs matrix
+    observe/        read-only facts from the kernel and the firewall
+    model           values: Network, Container, Upstream, Registry, argument types
+    engine/         the Docker client, images, labels, namespaces, the firewall lock, teardown
+    settings        the run's options
+    addressing      subnets and addresses as values
+    retry, errors, version
 """
 
 from __future__ import annotations
@@ -25,13 +31,13 @@ pytest.register_assert_rewrite("pytest_dockernet.assertions")
 from . import assertions  # noqa: E402  (after the rewrite hook is registered)
 from .assertions import *  # noqa: E402, F403  (every assert_*: their list is assertions.__all__)
 from .errors import ComposeError, DockernetError  # noqa: E402
-from .matrix import Reachability, assert_reachability  # noqa: E402
 from .model import Container, Network, Upstream  # noqa: E402
 from .observe.ports import PortResult  # noqa: E402
-from .probes import host_veth  # noqa: E402
+from .probing.matrix import Reachability  # noqa: E402
+from .probing.trace import Hop, Trace  # noqa: E402
+from .probing.veths import host_veth  # noqa: E402
 from .topology import ComposeProject, DockerNet  # noqa: E402
 from .topology.listeners import Listener  # noqa: E402
-from .trace import Hop, Trace  # noqa: E402
 
 __all__ = [
     "ComposeError",
@@ -47,7 +53,6 @@ __all__ = [
     "Trace",
     "Upstream",
     "__version__",
-    "assert_reachability",
     "host_veth",
 ]
 __all__ += assertions.__all__

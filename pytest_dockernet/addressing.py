@@ -1,21 +1,22 @@
-"""Subnets and addresses: parsing the test's input, and picking free subnets from a pool.
+"""Subnets and addresses as values: parsing the test's input, and the candidates of a pool.
 
-Every subnet the plugin uses is checked against the engine's networks and the host's routes
-before Docker sees it, so a clash is reported with both names instead of a Docker error.
+What is already in use on this machine is read by ``observe.subnets``: every subnet the plugin
+uses is checked against it before Docker sees it, so a clash is reported with both names
+instead of a Docker error. Example::
+
+    parse_subnet("10.231.1.0/24")          # IPv4Network('10.231.1.0/24')
+    next(candidates(parse_subnet(DEFAULT_POOL), DEFAULT_PREFIX))
 """
 
 from __future__ import annotations
 
 import ipaddress
 import random
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-
-import docker
-
-from .observe.routes import DEFAULT, routes
+from collections.abc import Iterator
 
 DEFAULT_POOL = "10.199.0.0/16"
+DEFAULT_ROUTE = ipaddress.IPv4Network("0.0.0.0/0")
+"""The destination of a default route."""
 DEFAULT_PREFIX = 24
 
 
@@ -55,39 +56,6 @@ def check_host_address(
             f"{what} {ip} is the network or broadcast address of {subnet}: pick a host address"
         )
     return ip
-
-
-@dataclass(frozen=True)
-class Occupant:
-    """A subnet already in use on this machine, and who uses it (for the error message)."""
-
-    subnet: ipaddress.IPv4Network
-    owner: str
-
-
-def docker_subnets(client: docker.DockerClient) -> list[Occupant]:
-    """The IPv4 subnets of every Docker network on the engine."""
-    found: list[Occupant] = []
-    for net in client.api.networks():
-        for config in (net.get("IPAM") or {}).get("Config") or []:
-            subnet = config.get("Subnet", "")
-            if subnet and ":" not in subnet:
-                owner = f"Docker network {net['Name']!r}"
-                found.append(Occupant(ipaddress.IPv4Network(subnet), owner))
-    return found
-
-
-def occupied(client: docker.DockerClient) -> list[Occupant]:
-    """Subnets of every Docker network on the engine and every non-default host route."""
-    found = docker_subnets(client)
-    for route in routes(None):
-        if route.dst != DEFAULT:
-            found.append(Occupant(route.dst, f"host route '{route}'"))
-    return found
-
-
-def clash(subnet: ipaddress.IPv4Network, used: Iterable[Occupant]) -> Occupant | None:
-    return next((o for o in used if o.subnet.overlaps(subnet)), None)
 
 
 def candidates(pool: ipaddress.IPv4Network, prefix: int) -> Iterator[ipaddress.IPv4Network]:

@@ -20,9 +20,8 @@ from typing import Any, TypeAlias
 import docker
 
 from . import addressing
-from .engine import exit_report
+from .engine.client import exit_report
 from .errors import ContainerStartError
-from .observe.routes import DEFAULT as DEFAULT_ROUTE
 
 
 @dataclass(eq=False)
@@ -302,7 +301,7 @@ class Container:
     def host(self) -> Any:
         """A testinfra ``Host`` over this container (``host.file(...)``, ``host.process``,
         ``host.socket(...)``, ...): the ``testinfra`` extra, and a shell in the image."""
-        from .hosts import host_over  # an optional dependency: imported on first use
+        from .engine.hosts import host_over  # an optional dependency: imported on first use
 
         return host_over(self.id)
 
@@ -391,7 +390,7 @@ def parse_destination(dst: object) -> ipaddress.IPv4Network:
     if isinstance(dst, ipaddress.IPv4Address):
         return ipaddress.IPv4Network(dst)
     if dst == "default":
-        return DEFAULT_ROUTE
+        return addressing.DEFAULT_ROUTE
     if not isinstance(dst, str):
         raise TypeError(f"route destination must be 'default' or a CIDR str, got {dst!r}")
     return addressing.parse_subnet(dst, "route destination")

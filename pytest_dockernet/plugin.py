@@ -12,15 +12,15 @@ from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
-from .comparing import RecordCompare
-from .engine import connect
+from .engine.client import connect
+from .engine.teardown import Removal, interrupt_on_sigterm, sweep
 from .errors import DockernetError
 from .model import Container, Registry
 from .observe.engine_facts import EngineFacts, engine_facts
-from .session import DockerNetFactory
+from .record.compare import RecordCompare
 from .settings import Settings, add_options
-from .teardown import Removal, interrupt_on_sigterm, sweep
 from .topology import ComposeProject, DockerNet
+from .topology.factory import DockerNetFactory
 from .topology.networks import routable_summary
 
 SETTINGS = pytest.StashKey[Settings]()

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import pytest
 
 from . import addressing
-from .topology.warm import MAX_SIZE as MAX_WARM
 
 DEFAULT_WARM = 0
+MAX_WARM = 64
+"""The largest warm pool (``--dockernet-warm``)."""
 """Off: on 2 cores it gained 10% on Docker 20.10, where it is refused (dockerd deadlocked),
 and lost 8% on Docker 28.5 (bench suite1)."""
 OPTIONS: dict[str, tuple[str, str, str | None]] = {

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 exec .venv/bin/python - <<'PY'
 import sys
 
-from pytest_dockernet.engine import connect
-from pytest_dockernet.teardown import is_dead, remove_labelled
+from pytest_dockernet.engine.client import connect
+from pytest_dockernet.engine.teardown import is_dead, remove_labelled
 
 found = remove_labelled(connect(), is_dead)
 leaks = [f"container {n}" for n in found.containers] + [f"network {n}" for n in found.networks]

@@ -14,7 +14,7 @@ import time
 import docker
 
 from pytest_dockernet import DockerNet
-from pytest_dockernet.teardown import interrupt_on_sigterm, remove_network
+from pytest_dockernet.engine.teardown import interrupt_on_sigterm, remove_network
 
 
 def main(seconds: float) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dockernet.netns import dump_counts
+from pytest_dockernet.engine.netns import dump_counts
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import recording
-from ..model import (
-    Container,
-    Network,
-    need,
-)
+from ..model import Container, Network, need
 from ..observe.links import Link, by_index, by_name, links, ports_of
-from ..probes import host_port
+from ..probing.veths import host_port
+from ..record import observations as recording
 
 # -- bridge membership ----------------------------------------------------------------------
 

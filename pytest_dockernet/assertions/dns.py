@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from .. import addressing, recording
+from .. import addressing
 from ..model import Container, Upstream, check_timeout
 from ..observe import forwarding
 from ..observe.names import Lookup, ResolvConf, check_name, lookup
+from ..record import observations as recording
 from ..retry import until_holds
 
 

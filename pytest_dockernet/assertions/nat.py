@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .. import recording
-from ..model import (
-    Container,
-    Network,
-    Upstream,
-    need,
-)
+from ..model import Container, Network, Upstream, need
 from ..observe import firewall
-from ..probes import arrival
+from ..probing.ping import arrival
+from ..record import observations as recording
 
 # -- NAT ------------------------------------------------------------------------------------
 

@@ -9,19 +9,12 @@ the service's port.
 
 from __future__ import annotations
 
-from .. import recording
-from ..diagnosis import Resent, lost_again
 from ..model import Destination, Registry
-from ..observe.ports import (
-    CLOSED_AT_ONCE,
-    NO_ANSWER,
-    PAYLOAD,
-    REFUSED,
-    UNREACHABLE,
-    PortResult,
-)
-from ..port_probes import Origin, Source, probe_port
-from ..probes import Target
+from ..observe.ports import CLOSED_AT_ONCE, NO_ANSWER, PAYLOAD, REFUSED, UNREACHABLE, PortResult
+from ..probing.destinations import Target
+from ..probing.diagnosis import Resent, lost_again
+from ..probing.ports import Origin, Source, probe_port
+from ..record import observations as recording
 from ..retry import until_holds
 
 

@@ -16,11 +16,11 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from .. import recording
 from ..model import Container, Upstream, check_timeout, need
 from ..observe import firewall
 from ..observe.ports import PortResult, check_port, check_proto, connect
 from ..observe.proxy import UserlandProxy, serving
+from ..record import observations as recording
 from ..retry import until_holds
 
 LOOPBACK = ipaddress.IPv4Address("127.0.0.1")

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import recording
-from ..diagnosis import dropped_by, why_unanswered
-from ..model import (
-    Container,
-    Destination,
-    need,
-)
+from ..model import Container, Destination, need
 from ..observe.ping import PingResult
-from ..probes import probe, resolve
+from ..probing.destinations import resolve
+from ..probing.diagnosis import dropped_by, why_unanswered
+from ..probing.ping import probe
+from ..probing.trace import Hop, Trace, trace
+from ..record import observations as recording
 from ..retry import until_holds
-from ..trace import Hop, Trace, trace
 
 # -- reachability ---------------------------------------------------------------------------
 

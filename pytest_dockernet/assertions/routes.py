@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from .. import recording
-from ..model import (
-    Container,
-    Registry,
-    ViaArg,
-    gateway_of,
-    need,
-    parse_destination,
-)
+from ..model import Container, Registry, ViaArg, gateway_of, need, parse_destination
 from ..observe.routes import Route, format_table, routes
+from ..record import observations as recording
 
 # -- routes ---------------------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..engine.netns import PRIVILEGE_HINT, inside, raw_icmp_socket
 from ..errors import DockernetError, PrivilegeError
-from ..netns import PRIVILEGE_HINT, inside, raw_icmp_socket
 from .ping import ECHO_REPLY, ECHO_REQUEST, echo_request
 
 ETH_P_ALL = 0x0003

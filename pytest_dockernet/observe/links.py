@@ -7,7 +7,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from ..netns import dumped, iproute
+from ..engine.netns import dumped, iproute
 
 
 @dataclass(frozen=True)

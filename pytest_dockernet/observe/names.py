@@ -15,7 +15,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from ..netns import udp_socket
+from ..engine.netns import udp_socket
 
 EMBEDDED_DNS = "127.0.0.11"
 NO_ANSWER = "no answer"

@@ -15,7 +15,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from ..netns import raw_icmp_socket
+from ..engine.netns import raw_icmp_socket
 
 ECHO_REPLY, DEST_UNREACHABLE, ECHO_REQUEST, TIME_EXCEEDED = 0, 3, 8, 11
 _UNREACHABLE_CODES = {

@@ -25,7 +25,7 @@ import struct
 import time
 from dataclasses import dataclass
 
-from ..netns import raw_icmp_socket, socket_in
+from ..engine.netns import raw_icmp_socket, socket_in
 from .ping import DEST_UNREACHABLE, TIME_EXCEEDED, describe_icmp_error
 
 PROTOS = ("tcp", "udp")

@@ -6,10 +6,11 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-from ..netns import dumped, iproute
+from ..addressing import DEFAULT_ROUTE
+from ..engine.netns import dumped, iproute
 
 MAIN_TABLE = 254
-DEFAULT = ipaddress.IPv4Network("0.0.0.0/0")
+DEFAULT = DEFAULT_ROUTE
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from .. import labels
-from ..engine import exit_report
+from ..engine import labels
+from ..engine.client import exit_report
+from ..engine.lock import machine_lock
+from ..engine.teardown import NotRemoved, remove_container, remove_network, remove_volume
 from ..errors import ComposeError
-from ..firewall_lock import machine_lock
 from ..model import Container, Network, Registry
-from ..teardown import NotRemoved, remove_container, remove_network, remove_volume
 from .compose_cli import (
     ALL_PROFILES,
     PROJECT,

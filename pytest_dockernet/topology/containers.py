@@ -22,11 +22,13 @@ import docker
 import docker.errors
 import docker.types
 
-from .. import addressing, images, labels, netns
-from ..engine import api_at_least, exit_report
+from .. import addressing
+from ..engine import images, labels, netns
+from ..engine.client import api_at_least, exit_report
+from ..engine.labels import RunIdentity
+from ..engine.lock import machine_lock
+from ..engine.teardown import Ledger
 from ..errors import ContainerStartError, DockernetError
-from ..firewall_lock import machine_lock
-from ..labels import RunIdentity
 from ..model import (
     AddressArg,
     Container,
@@ -38,7 +40,6 @@ from ..model import (
     normalise_networks,
     parse_destination,
 )
-from ..teardown import Ledger
 from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports
 from .routes import add_route, plan_route

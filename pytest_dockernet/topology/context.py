@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 import docker
 
-from .. import images, labels
+from ..engine import images, labels
+from ..engine.teardown import Ledger
 from ..model import Registry
-from ..teardown import Ledger
 from .warm import WarmPool
 
 MAX_PARALLEL = 8

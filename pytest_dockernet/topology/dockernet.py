@@ -20,7 +20,9 @@ from typing import Any
 
 import docker
 
-from .. import addressing, labels, probes
+from .. import addressing
+from ..engine import labels
+from ..engine.teardown import Ledger, removes_concurrently
 from ..model import (
     Container,
     Destination,
@@ -33,8 +35,8 @@ from ..model import (
     normalise_networks,
     parse_destination,
 )
-from ..teardown import Ledger, removes_concurrently
-from ..trace import Trace, trace
+from ..probing.destinations import check_local_target
+from ..probing.trace import Trace, trace
 from . import compose, containers, existing, networks, routes
 from .compose import ComposeProject
 from .context import BuildContext
@@ -390,7 +392,7 @@ class DockerNet:
 
     def check_local_target(self, ip: ipaddress.IPv4Address) -> None:
         """Refuse to probe an address that would take traffic off this machine."""
-        probes.check_local_target(self.registry, ip)
+        check_local_target(self.registry, ip)
 
     # -- teardown ---------------------------------------------------------------------------
 

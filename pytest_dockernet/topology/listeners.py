@@ -17,8 +17,8 @@ import socket
 import threading
 from dataclasses import dataclass
 
+from ..engine.netns import socket_in
 from ..model import Container
-from ..netns import socket_in
 from ..observe.ports import check_port, check_proto
 
 BACKLOG = 128

@@ -28,10 +28,12 @@ import docker
 import docker.errors
 import docker.types
 
-from .. import addressing, labels
+from .. import addressing
+from ..engine import labels
+from ..engine.lock import machine_lock
 from ..errors import DockernetError
-from ..firewall_lock import machine_lock
 from ..model import Network
+from ..observe import subnets
 from .context import BuildContext
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
@@ -97,12 +99,12 @@ def _candidates(
     ctx: BuildContext, name: str, wanted: ipaddress.IPv4Network | None
 ) -> list[ipaddress.IPv4Network]:
     """The subnets to try in turn: the one asked for, or the pool's free ones."""
-    used = addressing.occupied(ctx.client)
+    used = subnets.occupied(ctx.client)
     if wanted is not None:
-        holder = addressing.clash(wanted, used)
+        holder = subnets.clash(wanted, used)
         if holder is not None and ctx.settle is not None:
             ctx.settle()  # it may be a finished test's network, still being removed
-            holder = addressing.clash(wanted, addressing.occupied(ctx.client))
+            holder = subnets.clash(wanted, subnets.occupied(ctx.client))
         if holder is not None:
             raise ValueError(
                 f"subnet {wanted} for network {name!r} overlaps {holder.subnet} of "
@@ -110,7 +112,7 @@ def _candidates(
             )
         return [wanted]
     free = [
-        s for s in addressing.candidates(ctx.pool, ctx.prefix) if addressing.clash(s, used) is None
+        s for s in addressing.candidates(ctx.pool, ctx.prefix) if subnets.clash(s, used) is None
     ]
     if not free:
         raise DockernetError(

@@ -7,9 +7,9 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
+from ..addressing import DEFAULT_ROUTE
+from ..engine.netns import dumped, iproute
 from ..model import Network, ViaArg, gateway_of, parse_destination
-from ..netns import dumped, iproute
-from ..observe.routes import DEFAULT as DEFAULT_ROUTE
 
 
 def plan_route(

@@ -19,11 +19,13 @@ from typing import Any
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from .. import addressing, labels
+from .. import addressing
+from ..engine import labels
+from ..engine.netns import PRIVILEGE_HINT, iproute, netns_path
 from ..errors import DockernetError, PrivilegeError
 from ..model import Upstream
-from ..netns import PRIVILEGE_HINT, iproute, netns_path
-from ..probes import UPSTREAM_INTERFACE
+from ..observe import subnets
+from ..probing.ping import UPSTREAM_INTERFACE
 from .containers import ContainerSpec, launch
 from .context import BuildContext
 
@@ -118,15 +120,15 @@ def _claim_subnet(
     may take an overlapping subnet between our look and our claim, so we look again once our
     own link route exists, and move on when someone else's overlaps.
     """
-    used = addressing.occupied(ctx.client)
+    used = subnets.occupied(ctx.client)
     for subnet in addressing.candidates(ctx.pool, PREFIX):
-        if addressing.clash(subnet, used) is not None:
+        if subnets.clash(subnet, used) is not None:
             continue
         host = str(next(subnet.hosts()))
         ipr.addr("add", index=index, address=host, prefixlen=PREFIX)
         # Our own link route names our interface; everything else is someone else's.
-        used = [o for o in addressing.occupied(ctx.client) if host_interface not in o.owner]
-        if addressing.clash(subnet, used) is None:
+        used = [o for o in subnets.occupied(ctx.client) if host_interface not in o.owner]
+        if subnets.clash(subnet, used) is None:
             return subnet
         ipr.addr("del", index=index, address=host, prefixlen=PREFIX)
     raise DockernetError(

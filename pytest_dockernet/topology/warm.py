@@ -18,12 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import docker
 
-from ..teardown import Ledger, NotRemoved
+from ..engine.teardown import Ledger, NotRemoved
+from ..settings import MAX_WARM
 
 FILLERS = 2
 """Starts the pool runs at once: enough to keep up with a test taking two containers, few
 enough to leave dockerd to the tests' own starts."""
-MAX_SIZE = 64
 POOL_API = (1, 48)
 """Docker 28.0, the first engine the pool runs on. On Docker 20.10 dockerd deadlocked (every
 network call hung for minutes) when pooled containers were disconnected from "none" beside
@@ -54,8 +54,8 @@ class WarmPool:
         start: Callable[[Ledger, str], str],
         name: Callable[[int], str],
     ) -> None:
-        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_SIZE:
-            raise ValueError(f"warm pool size {size!r}: give a whole number from 0 to {MAX_SIZE}")
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_WARM:
+            raise ValueError(f"warm pool size {size!r}: give a whole number from 0 to {MAX_WARM}")
         self.image = image
         self.size = size
         self.failure: BaseException | None = None

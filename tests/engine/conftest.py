@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dockernet.engine import DEFAULT_HOST, START_HINT, engine_answers
+from pytest_dockernet.engine.client import DEFAULT_HOST, START_HINT, engine_answers
 
 HERE = Path(__file__).resolve().parent
 REQUIRE = "DOCKERNET_REQUIRE_ENGINE"

@@ -20,8 +20,10 @@ from typing import Any
 import docker
 import docker.errors
 
-from pytest_dockernet import addressing, labels
-from pytest_dockernet.firewall_lock import machine_lock
+from pytest_dockernet import addressing
+from pytest_dockernet.engine import labels
+from pytest_dockernet.engine.lock import machine_lock
+from pytest_dockernet.observe import subnets
 
 PING_COUNT = 2
 
@@ -79,9 +81,9 @@ class Plain:
         given and nothing else."""
         docker_name = self._name(name)
         pool = addressing.parse_subnet(addressing.DEFAULT_POOL)
-        used = addressing.occupied(self.client)
+        used = subnets.occupied(self.client)
         for subnet in addressing.candidates(pool, addressing.DEFAULT_PREFIX):
-            if addressing.clash(subnet, used) is not None:
+            if subnets.clash(subnet, used) is not None:
                 continue
             gateway = next(subnet.hosts())
             ipam = docker.types.IPAMConfig(
@@ -100,7 +102,7 @@ class Plain:
                     )
             except docker.errors.APIError as exc:
                 if "overlap" in str(exc).lower():  # another worker took it meanwhile
-                    used = addressing.occupied(self.client)
+                    used = subnets.occupied(self.client)
                     continue
                 raise
             net_id = made["Id"]

@@ -16,7 +16,7 @@ from pytest_dockernet import (
     assert_unreachable,
     host_veth,
 )
-from pytest_dockernet.netns import iproute
+from pytest_dockernet.engine.netns import iproute
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_dockernet import DockerNet, assert_reachable, labels
+from pytest_dockernet import DockerNet, assert_reachable
+from pytest_dockernet.engine import labels
 from tests.conftest import labelled
 
 UNUSED_FAILURE = """

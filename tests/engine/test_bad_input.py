@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_dockernet import DockerNet, labels
+from pytest_dockernet import DockerNet
+from pytest_dockernet.engine import labels
 from pytest_dockernet.errors import DockernetError, ImageError
 from tests.conftest import labelled
 from tests.unprivileged import run_unprivileged

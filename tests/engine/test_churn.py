@@ -20,7 +20,7 @@ import threading
 import docker.errors
 import pytest
 
-from pytest_dockernet import DockerNet, assert_reachable, assert_unreachable, probes
+from pytest_dockernet import DockerNet, assert_reachable, assert_unreachable
 from pytest_dockernet.errors import FirewallChurnError
 from pytest_dockernet.observe.firewall import (
     Backend,
@@ -29,12 +29,14 @@ from pytest_dockernet.observe.firewall import (
     reports_native_nftables,
 )
 from pytest_dockernet.observe.ping import ping
+from pytest_dockernet.probing.destinations import resolve
+from pytest_dockernet.probing.steady import CHURN_ATTEMPTS, steady
 
 CHURN = textwrap.dedent(
     """
     import sys, time, docker
     from pytest_dockernet import DockerNet
-    from pytest_dockernet.teardown import remove_network
+    from pytest_dockernet.engine.teardown import remove_network
     end = time.monotonic() + float(sys.argv[1])
     made = 0
     with DockerNet(docker.from_env(), scope="churn") as dn:
@@ -178,7 +180,7 @@ def test_a_network_create_of_the_run_waits_while_a_probe_is_repeated(rewritten, 
             return "answered"
 
         try:
-            result = probes.steady(h1, probes.resolve(h1, h2), with_a_create_beside, bool)
+            result = steady(h1, resolve(h1, h2), with_a_create_beside, bool)
         finally:
             for create in creates:
                 create.join(60)
@@ -205,14 +207,14 @@ def test_churn_from_outside_the_plugin_is_reported_with_its_source(rewritten, do
 
     try:
         with pytest.raises(FirewallChurnError) as info:
-            probes.steady(h1, probes.resolve(h1, h2), with_outside_churn, lambda r: True)
+            steady(h1, resolve(h1, h2), with_outside_churn, lambda r: True)
     finally:
         for name in names:  # ours, should a removal above have failed
             for net in client.api.networks(names=[name]):
                 with contextlib.suppress(docker.errors.NotFound):
                     client.api.remove_network(net["Id"])
     text = str(info.value)
-    assert len(names) == probes.CHURN_ATTEMPTS
+    assert len(names) == CHURN_ATTEMPTS
     assert f"network {names[-1]} created: not made by pytest-dockernet" in text
     assert f"network {names[-1]} removed: not made by pytest-dockernet" in text
     assert names[0] not in text  # only the last attempt is described

@@ -21,10 +21,9 @@ from pytest_dockernet import (
     assert_reachable,
     assert_resolves,
     assert_unreachable,
-    images,
-    labels,
 )
-from pytest_dockernet.teardown import sweep
+from pytest_dockernet.engine import images, labels
+from pytest_dockernet.engine.teardown import sweep
 from pytest_dockernet.topology.compose_cli import find_compose
 from pytest_dockernet.topology.warm import POOLED
 

@@ -27,10 +27,10 @@ from pytest_dockernet import (
     assert_resolves,
     assert_unreachable,
 )
-from pytest_dockernet.images import ensure_default_image
+from pytest_dockernet.engine.images import ensure_default_image
 from pytest_dockernet.observe.forwarding import DOCKER_FALLBACK, forwarded_to, host_servers
 from pytest_dockernet.observe.names import ResolvConf
-from pytest_dockernet.session import DockerNetFactory
+from pytest_dockernet.topology.factory import DockerNetFactory
 
 USER_LABEL = "pytest-dockernet-test.users-own"
 

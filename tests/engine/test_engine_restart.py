@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from pytest_dockernet import labels
+from pytest_dockernet.engine import labels
 from tests.conftest import labelled
 
 RESTART = """

@@ -20,8 +20,8 @@ from pytest_dockernet import (
     assert_route,
     assert_unreachable,
     host_veth,
-    images,
 )
+from pytest_dockernet.engine import images
 
 USER_LABEL = "pytest-dockernet-test.users-own"
 

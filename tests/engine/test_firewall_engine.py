@@ -12,7 +12,7 @@ from typing import Any
 import docker
 import pytest
 
-from pytest_dockernet import labels
+from pytest_dockernet.engine import labels
 from pytest_dockernet.errors import PrivilegeError
 from pytest_dockernet.observe.firewall import Backend, format_rules, read_nat_table
 from tests.unprivileged import run_unprivileged

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from pytest_dockernet.matrix import assert_reachability, reachability
+from pytest_dockernet.assertions.matrix import assert_reachability
+from pytest_dockernet.probing.matrix import reachability
 
 
 @pytest.fixture

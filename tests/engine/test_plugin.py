@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dockernet import labels
+from pytest_dockernet.engine import labels
 from tests.conftest import labelled
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -14,7 +14,7 @@ from pytest_dockernet import (
     assert_reachability,
     assert_reachable,
 )
-from pytest_dockernet.netns import socket_in
+from pytest_dockernet.engine.netns import socket_in
 
 
 @pytest.fixture

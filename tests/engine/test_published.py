@@ -21,8 +21,9 @@ import threading
 
 import pytest
 
-from pytest_dockernet import DockerNet, labels
+from pytest_dockernet import DockerNet
 from pytest_dockernet.assertions.published import assert_published
+from pytest_dockernet.engine import labels
 from pytest_dockernet.errors import ContainerStartError
 from tests.conftest import labelled
 

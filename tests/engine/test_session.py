@@ -8,9 +8,10 @@ import signal
 
 import pytest
 
-from pytest_dockernet import DockerNet, labels
-from pytest_dockernet.session import DockerNetFactory
+from pytest_dockernet import DockerNet
+from pytest_dockernet.engine import labels
 from pytest_dockernet.settings import Settings
+from pytest_dockernet.topology.factory import DockerNetFactory
 from tests.conftest import labelled
 
 

@@ -8,15 +8,9 @@ import time
 
 import pytest
 
-from pytest_dockernet import (
-    DockerNet,
-    Upstream,
-    assert_no_snat,
-    assert_reachable,
-    assert_snat,
-    labels,
-)
-from pytest_dockernet.netns import iproute
+from pytest_dockernet import DockerNet, Upstream, assert_no_snat, assert_reachable, assert_snat
+from pytest_dockernet.engine import labels
+from pytest_dockernet.engine.netns import iproute
 from pytest_dockernet.observe import links, routes
 from tests.conftest import labelled
 

@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 
-from pytest_dockernet import DockerNet, labels
-from pytest_dockernet.teardown import sweep
+from pytest_dockernet import DockerNet
+from pytest_dockernet.engine import labels
+from pytest_dockernet.engine.teardown import sweep
 from tests.conftest import labelled
 
 KILLED = """

@@ -14,7 +14,7 @@ import uuid
 import docker
 import pytest
 
-from pytest_dockernet.images import ensure_default_image
+from pytest_dockernet.engine.images import ensure_default_image
 
 
 def test_testinfra_reads_a_plugin_container(dockernet):

@@ -8,7 +8,8 @@ import ipaddress
 import docker
 import pytest
 
-from pytest_dockernet import DockerNet, assert_reachable, labels
+from pytest_dockernet import DockerNet, assert_reachable
+from pytest_dockernet.engine import labels
 from pytest_dockernet.errors import ContainerStartError
 from pytest_dockernet.observe import links, names, routes
 from tests.conftest import labelled

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from pytest_dockernet import assert_path, host_veth
-from pytest_dockernet.netns import iproute
+from pytest_dockernet.engine.netns import iproute
 from pytest_dockernet.observe import links
 from pytest_dockernet.observe.firewall import bridged_frames_filtered
 from tests.unprivileged import run_unprivileged

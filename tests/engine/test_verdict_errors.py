@@ -29,8 +29,8 @@ from pytest_dockernet import (
     assert_route,
     assert_unreachable,
 )
+from pytest_dockernet.engine.netns import udp_socket
 from pytest_dockernet.model import Container
-from pytest_dockernet.netns import udp_socket
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "compose" / "compose.yaml"

@@ -17,9 +17,9 @@ from pytest_dockernet import (
     assert_reachable,
     assert_resolves,
     assert_route,
-    labels,
 )
-from pytest_dockernet.engine import api_at_least
+from pytest_dockernet.engine import labels
+from pytest_dockernet.engine.client import api_at_least
 from pytest_dockernet.errors import DockernetError
 from pytest_dockernet.model import Container
 from pytest_dockernet.observe.links import links

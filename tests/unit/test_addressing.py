@@ -7,14 +7,8 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from pytest_dockernet.addressing import (
-    Occupant,
-    candidates,
-    check_host_address,
-    clash,
-    parse_address,
-    parse_subnet,
-)
+from pytest_dockernet.addressing import candidates, check_host_address, parse_address, parse_subnet
+from pytest_dockernet.observe.subnets import Occupant, clash
 
 # --- parse_subnet --------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from ipaddress import IPv4Address
 
 import pytest
 
+from pytest_dockernet.engine.labels import RunIdentity
 from pytest_dockernet.errors import FirewallChurnError
-from pytest_dockernet.labels import RunIdentity
 from pytest_dockernet.model import Container, Network, Registry, Started
 from pytest_dockernet.observe.firewall.churn import (
     Change,
@@ -20,7 +20,8 @@ from pytest_dockernet.observe.firewall.churn import (
     orphaned,
     sources,
 )
-from pytest_dockernet.probes import CHURN_ATTEMPTS, Target, steady
+from pytest_dockernet.probing.destinations import Target
+from pytest_dockernet.probing.steady import CHURN_ATTEMPTS, steady
 
 BR_A, BR_B, BR_OTHER = "br-aaaaaaaaaaaa", "br-bbbbbbbbbbbb", "br-0123456789ab"
 

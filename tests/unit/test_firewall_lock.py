@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from pytest_dockernet.engine.lock import FirewallLock, holders
 from pytest_dockernet.errors import FirewallLockError
-from pytest_dockernet.firewall_lock import FirewallLock, holders
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from pytest_dockernet.firewall_lock import FirewallLock
+from pytest_dockernet.engine.lock import FirewallLock
 with FirewallLock(Path(sys.argv[1])).writing("the other process"):
     print("held", flush=True)
     time.sleep(60)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pytest_dockernet.hosts import INSTALL, host_over
+from pytest_dockernet.engine.hosts import INSTALL, host_over
 from tests.unit import values
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pytest_dockernet import images
+from pytest_dockernet.engine import images
+from pytest_dockernet.engine.images import find_static_busybox, is_static_elf, rootfs_tar
 from pytest_dockernet.errors import ImageError
-from pytest_dockernet.images import find_static_busybox, is_static_elf, rootfs_tar
 
 BUSYBOX = "/bin/busybox"
 needs_busybox = pytest.mark.skipif(

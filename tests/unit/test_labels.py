@@ -9,8 +9,8 @@ import socket
 
 import pytest
 
-from pytest_dockernet import labels
-from pytest_dockernet.labels import RunIdentity, check_name, is_alive, process_start_ticks
+from pytest_dockernet.engine import labels
+from pytest_dockernet.engine.labels import RunIdentity, check_name, is_alive, process_start_ticks
 
 NO_SUCH_PID = 2**22 + 12345  # above the kernel's PID_MAX_LIMIT (2**22)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_dockernet.matrix import Reachability, assert_reachability, mismatch, reachability
+from pytest_dockernet.assertions.matrix import assert_reachability
 from pytest_dockernet.model import Container
+from pytest_dockernet.probing.matrix import Reachability, mismatch, reachability
 from tests.unit.values import answered, container, network, registry, unanswered
 
 

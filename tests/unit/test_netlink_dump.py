@@ -8,7 +8,7 @@ import pytest
 from pyroute2.netlink import NLM_F_DUMP_INTR, NLM_F_MULTI
 from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
 
-from pytest_dockernet.netns import DUMP_ATTEMPTS, dump_counts, dumped, interrupted
+from pytest_dockernet.engine.netns import DUMP_ATTEMPTS, dump_counts, dumped, interrupted
 
 
 def test_an_interrupted_dump_is_read_again():

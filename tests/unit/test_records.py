@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from pytest_dockernet.diff import main as dockernet_diff
-from pytest_dockernet.recording import Normaliser, Recorder, observe, recording
-from pytest_dockernet.records import (
+from pytest_dockernet.record.diff import main as dockernet_diff
+from pytest_dockernet.record.observations import Normaliser, Recorder, observe, recording
+from pytest_dockernet.record.records import (
     FORMAT,
     VERSION,
     Record,

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from pytest_dockernet.teardown import removes_concurrently
+from pytest_dockernet.engine.teardown import removes_concurrently
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pytest_dockernet.teardown import Ledger
+from pytest_dockernet.engine.teardown import Ledger
 from pytest_dockernet.topology import WarmPool
 
 

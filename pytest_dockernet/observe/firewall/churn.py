@@ -29,9 +29,9 @@ import docker.errors
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.main import NFTables
 
-from ... import labels
+from ...engine import labels
+from ...engine.netns import dumped
 from ...errors import PrivilegeError
-from ...netns import dumped
 
 NFPROTO_IPV4 = 2
 IPTABLES_TABLES = ("filter", "nat", "raw", "mangle")

@@ -7,16 +7,15 @@ one timeout when some pairs do not answer, not one per pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import recording
-from .model import Container
-from .observe.ping import PingResult
-from .observe.ports import PortResult, check_port, check_proto
-from .port_probes import probe_port
-from .probes import probe
+from ..model import Container
+from ..observe.ping import PingResult
+from ..observe.ports import PortResult, check_port, check_proto
+from .ping import probe
+from .ports import probe_port
 
 MAX_PROBES_AT_ONCE = 32
 
@@ -103,48 +102,6 @@ def _one(
     if port is None:
         return probe(pair[0], pair[1], count, timeout)[0]
     return probe_port(pair[0], pair[1], port, proto=proto, timeout=timeout)[0]
-
-
-def assert_reachability(
-    expected: Sequence[Container] | Mapping[Pair, bool],
-    *,
-    count: int = 1,
-    timeout: float = 1.0,
-    port: int | None = None,
-    proto: str = "tcp",
-) -> Reachability:
-    """Every pair answers as expected; on failure, the whole observed matrix is shown.
-
-    ``expected`` is either containers that must all reach each other (a full mesh), or a
-    mapping ``{(src, dst): True/False}``; then only those pairs are probed and compared.
-    With ``port``, a pair is reachable when that port opens (TCP) or answers (UDP), as for
-    ``assert_port_open``. Returns the observed Reachability, for further checks.
-    """
-    __tracebackhide__ = True
-    if isinstance(expected, Mapping):
-        wanted = dict(expected)
-        members = tuple(dict.fromkeys(c for pair in wanted for c in pair))
-    elif isinstance(expected, (list, tuple)):
-        members = tuple(expected)
-        wanted = {(s, d): True for s in members for d in members if s is not d}
-    else:
-        raise TypeError(
-            "assert_reachability() takes a list of Containers or a mapping "
-            f"{{(src, dst): bool}}, got {type(expected).__name__}"
-        )
-    observed = reachability(
-        members, count=count, timeout=timeout, pairs=wanted, port=port, proto=proto
-    )
-    message = mismatch(observed, wanted)
-    if members:
-        answers = {f"{s.alias} -> {d.alias}": observed.reachable(s, d) for s, d in wanted}
-        names = ", ".join(c.alias for c in members) + (f" port {port}/{proto}" if port else "")
-        recording.observe(
-            "assert_reachability", members[0].registry, names, message is None, answers
-        )
-    if message is not None:
-        raise AssertionError(message)
-    return observed
 
 
 def mismatch(observed: Reachability, expected: Mapping[Pair, bool]) -> str | None:

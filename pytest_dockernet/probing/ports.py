@@ -3,8 +3,9 @@
 A port check is asked from wherever a client would stand: a container of the topology, an
 upstream (standing for a remote client: it reaches the host's own address from outside), or
 the host (``"host"``: published ports through loopback). Destinations mean what they mean for
-ping (:func:`pytest_dockernet.probes.resolve`); from the host, only this DockerNet's containers
-and upstreams, loopback and the host's own addresses, so nothing leaves the machine.
+ping (:func:`pytest_dockernet.probing.destinations.resolve`); from the host, only this
+DockerNet's containers and upstreams, loopback and the host's own addresses, so nothing
+leaves the machine.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from .model import Container, Destination, Registry, Upstream, check_timeout
-from .netns import dumped, iproute
-from .observe.ports import NO_ANSWER, PAYLOAD, PortResult, check_port, check_proto, connect
-from .probes import Target, resolve, steady
+from ..engine.netns import dumped, iproute
+from ..model import Container, Destination, Registry, Upstream, check_timeout
+from ..observe.ports import NO_ANSWER, PAYLOAD, PortResult, check_port, check_proto, connect
+from .destinations import Target, resolve
+from .steady import steady
 
 HOST = "host"
 Source: TypeAlias = "Container | Upstream | Literal['host']"

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from .engine import connect
-from .errors import DockernetError
-from .model import Registry
-from .observe.engine_facts import EngineFacts, engine_facts
-from .recording import Recorder, recording
+from ..engine.client import connect
+from ..errors import DockernetError
+from ..model import Registry
+from ..observe.engine_facts import EngineFacts, engine_facts
+from .observations import Recorder, recording
 from .records import Record, RecordError, compare_test, engine_line, load
 
 _OUTPUT = "dockernet_record"

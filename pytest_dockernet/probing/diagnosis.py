@@ -14,10 +14,10 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .errors import DockernetError, FirewallChurnError
-from .model import Container, Destination, Registry
-from .observe import firewall
-from .observe.ping import ping
+from ..errors import DockernetError, FirewallChurnError
+from ..model import Container, Destination, Registry
+from ..observe import firewall
+from ..observe.ping import ping
 from .trace import trace
 
 

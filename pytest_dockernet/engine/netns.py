@@ -22,7 +22,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink import NLM_F_DUMP_INTR
 from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
 
-from .errors import PrivilegeError
+from ..errors import PrivilegeError
 
 T = TypeVar("T")
 CLONE_NEWNET = 0x40000000

@@ -16,11 +16,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import DockernetError
-from .model import Container, Registry
-from .observe.firewall import read_counters, rules_location
-from .observe.links import holding, links
-from .probes import host_port
+from ..errors import DockernetError
+from ..model import Container, Registry
+from ..observe.firewall import read_counters, rules_location
+from ..observe.links import holding, links
+from ..probing.veths import host_port
 
 _MAC = re.compile(r"\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b")
 _OTHERS = (

@@ -22,8 +22,8 @@ import docker
 import docker.errors
 
 from . import labels
-from .engine import api_at_least
-from .firewall_lock import machine_lock
+from .client import api_at_least
+from .lock import machine_lock
 
 REMOVE_ATTEMPTS = 6
 STUCK = (

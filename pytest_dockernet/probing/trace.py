@@ -18,11 +18,12 @@ from typing import Literal, TypeAlias
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from .model import Container, Destination, Registry, check_timeout, need
-from .netns import iproute
-from .observe.capture import Capture, Point, Seen, echo_and_capture
-from .observe.links import Link, by_index, by_name, holding, links
-from .probes import resolve, steady
+from ..engine.netns import iproute
+from ..model import Container, Destination, Registry, check_timeout, need
+from ..observe.capture import Capture, Point, Seen, echo_and_capture
+from ..observe.links import Link, by_index, by_name, holding, links
+from .destinations import resolve
+from .steady import steady
 
 Where: TypeAlias = "Container | Literal['host']"
 Key: TypeAlias = "tuple[Container | Literal['host'], str]"

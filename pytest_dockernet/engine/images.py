@@ -15,9 +15,9 @@ from typing import Literal
 import docker
 import docker.errors
 
+from ..errors import ImageError
+from ..version import __version__
 from . import labels
-from .errors import ImageError
-from .version import __version__
 
 DEFAULT_IMAGE = f"pytest-dockernet/busybox:{__version__}"
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")

@@ -12,11 +12,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import docker
 
-from . import images, labels
-from .errors import DockernetError
-from .model import Registry
-from .settings import Settings
-from .topology import DockerNet, WarmPool, warm_pool
+from ..engine import images, labels
+from ..errors import DockernetError
+from ..model import Registry
+from ..settings import Settings
+from . import DockerNet, WarmPool, warm_pool
 
 
 class DockerNetFactory:

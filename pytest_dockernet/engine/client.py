@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import docker
 import docker.errors
 
-from .errors import EngineUnavailableError
+from ..errors import EngineUnavailableError
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 START_HINT = (

@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import FirewallLockError
+from ..errors import FirewallLockError
 
 DIRECTORY = Path("/run/lock")
 """Where the lock files live: one place per machine, cleared at boot (``/tmp`` without it)."""

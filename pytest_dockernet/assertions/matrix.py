@@ -1,0 +1,57 @@
+"""``assert_reachability``: every pair of containers answers as expected, shown as one matrix.
+
+Example::
+
+    assert_reachability([h1, h2, router])                  # a full mesh
+    assert_reachability({(h1, h2): True, (h2, h1): False})  # only these pairs
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from ..model import Container
+from ..probing.matrix import Pair, Reachability, mismatch, reachability
+from ..record import observations as recording
+
+
+def assert_reachability(
+    expected: Sequence[Container] | Mapping[Pair, bool],
+    *,
+    count: int = 1,
+    timeout: float = 1.0,
+    port: int | None = None,
+    proto: str = "tcp",
+) -> Reachability:
+    """Every pair answers as expected; on failure, the whole observed matrix is shown.
+
+    ``expected`` is either containers that must all reach each other (a full mesh), or a
+    mapping ``{(src, dst): True/False}``; then only those pairs are probed and compared.
+    With ``port``, a pair is reachable when that port opens (TCP) or answers (UDP), as for
+    ``assert_port_open``. Returns the observed Reachability, for further checks.
+    """
+    __tracebackhide__ = True
+    if isinstance(expected, Mapping):
+        wanted = dict(expected)
+        members = tuple(dict.fromkeys(c for pair in wanted for c in pair))
+    elif isinstance(expected, (list, tuple)):
+        members = tuple(expected)
+        wanted = {(s, d): True for s in members for d in members if s is not d}
+    else:
+        raise TypeError(
+            "assert_reachability() takes a list of Containers or a mapping "
+            f"{{(src, dst): bool}}, got {type(expected).__name__}"
+        )
+    observed = reachability(
+        members, count=count, timeout=timeout, pairs=wanted, port=port, proto=proto
+    )
+    message = mismatch(observed, wanted)
+    if members:
+        answers = {f"{s.alias} -> {d.alias}": observed.reachable(s, d) for s, d in wanted}
+        names = ", ".join(c.alias for c in members) + (f" port {port}/{proto}" if port else "")
+        recording.observe(
+            "assert_reachability", members[0].registry, names, message is None, answers
+        )
+    if message is not None:
+        raise AssertionError(message)
+    return observed

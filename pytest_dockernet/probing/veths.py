@@ -1,0 +1,29 @@
+"""The host end of a container's veth on a network (what ``brctl show`` lists).
+
+Example::
+
+    host_veth(h1, net_a)   # 'veth3f2a1b0'
+"""
+
+from __future__ import annotations
+
+from ..model import Container, Network
+from ..observe.links import Link, by_index, holding, links
+
+
+def host_port(
+    container: Container, network: Network, host_links: tuple[Link, ...] | None = None
+) -> Link | None:
+    """The host end of ``container``'s veth on ``network``: its eth peer's index in the host."""
+    inside = holding(links(container.pid), container.ip(network))
+    if inside is None or inside.peer_index is None:
+        return None
+    return by_index(links(None) if host_links is None else host_links, inside.peer_index)
+
+
+def host_veth(container: Container, network: Network) -> str:
+    """The host's end of ``container``'s veth on ``network`` (what ``brctl show`` lists)."""
+    port = host_port(container, network)
+    if port is None:
+        raise ValueError(f"{container} has no veth holding {container.ip(network)}")
+    return port.name
