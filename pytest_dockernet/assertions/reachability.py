@@ -150,7 +150,7 @@ def assert_path(
 
     def check() -> None:
         __tracebackhide__ = True
-        walked = trace(src, dst, timeout=timeout)
+        walked = trace(src.registry, src, dst, timeout=timeout)
         last[:] = [walked]
         problems = _path_problems(walked, routers)
         _observe_path(src, walked, routers, not problems)

@@ -39,6 +39,10 @@ def check_local_target(
     upstream of ``registry``. Anything else only with ``allow_external``
     (``--dockernet-allow-external``). ``subject`` says where the address came from (a name
     that resolved to it), in the message.
+
+    Example::
+
+        dockernet.check_local_target(ipaddress.IPv4Address("8.8.8.8"))  # raises ValueError
     """
     if registry.allow_external or ip.is_loopback:
         return

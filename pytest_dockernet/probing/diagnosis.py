@@ -88,7 +88,7 @@ def why_unanswered(
     """The dropping rule, and the last hop of a trace of the same probe."""
     lines = [dropped_by(src, address, count, timeout)]
     try:
-        walked = trace(src, dst, timeout=timeout)
+        walked = trace(src.registry, src, dst, timeout=timeout)
     except (DockernetError, ValueError) as exc:
         lines.append(f"trace: not available ({exc})")
     else:

@@ -271,16 +271,23 @@ def _hop(key: Key, seen: Seen) -> Hop:
     )
 
 
-def trace(src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
-    """Ping ``dst`` once from ``src`` while listening on every interface of its DockerNet.
+def trace(registry: Registry, src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
+    """Ping ``dst`` once from ``src``, a container of ``registry`` (one DockerNet's), while
+    listening on every interface of that DockerNet.
 
+    Returns the request's and the reply's hops in the order the routes make them go.
     ``dst`` is a container or upstream of the same DockerNet, a name ``src`` resolves to one
     of them (the test's own names are taken from the test), or an address one of them holds:
     only their interfaces are listened on. A name that does not resolve in ``src`` gives a
     Trace with no address and no hops: nothing was sent.
+
+    Example::
+
+        print(dockernet.trace(client, server))  # the hops, or where the ping was last seen
     """
+    if isinstance(src, Container) and src.registry is not registry:
+        raise ValueError(f"src {src} was not created by this DockerNet")
     need(src, Container, "src")
-    registry = src.registry
     if registry.containers.get(src.alias) is not src:
         raise ValueError(f"src {src} was not created by this DockerNet")
     check_timeout(timeout)

@@ -9,8 +9,8 @@ override adds to everything it creates, which the sweep of dead runs finds.
 
 from __future__ import annotations
 
+import functools
 import json
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +37,7 @@ from .compose_cli import (
     unknown_names,
 )
 from .containers import DNS_SINK
+from .context import BuildContext
 from .existing import container_from, network_from
 
 NUMBER = "com.docker.compose.container-number"
@@ -277,6 +278,61 @@ def down(client: docker.DockerClient, project: ComposeProject) -> list[NotRemove
     return [*problems, *remaining] if remaining else []
 
 
-def scratch_dir() -> Path:
-    """Where override files live while their projects run."""
-    return Path(tempfile.mkdtemp(prefix="dockernet-compose-"))
+def compose(
+    ctx: BuildContext,
+    path: str | Path | Sequence[str | Path] | None = None,
+    *,
+    project: str | None = None,
+    services: Sequence[str] | None = None,
+    profiles: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    wait: bool = True,
+    dns_sink: bool = True,
+) -> ComposeProject:
+    """A Docker Compose v2 project as a topology.
+
+    With ``path`` (a file, a directory holding compose.yaml, or several files): brought up
+    under a name carrying the run's identity (``project`` is then its readable part),
+    ``--pull never``, as ``docker compose --profile P... up SERVICE...`` does: only
+    ``services`` (and what they depend on) when given, a service named starting even
+    behind a profile; ``profiles`` activated (``"*"``: all). With ``wait``, until every
+    container runs and is healthy where it has a healthcheck; taken down (``down -v
+    --remove-orphans``) with its DockerNet. ``dns_sink`` sends names Docker does not know
+    to loopback, as for the plugin's containers. With only ``project``: the project already
+    running under that name, never taken down.
+
+    Example::
+
+        stack = dockernet.compose("deploy/compose.yaml", services=["web"], profiles=["debug"])
+        assert_reachable(stack.services["web"], stack.services["db"])
+    """
+    if path is None:
+        if project is None:
+            raise ValueError("compose() needs path= (a compose file) or project= (a running one)")
+        if services is not None or profiles is not None or env is not None:
+            raise ValueError(
+                "services=, profiles= and env= apply when bringing a file up; "
+                "compose(project=...) attaches to a running project as it is"
+            )
+        return attach(ctx.registry, project)
+    if project is not None:
+        readable = project
+    elif isinstance(path, (str, Path)):
+        where = Path(path).resolve()
+        readable = where.name if where.is_dir() else where.parent.name
+    else:
+        readable = "compose"
+    made = up(
+        ctx.registry,
+        ctx.identity,
+        ctx.docker_name(readable),
+        path,
+        services=names(services, "services"),
+        profiles=names(profiles, "profiles"),
+        env=env,
+        wait=wait,
+        dns_sink=dns_sink,
+        scratch=ctx.scratch(),
+    )
+    ctx.teardowns.append(functools.partial(down, ctx.client, made))
+    return made

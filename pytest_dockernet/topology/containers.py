@@ -10,13 +10,18 @@ not remove.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import ipaddress
+import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 import docker
 import docker.errors
@@ -35,6 +40,7 @@ from ..model import (
     Network,
     NetworksArg,
     PortsArg,
+    Registry,
     Started,
     ViaArg,
     normalise_networks,
@@ -42,7 +48,7 @@ from ..model import (
 )
 from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports
-from .routes import add_route, plan_route
+from .routes import add_in_namespace, plan_route
 from .warm import POOL_API, POOLED, WarmPool
 
 DNS_SINK = "127.0.0.1"
@@ -53,6 +59,7 @@ must not resolve would then leave it. Sent to loopback (from the container's own
 measured on 20.10 and 28.5), nothing answers: 20.10 stays silent, 26.1 and 28.5 answer
 SERVFAIL at once, and the name gets no address, as on an isolated network.
 """
+P = ParamSpec("P")
 
 
 @dataclass
@@ -125,7 +132,7 @@ def _lowest_free(net: Network, taken: set[ipaddress.IPv4Address | None]) -> ipad
     )
 
 
-def plan(
+def container(
     ctx: BuildContext,
     name: str,
     networks: NetworksArg,
@@ -137,8 +144,23 @@ def plan(
     routes: Mapping[str, ViaArg] | None = None,
     env: Mapping[str, str] | None = None,
     ports: PortsArg | None = None,
-) -> ContainerSpec:
-    """Check everything the test asked for; raises before anything is created."""
+) -> Container:
+    """A container on ``networks`` (``docker run --net``), returned at once while Docker
+    creates and starts it in the background: its addresses are known now, and whatever
+    needs it running (an assertion, a route in it, ``.id``) waits for it. An error of the
+    start is raised there, or at the end of the test; what the test asked for is checked
+    before anything is created.
+
+    ``routes`` maps a destination ("default" or a CIDR) to a gateway (an address or a
+    Container); they are added from the host, so the image needs no ``ip`` tool.
+    ``ports`` publishes container ports (``docker run -p``): ``{8080: None}`` lets Docker
+    pick the host port, ``{8080: 18080}`` fixes it, ``{"53/udp": ("127.0.0.1", None)}``
+    binds loopback only; ``container.published(8080)`` tells what Docker bound.
+
+    Example::
+
+        web = dockernet.container("web", net, routes={"default": router}, ports={8080: None})
+    """
     labels.check_name(name, "container")
     taken = ctx.registry.name_taken(name)
     if taken is not None:
@@ -147,7 +169,7 @@ def plan(
     for dst in routes or {}:
         parse_destination(dst)
     published = plan_ports(f"container {name!r}", ports, [net for net, _ in attach])
-    return ContainerSpec(
+    spec = ContainerSpec(
         name,
         ctx.image(image),
         command,
@@ -158,6 +180,92 @@ def plan(
         dict(routes or {}),
         published,
     )
+    return start(ctx, spec, origin=_called_from())
+
+
+def _parameters_of(
+    like: Callable[P, Container],
+) -> Callable[[Callable[..., Container]], Callable[P, Container]]:
+    """Give the decorated function the parameters of ``like``, for mypy and for
+    ``inspect.signature``: they are written once, on ``like``."""
+
+    def decorate(function: Callable[..., Container]) -> Callable[P, Container]:
+        setattr(function, "__signature__", inspect.signature(like))  # noqa: B010  (mypy: no attribute)
+        return function
+
+    return decorate
+
+
+@_parameters_of(container)
+def router(ctx: BuildContext, name: str, networks: NetworksArg, **options: Any) -> Container:
+    """A container on two or more networks that forwards between them: ``container()``'s
+    parameters, and it gets NET_ADMIN and ``net.ipv4.ip_forward=1`` (namespaced: the host's
+    sysctl is untouched) beside the ``cap_add`` and ``sysctls`` given, as the seed's router
+    does.
+
+    Example::
+
+        r = dockernet.router("r", [a, b], sysctls={"net.ipv4.conf.all.rp_filter": "0"})
+    """
+    wanted = normalise_networks(networks, f"router {name!r}")
+    if len(wanted) < 2:
+        raise ValueError(
+            f"router {name!r} is on {len(wanted)} network: a router needs two or more "
+            "networks to forward between"
+        )
+    cap_add = {"NET_ADMIN", *options.pop("cap_add", ())}
+    sysctls = {"net.ipv4.ip_forward": "1", **(options.pop("sysctls", None) or {})}
+    made = container(ctx, name, wanted, cap_add=cap_add, sysctls=sysctls, **options)
+    made.is_router = True
+    return made
+
+
+@contextlib.contextmanager
+def parallel(registry: Registry) -> Iterator[None]:
+    """Every start already runs in the background; at the end of this block, the
+    containers declared in it run (a failed start raises there). Kept for suites that
+    used it to overlap starts.
+
+    Example::
+
+        with dockernet.parallel():
+            hosts = [dockernet.container(f"h{i}", net) for i in range(8)]
+    """
+    before = set(registry.containers)
+    yield
+    for name, made in list(registry.containers.items()):
+        if name not in before:
+            made.wait_started()
+
+
+def start_errors(registry: Registry) -> list[BaseException]:
+    """Wait for every background start; the errors of those that failed and that the test
+    never saw (it did not use the container).
+
+    Example::
+
+        assert dockernet.start_errors() == []
+    """
+    errors = []
+    for made in list(registry.containers.values()):
+        starting = made.starting
+        if starting is None or starting.cancelled():
+            continue
+        error = starting.exception()
+        if error is not None and not made.failure_seen:
+            made.failure_seen = True
+            errors.append(error)
+    return errors
+
+
+def _called_from() -> str:
+    """``file:line`` of the first caller outside this package: the test's line that asked."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for frame, line in traceback.walk_stack(sys._getframe(1)):
+        path = frame.f_code.co_filename
+        if not path.startswith(package):
+            return f"{os.path.relpath(path) if path.startswith(os.getcwd()) else path}:{line}"
+    return ""
 
 
 def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
@@ -375,7 +483,7 @@ def _bring_up(
         container.addresses = {**started.addresses, **container.addresses}
         state = started.wait_started()
         for destination, gateway in planned:
-            add_route(str(container), state.init_pid, destination, gateway)
+            add_in_namespace(str(container), state.init_pid, destination, gateway)
     except Exception as exc:
         if origin and hasattr(exc, "add_note"):  # Python >= 3.11 shows it under the message
             exc.add_note(f"(dockernet.container({spec.name!r}) was called at {origin})")

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import docker
 
 from ..engine import images, labels
-from ..engine.teardown import Ledger
+from ..engine.teardown import Ledger, NotRemoved, removes_concurrently
 from ..model import Registry
 from .warm import WarmPool
 
@@ -53,11 +56,18 @@ class BuildContext:
     prefix: int
     settle: Callable[[], None] | None = None
     """Waits for other DockerNets' background teardowns (they may hold a fixed subnet)."""
+    wanted_image: str | None = None
+    """The image containers get when the test names none (``DockerNet(image=...)``)."""
     default_image: str | None = None
     warm: WarmPool | None = None
     """Started containers of the built-in image to hand out (the run's, shared)."""
     bridge_family: str = field(default_factory=lambda: secrets.token_hex(3))
     """Names the bridges of this DockerNet's routable networks (``dnr-<family>-<n>``)."""
+    closing: list[Callable[[], None]] = field(default_factory=list)
+    """Closed first, even when the resources are kept: the listeners' threads."""
+    teardowns: list[Callable[[], list[NotRemoved]]] = field(default_factory=list)
+    """Run after the ledger, newest first: taking down the Compose projects brought up."""
+    _scratch: Path | None = field(default=None, repr=False)
     _starts: list[Future[Any]] = field(default_factory=list, repr=False)
 
     def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
@@ -82,9 +92,40 @@ class BuildContext:
         return self.identity.labels(name)
 
     def image(self, wanted: str | None = None) -> str:
-        """``wanted`` once it is known to be local, else the default, built on first use."""
+        """``wanted`` (else ``wanted_image``) once it is known to be local, else the default,
+        built on first use."""
+        if wanted is None:
+            wanted = self.wanted_image
         if wanted is not None:
             return images.check_image(self.client, wanted)
         if self.default_image is None:
             self.default_image = images.ensure_default_image(self.client)
         return self.default_image
+
+    def scratch(self) -> Path:
+        """A directory for files that live as long as the DockerNet (Compose override files),
+        made on first use."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="dockernet-compose-"))
+        return self._scratch
+
+    def close(self, keep: bool = False) -> list[str]:
+        """Close the listeners, then (unless ``keep``) remove every container, then every
+        network, then run the teardowns. Idempotent. Returns what could not be removed."""
+        for close in self.closing:
+            close()
+        self.closing.clear()
+        self.stop_starts()  # every container Docker created is in the ledger after this
+        if keep:
+            return []
+        problems = self.ledger.close(together=removes_concurrently(self.client))
+        while self.teardowns:
+            problems += self.teardowns[-1]()
+            self.teardowns.pop()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+        self.registry.clear()
+        return [
+            f"{p}; left for `pytest --dockernet-sweep`" if not p.stuck else str(p) for p in problems
+        ]

@@ -146,7 +146,15 @@ def container_from(
 
 
 def existing_network(registry: Registry, name_or_id: str) -> Network:
-    """A network the plugin did not create, by Docker's name or id, known by that name."""
+    """A network the plugin did not create (the user's, a Compose project's), by Docker's
+    name or id, known by that name: every assertion reads it, the plugin's containers may
+    join it, and it is never removed or changed.
+
+    Example::
+
+        lan = dockernet.existing_network("corp-lan")
+        probe = dockernet.container("probe", lan)
+    """
     if not isinstance(name_or_id, str) or not name_or_id:
         raise TypeError(f"existing_network() takes a network's name or id, got {name_or_id!r}")
     try:
@@ -160,7 +168,14 @@ def existing_network(registry: Registry, name_or_id: str) -> Network:
 
 def existing_container(registry: Registry, name_or_id: str) -> Container:
     """A running container the plugin did not create, by Docker's name or id, known by its
-    name; every bridge network it is on comes with it."""
+    name, with every bridge network it is on: every assertion reads it; it is never removed,
+    and routes or listeners go into it only with ``allow_existing=True``.
+
+    Example::
+
+        db = dockernet.existing_container("postgres")
+        assert_reachable(probe, db)
+    """
     if not isinstance(name_or_id, str) or not name_or_id:
         raise TypeError(f"existing_container() takes a container's name or id, got {name_or_id!r}")
     try:
@@ -170,3 +185,17 @@ def existing_container(registry: Registry, name_or_id: str) -> Container:
             f"no container {name_or_id!r} on this engine (`docker ps` lists them)"
         ) from None
     return container_from(registry, data, data["Name"].lstrip("/"), existing=True)
+
+
+def check_may_change(container: Container, what: str, allow_existing: bool) -> None:
+    """A ValueError when ``what`` would change a container the plugin did not create.
+
+    Example::
+
+        check_may_change(db, "listen", allow_existing=False)  # raises for an existing one
+    """
+    if container.existing and not allow_existing:
+        raise ValueError(
+            f"{what}() would change {container}, which the plugin did not create: pass "
+            "allow_existing=True to change it anyway (the change outlives the test)"
+        )

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from ..engine.netns import socket_in
 from ..model import Container
 from ..observe.ports import check_port, check_proto
+from .context import BuildContext
+from .existing import check_may_change
 
 BACKLOG = 128
 
@@ -132,3 +134,31 @@ class Listener:
 
     def __str__(self) -> str:
         return f"listener on {self.container.alias}:{self.port}/{self.proto}"
+
+
+def listen(
+    ctx: BuildContext,
+    container: Container,
+    port: int,
+    *,
+    proto: str = "tcp",
+    allow_existing: bool = False,
+) -> Listener:
+    """Serve ``port`` (TCP or UDP) in ``container`` from the host, until its DockerNet
+    closes: it answers with one line and records each peer as it saw it. In a container
+    the plugin did not create, only with ``allow_existing=True``.
+
+    Example::
+
+        served = dockernet.listen(server, 8080)
+        assert_port_open(client, server, 8080)
+        assert served.peers == (client.ip(net),)
+    """
+    if not isinstance(container, Container):
+        raise TypeError(f"listen() takes a Container, got {container!r}")
+    if container.registry is not ctx.registry:
+        raise ValueError(f"{container} was not created by this DockerNet")
+    check_may_change(container, "listen", allow_existing)
+    listener = Listener(container, port, proto)
+    ctx.closing.append(listener.close)
+    return listener

@@ -134,7 +134,23 @@ def create_network(
     routable: bool = False,
     options: Mapping[str, str] | None = None,
 ) -> Network:
-    """Create a labelled bridge network and record it before anything else can fail."""
+    """Create a user-defined bridge network (``docker network create``), labelled and
+    recorded before anything else can fail.
+
+    Without ``subnet`` one is taken from the pool that clashes with no Docker network and
+    no host route; with one, a clash is an error naming who holds the subnet.
+    The network gets Docker's defaults and the ``options`` given, nothing else.
+    ``routable=True`` lets this DockerNet's routers deliver into it from its other routable
+    networks where Docker >= 28 would drop the packets (a host with
+    ``net.bridge.bridge-nf-call-iptables=1``): its bridge is named ``dnr-<family>-<n>`` and
+    ``trusted_host_interfaces`` names that family, nothing wider.
+
+    Example::
+
+        a = dockernet.network("a", routable=True)
+        b = dockernet.network("b", subnet="10.98.0.0/24", routable=True)
+        dockernet.router("r", [a, b])
+    """
     labels.check_name(name, "network")
     if name in ctx.registry.networks:
         raise ValueError(f"network {name!r} already exists in this test: pick another name")

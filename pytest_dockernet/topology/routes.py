@@ -7,9 +7,11 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
+from .. import addressing
 from ..addressing import DEFAULT_ROUTE
 from ..engine.netns import dumped, iproute
-from ..model import Network, ViaArg, gateway_of, parse_destination
+from ..model import Container, Network, Upstream, ViaArg, gateway_of, parse_destination
+from .existing import check_may_change
 
 
 def plan_route(
@@ -28,6 +30,54 @@ def plan_route(
 
 
 def add_route(
+    container: Container | Upstream,
+    dst: str,
+    via: ViaArg | None = None,
+    *,
+    dev: str | None = None,
+    allow_existing: bool = False,
+) -> None:
+    """Add a static route in ``container`` from the host (``ip route add`` without ``ip``).
+
+    ``via`` is an address or a Container, whose address on a network shared with
+    ``container`` is used. ``dst`` "default" replaces the default route. An Upstream
+    takes routes too (say, to a routed-mode network), via the host's address on its link.
+    A container the plugin did not create is changed only with ``allow_existing=True``
+    (the route then stays after the test).
+
+    Example::
+
+        dockernet.add_route(client, "10.99.0.0/16", via=router)
+        dockernet.add_route(internet, "default", dev="eth0")
+    """
+    if isinstance(container, Container):
+        check_may_change(container, "add_route", allow_existing)
+    if isinstance(container, Upstream):
+        where = container.container
+        if via is not None:
+            gateway = addressing.parse_address(via, "via")
+            if gateway not in container.subnet:
+                raise ValueError(
+                    f"route {dst} for {container} via {gateway}: the gateway is not on its "
+                    f"link {container.subnet}: use its host_address {container.host_address}"
+                )
+            add_in_namespace(str(where), where.pid, parse_destination(dst), gateway, dev=dev)
+            return
+    elif isinstance(container, Container):
+        container.check_own_namespace()  # before a plan that would look for its networks
+        where = container
+    else:
+        raise TypeError(f"add_route() takes a Container or an Upstream, got {container!r}")
+    if via is None and dev is None:
+        raise ValueError("add_route() needs via= (a gateway) or dev= (a link route)")
+    if via is not None:
+        destination, gateway = plan_route(str(where), where.networks, dst, via)
+        add_in_namespace(str(where), where.pid, destination, gateway, dev=dev)
+    else:
+        add_in_namespace(str(where), where.pid, parse_destination(dst), None, dev=dev)
+
+
+def add_in_namespace(
     who: str,
     pid: int,
     dst: ipaddress.IPv4Network,

@@ -36,12 +36,22 @@ LINK_UP_TIMEOUT = 3.0
 """The host's end is ``dnu`` and 8 hex digits: 11 characters, within IFNAMSIZ."""
 
 
-def create_upstream(ctx: BuildContext, name: str, image: str | None) -> Upstream:
-    """Start the upstream's container with no network, then wire it to the host by a veth pair.
+def create_upstream(
+    ctx: BuildContext, name: str = "internet", *, image: str | None = None
+) -> Upstream:
+    """A host of our own standing for "the outside world": the only outside target needed.
+
+    It is on no Docker network: one veth pair to the host holds a /30 of the pool.
+    Its container starts with no network, then the veth pair wires it to the host.
 
     The container is in the ledger before the veth exists, and the veth's far end is created
     directly inside the container's namespace, so a failure at any step leaves nothing that
     ``close()`` does not remove.
+
+    Example::
+
+        internet = dockernet.upstream()
+        assert_reachable(client, internet)
     """
     labels.check_name(name, "upstream")
     taken = ctx.registry.name_taken(name)
