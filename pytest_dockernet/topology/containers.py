@@ -10,15 +10,13 @@ not remove.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import inspect
 import ipaddress
 import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec
@@ -40,7 +38,6 @@ from ..model import (
     Network,
     NetworksArg,
     PortsArg,
-    Registry,
     Started,
     ViaArg,
     normalise_networks,
@@ -181,81 +178,6 @@ def container(
         published,
     )
     return start(ctx, spec, origin=_called_from())
-
-
-def _parameters_of(
-    like: Callable[P, Container],
-) -> Callable[[Callable[..., Container]], Callable[P, Container]]:
-    """Give the decorated function the parameters of ``like``, for mypy and for
-    ``inspect.signature``: they are written once, on ``like``."""
-
-    def decorate(function: Callable[..., Container]) -> Callable[P, Container]:
-        setattr(function, "__signature__", inspect.signature(like))  # noqa: B010  (mypy: no attribute)
-        return function
-
-    return decorate
-
-
-@_parameters_of(container)
-def router(ctx: BuildContext, name: str, networks: NetworksArg, **options: Any) -> Container:
-    """A container on two or more networks that forwards between them: ``container()``'s
-    parameters, and it gets NET_ADMIN and ``net.ipv4.ip_forward=1`` (namespaced: the host's
-    sysctl is untouched) beside the ``cap_add`` and ``sysctls`` given, as the seed's router
-    does.
-
-    Example::
-
-        r = dockernet.router("r", [a, b], sysctls={"net.ipv4.conf.all.rp_filter": "0"})
-    """
-    wanted = normalise_networks(networks, f"router {name!r}")
-    if len(wanted) < 2:
-        raise ValueError(
-            f"router {name!r} is on {len(wanted)} network: a router needs two or more "
-            "networks to forward between"
-        )
-    cap_add = {"NET_ADMIN", *options.pop("cap_add", ())}
-    sysctls = {"net.ipv4.ip_forward": "1", **(options.pop("sysctls", None) or {})}
-    made = container(ctx, name, wanted, cap_add=cap_add, sysctls=sysctls, **options)
-    made.is_router = True
-    return made
-
-
-@contextlib.contextmanager
-def parallel(registry: Registry) -> Iterator[None]:
-    """Every start already runs in the background; at the end of this block, the
-    containers declared in it run (a failed start raises there). Kept for suites that
-    used it to overlap starts.
-
-    Example::
-
-        with dockernet.parallel():
-            hosts = [dockernet.container(f"h{i}", net) for i in range(8)]
-    """
-    before = set(registry.containers)
-    yield
-    for name, made in list(registry.containers.items()):
-        if name not in before:
-            made.wait_started()
-
-
-def start_errors(registry: Registry) -> list[BaseException]:
-    """Wait for every background start; the errors of those that failed and that the test
-    never saw (it did not use the container).
-
-    Example::
-
-        assert dockernet.start_errors() == []
-    """
-    errors = []
-    for made in list(registry.containers.values()):
-        starting = made.starting
-        if starting is None or starting.cancelled():
-            continue
-        error = starting.exception()
-        if error is not None and not made.failure_seen:
-            made.failure_seen = True
-            errors.append(error)
-    return errors
 
 
 def _called_from() -> str:

@@ -21,7 +21,7 @@ from ..engine import labels
 from ..engine.teardown import Ledger
 from ..model import Container, Network, Registry, Upstream
 from ..probing import destinations, trace
-from . import compose, containers, existing, listeners, networks, routes, upstreams
+from . import compose, containers, existing, listeners, networks, routers, routes, starts, upstreams
 from .context import BuildContext
 from .warm import WarmPool
 
@@ -84,12 +84,12 @@ class DockerNet:
 
     network = _Method(networks.create_network, _context)
     container = _Method(containers.container, _context)
-    router = _Method(containers.router, _context)
+    router = _Method(routers.router, _context)
     existing_network = _Method(existing.existing_network, _registry)
     existing_container = _Method(existing.existing_container, _registry)
     compose = _Method(compose.compose, _context)
-    parallel = _Method(containers.parallel, _registry)
-    start_errors = _Method(containers.start_errors, _registry)
+    parallel = _Method(starts.parallel, _registry)
+    start_errors = _Method(starts.start_errors, _registry)
     add_route = staticmethod(routes.add_route)
     upstream = _Method(upstreams.create_upstream, _context)
     listen = _Method(listeners.listen, _context)
