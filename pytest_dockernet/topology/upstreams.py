@@ -31,9 +31,9 @@ from .context import BuildContext
 
 PREFIX = 30
 HOST_INTERFACE_PREFIX = "dnu"
+"""The host's end is ``dnu`` and 8 hex digits: 11 characters, within IFNAMSIZ."""
 LINK_UP_TIMEOUT = 3.0
 """Seconds a new veth pair may take to come up before the upstream is refused."""
-"""The host's end is ``dnu`` and 8 hex digits: 11 characters, within IFNAMSIZ."""
 
 
 def create_upstream(ctx: BuildContext, name: str, image: str | None) -> Upstream:
