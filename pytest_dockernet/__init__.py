@@ -17,7 +17,8 @@ it (``lint-imports``, the contract in ``pyproject.toml``). Top to bottom:
     engine/         the Docker client, images, labels, namespaces, the firewall lock, teardown
     settings        the run's options
     addressing      subnets and addresses as values
-    retry, errors, version
+    retry, version  waiting (within=, wait_until), the package version
+    errors          the exceptions that are not test failures
 """
 
 from __future__ import annotations

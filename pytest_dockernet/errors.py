@@ -3,6 +3,9 @@
 A failed expectation about the network is an ``AssertionError`` (the test failed); a bad
 argument is a ``ValueError``/``TypeError``; everything here means the environment could not be
 used as asked, and each message names the value and the fix.
+
+This module imports nothing of the package: it is the bottom layer, so that every layer above,
+:mod:`~pytest_dockernet.retry` included, may raise these.
 """
 
 from __future__ import annotations
@@ -38,3 +41,11 @@ class ComposeError(DockernetError):
 
 class FirewallLockError(DockernetError):
     """The machine-wide firewall lock could not be opened, or was not had in time."""
+
+
+class WaitTimeout(DockernetError):
+    """Something the plugin waited for (a link up, a service healthy, a pool filled) did not
+    happen in time: the machine or Docker was slow or stuck, which is not a fact about the
+    topology under test, so it is not an ``AssertionError``. Raised by
+    :func:`pytest_dockernet.retry.wait_until`; its message names what was awaited, for how
+    long, and what the last look saw."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,9 @@ from ..engine import labels
 from ..engine.client import exit_report
 from ..engine.lock import machine_lock
 from ..engine.teardown import NotRemoved, remove_container, remove_network, remove_volume
-from ..errors import ComposeError
+from ..errors import ComposeError, WaitTimeout
 from ..model import Container, Network, Registry
+from ..retry import NotYet, wait_until
 from .compose_cli import (
     ALL_PROFILES,
     PROJECT,
@@ -225,8 +225,8 @@ def up(
 def wait_until_up(client: docker.DockerClient, project: str, within: float) -> None:
     """Every container of the project runs, and is healthy where it has a healthcheck; a
     ComposeError naming the laggard (and a dead one's exit and logs) when ``within`` ends."""
-    deadline = time.monotonic() + within
-    while True:
+
+    def up() -> bool | NotYet:
         waiting = []
         for summary in client.api.containers(all=True, filters={"label": f"{PROJECT}={project}"}):
             state = client.api.inspect_container(summary["Id"])["State"]
@@ -239,13 +239,18 @@ def wait_until_up(client: docker.DockerClient, project: str, within: float) -> N
             if state["Status"] == "exited":
                 continue  # a one-shot service that did its work
             waiting.append(f"{name}: {state['Status']}{f', {health}' if health else ''}")
-        if not waiting:
-            return
-        if time.monotonic() > deadline:
-            raise ComposeError(
-                f"compose project {project!r} not up after {within:.0f} s: {'; '.join(waiting)}"
-            )
-        time.sleep(0.2)
+        return not waiting or NotYet("; ".join(waiting))
+
+    try:
+        wait_until(
+            up,
+            within,
+            f"every container of compose project {project!r} to run (and be healthy where "
+            "it has a healthcheck)",
+            interval=0.2,
+        )
+    except WaitTimeout as exc:
+        raise ComposeError(str(exc)) from None  # compose's failures are all ComposeErrors
 
 
 def down(client: docker.DockerClient, project: ComposeProject) -> list[NotRemoved]:

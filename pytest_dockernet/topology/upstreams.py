@@ -13,7 +13,6 @@ from __future__ import annotations
 import errno
 import ipaddress
 import secrets
-import time
 from typing import Any
 
 from pyroute2 import IPRoute
@@ -26,14 +25,15 @@ from ..errors import DockernetError, PrivilegeError
 from ..model import Upstream
 from ..observe import subnets
 from ..probing.ping import UPSTREAM_INTERFACE
+from ..retry import NotYet, wait_until
 from .containers import ContainerSpec, launch
 from .context import BuildContext
 
 PREFIX = 30
 HOST_INTERFACE_PREFIX = "dnu"
+"""The host's end is ``dnu`` and 8 hex digits: 11 characters, within IFNAMSIZ."""
 LINK_UP_TIMEOUT = 3.0
 """Seconds a new veth pair may take to come up before the upstream is refused."""
-"""The host's end is ``dnu`` and 8 hex digits: 11 characters, within IFNAMSIZ."""
 
 
 def create_upstream(
@@ -108,17 +108,17 @@ def _operstate(pid: int | None, ifname: str) -> str:
 def _wait_until_up(pid: int, host_interface: str) -> None:
     """Until both ends of the veth are operationally up: the kernel turns a link's queue on
     (linkwatch) up to a second after it is set up, and drops what is sent before."""
-    deadline = time.monotonic() + LINK_UP_TIMEOUT
-    while True:
+
+    def up() -> bool | NotYet:
         states = (_operstate(None, host_interface), _operstate(pid, UPSTREAM_INTERFACE))
-        if states == ("UP", "UP"):
-            return
-        if time.monotonic() > deadline:
-            raise DockernetError(
-                f"the upstream's veth pair {host_interface}/{UPSTREAM_INTERFACE} is not up "
-                f"{LINK_UP_TIMEOUT:g} s after it was set up (operstate {states[0]}/{states[1]})"
-            )
-        time.sleep(0.01)
+        return states == ("UP", "UP") or NotYet(f"operstate {states[0]}/{states[1]}")
+
+    wait_until(
+        up,
+        LINK_UP_TIMEOUT,
+        f"the upstream's veth pair {host_interface}/{UPSTREAM_INTERFACE} to be up at both ends",
+        interval=0.01,
+    )
 
 
 def _claim_subnet(

@@ -15,11 +15,12 @@ from pytest_dockernet.engine import labels
 from tests.conftest import labelled
 
 RESTART = """
-import os, subprocess, time
+import os, subprocess
 
 import docker
 
 from pytest_dockernet import assert_reachable
+from pytest_dockernet.retry import NotYet, wait_until
 
 
 def restart_engine():
@@ -27,19 +28,21 @@ def restart_engine():
         subprocess.run(["systemctl", "restart", "docker"], check=True)
         return
     subprocess.run(["pkill", "-TERM", "-x", "dockerd"], check=True)
-    for _ in range(200):
-        if subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True).returncode:
-            break
-        time.sleep(0.1)
+    wait_until(
+        lambda: subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True).returncode != 0,
+        20, "dockerd to exit after SIGTERM", interval=0.1,
+    )
     subprocess.Popen(["dockerd"], stdout=open("/var/log/dockerd.log", "ab"),
                      stderr=subprocess.STDOUT, start_new_session=True)
-    for _ in range(200):
+
+    def answers():
         try:
             docker.from_env().ping()
-            return
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError("dockerd did not come back")
+        except Exception as exc:  # refused until it listens again
+            return NotYet(repr(exc))
+        return True
+
+    wait_until(answers, 40, "the restarted dockerd to answer a ping", interval=0.2)
 
 
 def test_engine_restarts_under_it(dockernet):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from pytest_dockernet import DockerNet, Upstream, assert_no_snat, assert_reachab
 from pytest_dockernet.engine import labels
 from pytest_dockernet.engine.netns import iproute
 from pytest_dockernet.observe import links, routes
+from pytest_dockernet.retry import wait_until
 from tests.conftest import labelled
 
 
@@ -96,10 +96,12 @@ def test_upstream_veth_goes_with_its_container(client):
         upstream = dn.upstream()
         assert links.by_name(links.links(None), upstream.host_interface) is not None
     assert labelled(client, labels.SESSION, dn.identity.run_id) == []
-    deadline = time.monotonic() + 5
-    while links.by_name(links.links(None), upstream.host_interface) is not None:
-        assert time.monotonic() < deadline, f"{upstream.host_interface} still on the host"
-        time.sleep(0.05)
+    wait_until(
+        lambda: links.by_name(links.links(None), upstream.host_interface) is None,
+        5,
+        f"{upstream.host_interface} to leave the host with its container",
+        interval=0.05,
+    )
     assert dn.upstreams == {}
 
 

@@ -4,7 +4,6 @@ requests take one, and every pooled container is removed (handed out or not)."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import docker
@@ -24,6 +23,7 @@ from pytest_dockernet.errors import DockernetError
 from pytest_dockernet.model import Container
 from pytest_dockernet.observe.links import links
 from pytest_dockernet.observe.routes import routes
+from pytest_dockernet.retry import NotYet, wait_until
 from pytest_dockernet.topology import WarmPool, warm_pool
 from pytest_dockernet.topology.warm import POOL_API
 from tests.conftest import labelled
@@ -50,11 +50,11 @@ def pool(client: docker.DockerClient, identity: labels.RunIdentity) -> Iterator[
 
 
 def ready(pool: WarmPool, count: int) -> WarmPool:
-    deadline = time.monotonic() + 60
-    while pool.ready < count:
+    def filled() -> bool | NotYet:
         assert pool.failure is None, pool.failure
-        assert time.monotonic() < deadline, f"the pool has {pool.ready} of {count} ready"
-        time.sleep(0.05)
+        return pool.ready >= count or NotYet(f"{pool.ready} ready")
+
+    wait_until(filled, 60, f"the warm pool to have {count} containers ready", interval=0.05)
     return pool
 
 
@@ -142,7 +142,8 @@ def test_requests_a_pooled_container_cannot_answer_start_fresh(client, pool, ide
 
 PLUGIN_RUN = """
 import pathlib
-import time
+
+from pytest_dockernet.retry import wait_until
 
 
 def test_one(dockernet):
@@ -151,9 +152,8 @@ def test_one(dockernet):
 
 def test_two(dockernet, dockernet_factory):
     pool = dockernet_factory.warm
-    deadline = time.monotonic() + 60
-    while pool is not None and pool.ready == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    if pool is not None:  # so that this test's container is served from the pool
+        wait_until(lambda: pool.ready > 0, 60, "a warm container ready", interval=0.05)
     dockernet.container("a", networks=[dockernet.network("n")]).wait_started()
     pathlib.Path("seen").write_text(
         f"{dockernet_factory.identity.run_id} {pool.size if pool else 0} {pool.served if pool else 0}"

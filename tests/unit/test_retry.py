@@ -1,10 +1,15 @@
-"""``within=``: tried again until it holds, and a failure that lists the attempts."""
+"""``within=``: tried again until it holds, and a failure that lists the attempts;
+``wait_until``: the first truthy result, or a WaitTimeout naming what was awaited."""
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
-from pytest_dockernet.retry import check_within, until_holds
+from pytest_dockernet.errors import DockernetError, WaitTimeout
+from pytest_dockernet.retry import NotYet, check_within, until_holds, wait_until
 
 
 def test_once_without_within() -> None:
@@ -60,3 +65,66 @@ def test_other_errors_are_not_retried() -> None:
 def test_bad_within_names_the_value(bad: object) -> None:
     with pytest.raises(ValueError, match="within must be None"):
         check_within(bad)
+
+
+def test_wait_until_returns_the_first_truthy_result() -> None:
+    results = iter([None, False, NotYet("starting"), "up", "later"])
+    assert wait_until(lambda: next(results), 5, "the service", interval=0.001) == "up"
+    assert next(results) == "later"  # asked no more after it held
+
+
+def test_wait_until_names_what_it_waited_for_the_timeout_and_the_last_look() -> None:
+    seen = iter(["DOWN", "LOWERLAYERDOWN"] + ["UNKNOWN"] * 1000)
+
+    def up() -> bool | NotYet:
+        return NotYet(f"operstate {next(seen)}")
+
+    with pytest.raises(WaitTimeout) as info:
+        wait_until(up, 0.05, "veth0 to be up", interval=0.01)
+    assert re.fullmatch(
+        r"waited 0\.05 s for veth0 to be up, in vain \(\d+ looks\); the last saw operstate "
+        r"UNKNOWN",
+        str(info.value),
+    )
+    assert isinstance(info.value, DockernetError)
+    assert not isinstance(info.value, AssertionError)  # a slow machine, not a failed test
+
+
+def test_wait_until_without_a_notyet_says_only_what_and_how_long() -> None:
+    with pytest.raises(WaitTimeout, match=r"^waited 0 s for the pool, in vain \(1 look\)$"):
+        wait_until(lambda: None, 0, "the pool")
+
+
+def test_wait_until_does_not_sleep_after_success(monkeypatch: pytest.MonkeyPatch) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr(time, "sleep", sleeps.append)
+    results = iter([False, False, True])
+    assert wait_until(lambda: next(results), 60, "the third look", interval=7) is True
+    assert sleeps == [7, 7]
+
+
+def test_wait_until_lets_a_predicates_exception_through_at_once() -> None:
+    calls: list[int] = []
+
+    def died() -> bool:
+        calls.append(1)
+        raise RuntimeError("container exited with 3")
+
+    with pytest.raises(RuntimeError, match="exited with 3"):
+        wait_until(died, 5, "the container to run")
+    assert calls == [1]
+
+
+@pytest.mark.parametrize(
+    ("timeout", "interval", "message"),
+    [
+        (float("nan"), 0.1, "timeout must be a number of seconds >= 0, got nan"),
+        (-1, 0.1, "timeout must be a number of seconds >= 0, got -1"),
+        (1, float("inf"), "interval must be a number of seconds >= 0, got inf"),
+    ],
+)
+def test_wait_until_refuses_a_bad_timeout_or_interval(
+    timeout: float, interval: float, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        wait_until(lambda: True, timeout, "anything", interval=interval)

@@ -4,11 +4,11 @@ request starts fresh (the engine tests cover a pool that works)."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from pytest_dockernet.engine.teardown import Ledger
+from pytest_dockernet.retry import wait_until
 from pytest_dockernet.topology import WarmPool
 
 
@@ -19,10 +19,8 @@ def refuse(ledger: Ledger, docker_name: str) -> str:
 def test_a_failed_start_stops_the_pool_and_takes_return_none():
     pool = WarmPool(None, "img", 3, refuse, lambda n: f"warm{n}")  # type: ignore[arg-type]
     pool.fill(5)  # three at most
-    deadline = time.monotonic() + 5
-    while pool.failure is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert re.fullmatch(r"no engine for warm\d", str(pool.failure))
+    failure = wait_until(lambda: pool.failure, 5, "the pool's failed start", interval=0.01)
+    assert re.fullmatch(r"no engine for warm\d", str(failure))
     assert pool.ready == 0
     assert pool.take(Ledger(None)) is None  # type: ignore[arg-type]
     assert pool.close() == []  # nothing was created, so nothing is removed
