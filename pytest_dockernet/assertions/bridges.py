@@ -43,6 +43,10 @@ def assert_bridge_members(
     for c in expected:
         need(c, Container, "each member")
         c.wait_started()
+    # Every container of the DockerNet declared on net may become a port of its bridge: the
+    # bridge is read once none is still starting, so a member still attaching is not missed
+    # (nor an exact check passed without it).
+    net.registry.await_starts()
     host_links = links(None)
     bridge = by_name(host_links, net.bridge)
     if bridge is None:
