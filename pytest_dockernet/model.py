@@ -79,20 +79,38 @@ class Registry:
 
 @dataclass(eq=False)
 class Network:
-    """A user-defined bridge network."""
+    """A user-defined bridge network.
+
+    Made by ``dockernet.network()``, read by ``dockernet.existing_network()``, or a network of
+    a Compose project (``stack.networks["back"]``).
+
+    Example:
+        ```python
+        net = dockernet.network("lan")
+        net.subnet, net.gateway  # IPv4Network('10.199.3.0/24'), IPv4Address('10.199.3.1')
+        net.bridge  # 'br-3f2a9c1d0e4b', the host's interface
+        assert_bridge_members(net, [dockernet.container("c", [net])])
+        ```
+    """
 
     alias: str
     """The name the test gave."""
     name: str
     """Docker's name for it: unique per run."""
     id: str
+    """Docker's id of the network."""
     subnet: ipaddress.IPv4Network
+    """Its IPv4 subnet, e.g. ``10.199.3.0/24``."""
     gateway: ipaddress.IPv4Address
+    """Its gateway: the bridge's address on the host, the first host address by default."""
     bridge: str
     """The host's bridge interface, ``br-`` and the first 12 hex digits of the id by default."""
     internal: bool
+    """Made with ``internal=True`` (``docker network create --internal``): no way out."""
     masquerade: bool
+    """Docker masquerades what leaves the host from it (``masquerade=False`` turns that off)."""
     registry: Registry = field(repr=False)
+    """The resources of the DockerNet it belongs to (internal)."""
     existing: bool = False
     """Not created by the plugin (``existing_network``, a compose project it attached to):
     never removed or changed."""
@@ -146,6 +164,19 @@ class Container:
     background: what needs the running container (its id, its namespace, its published ports)
     waits for exactly that, and an error of the start surfaces there, or at the end of the test.
     Addresses the plugin allocates are known at once.
+
+    Made by ``dockernet.container()`` and ``dockernet.router()``, read by
+    ``dockernet.existing_container()``, or a service of a Compose project
+    (``stack.services["web"]``).
+
+    Example:
+        ```python
+        web = dockernet.container("web", [net], ports={8080: None})
+        web.ip(net)  # IPv4Address('10.199.3.2'): known at once
+        web.id  # waits until Docker started it
+        web.published(8080)  # (IPv4Address('0.0.0.0'), 32769)
+        assert_reachable(client, web)
+        ```
     """
 
     alias: str
@@ -153,8 +184,11 @@ class Container:
     name: str
     """Docker's name for it: unique per run."""
     addresses: dict[Network, ipaddress.IPv4Address]
+    """Its address on each network, in the order the networks were given."""
     registry: Registry = field(repr=False)
+    """The resources of the DockerNet it belongs to (internal)."""
     is_router: bool = False
+    """Made by ``dockernet.router()``: it forwards between its networks."""
     existing: bool = False
     """Not created by the plugin (``existing_container``, a compose project it attached to):
     never removed, and changed (a route, a listener) only when the test says so."""
@@ -194,19 +228,47 @@ class Container:
 
     @property
     def id(self) -> str:
+        """Docker's id of the container; waits until it runs (raising its start's error).
+
+        Example:
+            ```python
+            web = dockernet.container("web", [net])
+            client.containers.get(web.id)  # docker-py's view of the same container
+            ```
+        """
         return self.wait_started().id
 
     @property
     def init_pid(self) -> int:
+        """The pid of its init process as Docker reported it at start; waits until it runs."""
         return self.wait_started().init_pid
 
     @property
     def ports(self) -> dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]]:
+        """Every published port: ``(container port, proto)`` to the host's IPv4 address and
+        port Docker bound (``ports=``); empty when nothing is published. Waits until it runs.
+
+        Example:
+            ```python
+            web = dockernet.container("web", [net], ports={8080: None, "53/udp": 5353})
+            web.ports  # {(8080, 'tcp'): (IPv4Address('0.0.0.0'), 32769),
+            #             (53, 'udp'): (IPv4Address('0.0.0.0'), 5353)}
+            ```
+        """
         return self.wait_started().ports
 
     def ip(self, network: Network) -> ipaddress.IPv4Address:
         """This container's address on ``network`` (on a network the plugin did not create,
-        Docker picks it: known once the container runs)."""
+        Docker picks it: known once the container runs).
+
+        A ValueError names the networks it is on when ``network`` is not one of them.
+
+        Example:
+            ```python
+            h1 = dockernet.container("h1", {a: "10.231.1.4"})
+            assert h1.ip(a) == ipaddress.IPv4Address("10.231.1.4")
+            ```
+        """
         if network not in self.addresses and self.starting is not None:
             self.wait_started()
         try:
@@ -268,7 +330,16 @@ class Container:
 
     def published(self, port: int, proto: str = "tcp") -> tuple[ipaddress.IPv4Address, int]:
         """The host's (address, port) that Docker bound for ``port``/``proto`` (``ports=``):
-        the IPv4 binding, as ``docker port`` shows it (0.0.0.0 means every address)."""
+        the IPv4 binding, as ``docker port`` shows it (0.0.0.0 means every address).
+
+        A port that was not published raises a ValueError listing those that were.
+
+        Example:
+            ```python
+            web = dockernet.container("web", [net], ports={8080: ("127.0.0.1", None)})
+            host_ip, host_port = web.published(8080)  # (IPv4Address('127.0.0.1'), 32768)
+            ```
+        """
         if proto not in ("tcp", "udp"):
             raise ValueError(f"proto must be 'tcp' or 'udp', got {proto!r}")
         found = None if isinstance(port, bool) else self.ports.get((port, proto))
@@ -300,16 +371,38 @@ class Container:
     @property
     def host(self) -> Any:
         """A testinfra ``Host`` over this container (``host.file(...)``, ``host.process``,
-        ``host.socket(...)``, ...): the ``testinfra`` extra, and a shell in the image."""
+        ``host.socket(...)``, ...): the ``testinfra`` extra, and a shell in the image.
+
+        Example:
+            ```python
+            box = dockernet.container("box", [net])
+            assert box.host.file("/etc/hostname").content_string.strip() == "box"
+            ```
+        """
         from .engine.hosts import host_over  # an optional dependency: imported on first use
 
         return host_over(self.id)
 
     @property
     def networks(self) -> tuple[Network, ...]:
+        """The networks it is on, in the order they were given (eth0 is on the first).
+
+        Example:
+            ```python
+            api = dockernet.container("api", [front, back])
+            assert api.networks == (front, back)
+            ```
+        """
         return tuple(self.addresses)
 
     def shared_networks(self, other: Container) -> tuple[Network, ...]:
+        """The networks this container and ``other`` are both on, in this one's order.
+
+        Example:
+            ```python
+            assert api.shared_networks(web) == (front,)
+            ```
+        """
         return tuple(n for n in self.addresses if n in other.addresses)
 
     def __repr__(self) -> str:
@@ -324,19 +417,35 @@ class Container:
 
 @dataclass(frozen=True)
 class Upstream:
-    """A host outside every Docker network, reached from the host's routing table only."""
+    """A host outside every Docker network, reached from the host's routing table only.
+
+    Made by ``dockernet.upstream()``: it stands for "the outside world" (the seed's
+    example.org), so that no packet goes to a real outside address.
+
+    Example:
+        ```python
+        internet = dockernet.upstream("internet")
+        c = dockernet.container("c", [dockernet.network("lan")])
+        assert_snat(c, internet)  # it sees c's packets from internet.host_address
+        ```
+    """
 
     name: str
+    """The name the test gave; probes take it as a destination."""
     address: ipaddress.IPv4Address
     """The upstream's own address, in its namespace."""
     host_address: ipaddress.IPv4Address
     """The host's address on the link facing the upstream: what SNAT must rewrite sources to."""
     subnet: ipaddress.IPv4Network
+    """The ``/30`` of the link between the host and the upstream, taken from the pool."""
     host_interface: str
+    """The host's end of the link: ``dnu`` and 8 hex digits."""
     container: Container
+    """The container on Docker's network ``none`` whose namespace it is."""
 
     @property
     def pid(self) -> int:
+        """The init process of its container, whose network namespace is the upstream's."""
         return self.container.pid
 
     def __repr__(self) -> str:
