@@ -110,7 +110,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.fixture(scope="session")
 def dockernet_factory(request: pytest.FixtureRequest) -> DockerNetFactory:
-    """The run's factory of DockerNets (engine client, run id, settings)."""
+    """The run's factory of DockerNets (engine client, run id, settings).
+
+    Example:
+        ```python
+        def test_two_topologies(dockernet_factory):
+            with dockernet_factory.new("extra") as other:  # removed at the end of the block
+                net = other.network("lan")
+        ```
+    """
     return _factory(request)
 
 
@@ -131,7 +139,20 @@ def _handed_out(factory: DockerNetFactory, dn: DockerNet) -> Iterator[DockerNet]
 def dockernet(
     dockernet_factory: DockerNetFactory, request: pytest.FixtureRequest
 ) -> Iterator[DockerNet]:
-    """Networks and containers for one test, removed when it ends, whatever its outcome."""
+    """Networks and containers for one test, removed when it ends, whatever its outcome.
+
+    Removal runs in the background while the next test runs, and the run waits for all of it
+    before it exits. A failed test's report carries a ``dockernet topology`` section.
+
+    Example:
+        ```python
+        def test_lan(dockernet):
+            net = dockernet.network("lan")
+            c1 = dockernet.container("c1", [net])
+            c2 = dockernet.container("c2", [net])
+            assert_reachable(c1, c2)
+        ```
+    """
     dn = dockernet_factory.new()
     request.node.stash[USED] = dn  # for the failure report of the call phase
     try:
@@ -142,21 +163,47 @@ def dockernet(
 
 @pytest.fixture(scope="session")
 def dockernet_session(dockernet_factory: DockerNetFactory) -> Iterator[DockerNet]:
-    """Networks and containers shared by the whole run, removed at its end."""
+    """Networks and containers shared by the whole run, removed at its end.
+
+    Example:
+        ```python
+        @pytest.fixture(scope="session")
+        def shared_lan(dockernet_session):
+            return dockernet_session.network("shared")
+        ```
+    """
     yield from _handed_out(dockernet_factory, dockernet_factory.new("session"))
 
 
 @pytest.fixture(scope="session")
 def dockernet_compose_file(pytestconfig: pytest.Config) -> str | None:
     """The compose file ``dockernet_compose`` brings up (``--dockernet-compose``); override
-    this fixture in a conftest.py to name your own."""
+    this fixture in a conftest.py to name your own.
+
+    Example:
+        ```python
+        # conftest.py
+        @pytest.fixture(scope="session")
+        def dockernet_compose_file(pytestconfig):
+            return pytestconfig.rootpath / "deploy" / "compose.yaml"
+        ```
+    """
     return pytestconfig.stash[SETTINGS].compose
 
 
 @pytest.fixture(scope="session")
 def dockernet_compose_project(pytestconfig: pytest.Config) -> str | None:
     """A running compose project ``dockernet_compose`` attaches to instead
-    (``--dockernet-compose-project``); override it in a conftest.py to name your own."""
+    (``--dockernet-compose-project``); override it in a conftest.py to name your own.
+
+    Example:
+        ```python
+        # conftest.py: check the stack that runs now instead of bringing one up
+        @pytest.fixture(scope="session")
+        def dockernet_compose_project():
+            return "shop"
+        ```
+    """
     return pytestconfig.stash[SETTINGS].compose_project
 
 
@@ -168,7 +215,18 @@ def dockernet_compose(
 ) -> ComposeProject:
     """The run's compose stack: the running project named by ``dockernet_compose_project``
     (left running), else the file of ``dockernet_compose_file`` brought up once for the run
-    and taken down at its end."""
+    and taken down at its end.
+
+    Without a file or a project, a test asking for it fails, saying which option to pass.
+
+    Example:
+        ```python
+        # pytest --dockernet-compose deploy/compose.yaml
+        def test_front_reaches_web(dockernet_compose):
+            web = dockernet_compose.services["web"]
+            assert_reachable(dockernet_compose.services["client"], web)
+        ```
+    """
     if dockernet_compose_project:
         return dockernet_session.compose(project=dockernet_compose_project)
     if dockernet_compose_file:

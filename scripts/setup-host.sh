@@ -3,7 +3,8 @@
 # a Docker engine that answers (Debian's docker.io, dockerd started if none answers),
 # Docker Compose v2 (trixie's docker-compose), iptables and nftables to read the firewall,
 # busybox-static for the built-in image,
-# and a virtualenv in .venv holding the package with its test and lint extras (tox among them).
+# and a virtualenv in .venv holding the package with its test, lint (tox among them) and docs
+# (mkdocs) extras.
 # Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,11 +56,13 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not answer; see /var/log/dockerd.log" >&2; exit 1; }
 fi
 
-# The lint extra brings tox, which scripts/run uses for the lowest-versions environment.
-if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/tox ] || [ pyproject.toml -nt .venv/.installed ]; then
+# The lint extra brings tox, which scripts/run uses for the lowest-versions environment; the
+# docs extra brings mkdocs, which its lint step builds the documentation with.
+if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/tox ] || [ ! -x .venv/bin/mkdocs ] \
+    || [ pyproject.toml -nt .venv/.installed ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[test,lint]'
+  .venv/bin/pip install -q -e '.[test,lint,docs]'
   touch .venv/.installed
 fi
 echo "setup: $(docker version -f 'engine {{.Server.Version}}') | $(docker compose version) |" \

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..model import Container, Network, need
+from ..model import Container, Network
+from ..model.arguments import need
 from ..observe.links import Link, by_index, by_name, links, ports_of
 from ..probing.veths import host_port
 from ..record import observations as recording
@@ -36,6 +37,14 @@ def assert_bridge_members(
 
     With ``exact=True`` the bridge has no other ports. A container that is not on ``net`` at
     all fails the assertion, which then says where its veths are.
+
+    Example:
+        ```python
+        net = dockernet.network("lan")
+        a = dockernet.container("a", [net])
+        b = dockernet.container("b", [net])
+        assert_bridge_members(net, [a, b], exact=True)  # brctl show: a's and b's veths, no other
+        ```
     """
     __tracebackhide__ = True
     need(net, Network, "net")

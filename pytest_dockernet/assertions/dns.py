@@ -15,7 +15,8 @@ from __future__ import annotations
 import ipaddress
 
 from .. import addressing
-from ..model import Container, Upstream, check_timeout
+from ..model import Container, Upstream
+from ..model.arguments import check_timeout
 from ..observe import forwarding
 from ..observe.names import Lookup, ResolvConf, check_name, lookup
 from ..record import observations as recording
@@ -92,7 +93,16 @@ def assert_resolves(
     When ``src`` could forward the query off this machine (a container the plugin did not
     create, whose DNS servers are outside it) and the first name asked is not one Docker
     answers itself, a ValueError says so before anything is sent; ``may_forward=True`` asks
-    anyway, through the container's real DNS servers."""
+    anyway, through the container's real DNS servers.
+
+    Example:
+        ```python
+        api = dockernet.container("api", [front, back])
+        web = dockernet.container("web", [front])
+        assert_resolves(web, "api", to=api)  # its address on front, the network they share
+        assert_resolves(web, f"api.{front.name}")  # name.<Docker's network name>
+        ```
+    """
     __tracebackhide__ = True
     source = _source(src)
     wanted = check_name(name)
@@ -136,6 +146,13 @@ def assert_not_resolvable(
     A name Docker does not know is forwarded to ``src``'s DNS servers: when one of them is off
     this machine (a container the plugin did not create), a ValueError says so before anything
     is sent; ``may_forward=True`` asks anyway, through those servers.
+
+    Example:
+        ```python
+        db = dockernet.container("db", [back])
+        web = dockernet.container("web", [front])
+        assert_not_resolvable(web, "db")  # no shared network: Docker does not know it there
+        ```
     """
     __tracebackhide__ = True
     source = _source(src)

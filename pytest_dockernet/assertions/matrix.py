@@ -29,6 +29,14 @@ def assert_reachability(
     mapping ``{(src, dst): True/False}``; then only those pairs are probed and compared.
     With ``port``, a pair is reachable when that port opens (TCP) or answers (UDP), as for
     ``assert_port_open``. Returns the observed Reachability, for further checks.
+
+    Example:
+        ```python
+        hosts = [dockernet.container(f"h{i}", [net]) for i in range(5)]
+        assert_reachability(hosts)  # all 20 ordered pairs answer
+        assert_reachability({(web, db): False, (api, db): True})  # only these pairs
+        assert_reachability([api, db], port=5432)  # TCP 5432 opens both ways
+        ```
     """
     __tracebackhide__ = True
     if isinstance(expected, Mapping):

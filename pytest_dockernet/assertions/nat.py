@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..model import Container, Network, Upstream, need
+from ..model import Container, Network, Upstream
+from ..model.arguments import need
 from ..observe import firewall
 from ..probing.ping import arrival
 from ..record import observations as recording
@@ -32,7 +33,14 @@ def _observe_nat(
 
 
 def assert_masquerade(net: Network) -> None:
-    """The nat table masquerades ``net``'s subnet when it leaves by another interface."""
+    """The nat table masquerades ``net``'s subnet when it leaves by another interface.
+
+    Example:
+        ```python
+        net = dockernet.network("lan")
+        assert_masquerade(net)  # iptables -t nat: MASQUERADE for net.subnet, out of any other link
+        ```
+    """
     __tracebackhide__ = True
     need(net, Network, "net")
     table = firewall.read_nat_table(net.registry.engine_info)
@@ -43,7 +51,14 @@ def assert_masquerade(net: Network) -> None:
 
 
 def assert_no_masquerade(net: Network) -> None:
-    """No nat rule masquerades ``net``'s subnet (e.g. ``masquerade=False``)."""
+    """No nat rule masquerades ``net``'s subnet (e.g. ``masquerade=False``).
+
+    Example:
+        ```python
+        quiet = dockernet.network("quiet", masquerade=False)
+        assert_no_masquerade(quiet)
+        ```
+    """
     __tracebackhide__ = True
     need(net, Network, "net")
     table = firewall.read_nat_table(net.registry.engine_info)
@@ -87,6 +102,13 @@ def assert_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) -> 
 
     The request is captured inside the upstream: its source must be the host's address on the
     link facing the upstream, not the container's own.
+
+    Example:
+        ```python
+        internet = dockernet.upstream("internet")
+        c = dockernet.container("c", [dockernet.network("lan")])
+        assert_snat(c, internet)  # the upstream saw the host's address, not c's
+        ```
     """
     __tracebackhide__ = True
     kind, report = _arrival_report(src, upstream, timeout)
@@ -104,6 +126,13 @@ def assert_no_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) 
 
     For a network with ``masquerade=False``: nothing rewrites the source. No reply comes back
     (the upstream has no route to a container's address), so only the arrival is checked.
+
+    Example:
+        ```python
+        internet = dockernet.upstream("internet")
+        c = dockernet.container("c", [dockernet.network("quiet", masquerade=False)])
+        assert_no_snat(c, internet)  # the upstream saw c's own address
+        ```
     """
     __tracebackhide__ = True
     kind, report = _arrival_report(src, upstream, timeout)

@@ -9,7 +9,8 @@ the service's port.
 
 from __future__ import annotations
 
-from ..model import Destination, Registry
+from ..model import Registry
+from ..model.arguments import Destination
 from ..observe.ports import CLOSED_AT_ONCE, NO_ANSWER, PAYLOAD, REFUSED, UNREACHABLE, PortResult
 from ..probing.destinations import Target
 from ..probing.diagnosis import Resent, lost_again
@@ -81,6 +82,14 @@ def assert_port_open(
     """``dst:port`` answers from ``src``: TCP's handshake completes (and the peer does not
     close at once, as docker-proxy does with nobody behind it); a UDP datagram (``payload``)
     gets an answer. Returns what was met, with the service's first bytes in ``.answer``.
+
+    Example:
+        ```python
+        dockernet.listen(web, 8080)  # a service of the plugin's own, nothing in the image
+        result = assert_port_open(client, web, 8080)
+        assert result.answer.startswith(b"pytest-dockernet web:8080/tcp")
+        assert_port_open("host", web, 8080)  # the host is on every bridge
+        ```
     """
     __tracebackhide__ = True
     seen: list[tuple[PortResult | None, Target, Origin]] = []
@@ -129,6 +138,12 @@ def assert_port_closed(
     does not, since a service may ignore a datagram it does not understand: it counts only
     when the datagram, sent again, is counted by exactly one firewall DROP rule (filtered).
     Returns what was met (None when the name did not resolve).
+
+    Example:
+        ```python
+        assert_port_closed(client, web, 8081)  # a reset: nothing listens there
+        assert_port_closed(client, web, 53, proto="udp")  # ICMP port unreachable
+        ```
     """
     __tracebackhide__ = True
 

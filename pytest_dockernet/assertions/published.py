@@ -16,7 +16,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from ..model import Container, Upstream, check_timeout, need
+from ..model import Container, Upstream
+from ..model.arguments import check_timeout, need
 from ..observe import firewall
 from ..observe.ports import PortResult, check_port, check_proto, connect
 from ..observe.proxy import UserlandProxy, serving
@@ -244,6 +245,15 @@ def assert_published(
     it); UDP when an answer comes back. Returns what was observed, including the path each
     connection took (docker-proxy or kernel DNAT). A port Docker does not publish fails the
     assertion, naming what it publishes.
+
+    Example:
+        ```python
+        web = dockernet.container("web", [net], ports={8080: None})  # docker run -p 8080
+        dockernet.listen(web, 8080)
+        dockernet.upstream("internet")  # also tried from outside, through the host's address
+        check = assert_published(web, 8080)
+        print(check.host_ip, check.host_port)  # 0.0.0.0 32769: Docker chose the port
+        ```
     """
     __tracebackhide__ = True
     need(container, Container, "container")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..model import Container, Destination, need
+from ..model import Container
+from ..model.arguments import Destination, need
 from ..observe.ping import PingResult
 from ..probing.destinations import resolve
 from ..probing.diagnosis import dropped_by, why_unanswered
@@ -30,6 +31,13 @@ def assert_reachable(
     ``reply_ttl`` also checks the TTL the replies arrive with: 64 from the same bridge, one
     less for each router on the way back (the seed's ttl=63 through its router). ``within``
     tries again until it holds or that many seconds have passed.
+
+    Example:
+        ```python
+        assert_reachable(c1, "container2")  # by name, as c1's resolver finds it
+        assert_reachable(h1, h2, count=3, reply_ttl=63)  # through one router: ttl 63
+        assert_reachable(client, web, within=5)  # tries again for up to 5 s
+        ```
     """
     __tracebackhide__ = True
     last: list[PingResult | None] = []
@@ -72,7 +80,17 @@ def assert_unreachable(
     within: float | None = None,
 ) -> None:
     """No echo request from ``src`` to ``dst`` is answered within ``timeout`` seconds;
-    ``within`` tries again until that holds (a route being removed, a rule being added)."""
+    ``within`` tries again until that holds (a route being removed, a rule being added).
+
+    Example:
+        ```python
+        a = dockernet.network("a")
+        b = dockernet.network("b")
+        h1 = dockernet.container("h1", [a])
+        h2 = dockernet.container("h2", [b])
+        assert_unreachable(h1, h2)  # Docker isolates bridge networks from each other
+        ```
+    """
     __tracebackhide__ = True
 
     def check() -> None:
@@ -140,6 +158,12 @@ def assert_path(
     With ``via``, the request passes those containers in that order, and the reply passes
     them in the reverse order (a symmetric route, as the seed's router gives). ``within``
     traces again until it holds or that many seconds have passed.
+
+    Example:
+        ```python
+        assert_path(h1, h2, via=[router])  # the request through router, the reply back through it
+        assert_path(h1, "internet")  # an upstream of the test, by name
+        ```
     """
     __tracebackhide__ = True
     need(src, Container, "src")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..model import Container, Registry, ViaArg, gateway_of, need, parse_destination
+from ..model import Container, Registry
+from ..model.arguments import ViaArg, gateway_of, need, parse_destination
 from ..observe.routes import Route, format_table, routes
 from ..record import observations as recording
 
@@ -71,6 +72,14 @@ def assert_route(
 
     A ``via`` container sharing no network with ``container`` fails the assertion: no route
     can go through it.
+
+    Example:
+        ```python
+        net = dockernet.network("lan")
+        c = dockernet.container("c", [net])
+        assert_route(c, "default", via=net.gateway)
+        assert_route(c, net.subnet, dev="eth0")  # the link route to its own subnet
+        ```
     """
     __tracebackhide__ = True
     need(container, Container, "container")
@@ -89,7 +98,14 @@ def assert_route(
 def assert_host_route(
     dst: str | ipaddress.IPv4Network, *, dev: str | None = None, via: ViaArg | None = None
 ) -> None:
-    """The host has a route to ``dst`` (e.g. a bridge's subnet ``dev=net.bridge``)."""
+    """The host has a route to ``dst`` (e.g. a bridge's subnet ``dev=net.bridge``).
+
+    Example:
+        ```python
+        net = dockernet.network("lan")
+        assert_host_route(net.subnet, dev=net.bridge)  # route -ne on the host
+        ```
+    """
     __tracebackhide__ = True
     registry = via.registry if isinstance(via, Container) else None
     _match_route(routes(None), dst, via, dev, None, "the host", "assert_host_route", registry)

@@ -80,7 +80,8 @@ def connect() -> docker.DockerClient:
 
 def version_of(info: Mapping[str, object]) -> tuple[int, int]:
     """(major, minor) of the engine from ``docker info`` (``ServerVersion``, "28.5.2+dfsg4"), or
-    (0, 0) when it is not a version: the engine's behaviour changes by release (see README)."""
+    (0, 0) when it is not a version: the engine's behaviour changes by release (see
+    docs/guides/docker-versions.md)."""
     found = re.match(r"(\d+)\.(\d+)", str(info.get("ServerVersion", "")))
     return (int(found[1]), int(found[2])) if found else (0, 0)
 

@@ -46,14 +46,33 @@ _IPPROTO = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
 
 @dataclass(frozen=True)
 class PortResult:
-    """What one connection attempt (TCP) or one datagram (UDP) met."""
+    """What one connection attempt (TCP) or one datagram (UDP) met.
+
+    ``assert_port_open`` and ``assert_port_closed`` return it; a port matrix
+    (``assert_reachability(..., port=)``) holds one per pair.
+
+    Example:
+        ```python
+        dockernet.listen(web, 8080)
+        result = assert_port_open(client, web, 8080)
+        result.outcome  # 'open'
+        result.answer  # b'pytest-dockernet web:8080/tcp\\n'
+        result.local  # (IPv4Address('10.199.3.3'), 41234): the probe's own end
+        ```
+    """
 
     source: str
+    """Where the probe was sent from, as messages name it (a container, an upstream, the host)."""
     destination: ipaddress.IPv4Address
+    """The address probed."""
     port: int
+    """The port probed."""
     proto: str
+    """``tcp`` or ``udp``."""
     outcome: str
+    """``open``, ``refused``, ``closed at once``, ``unreachable`` or ``no answer``."""
     detail: str
+    """What was met, in words: the reset's or the ICMP error's sender, the time it took."""
     answer: bytes = b""
     """The first bytes the service sent back (a greeting, a UDP answer), if any."""
     local: tuple[ipaddress.IPv4Address, int] | None = None
@@ -61,6 +80,7 @@ class PortResult:
 
     @property
     def open(self) -> bool:
+        """The outcome is ``open``: the handshake completed, or the datagram got an answer."""
         return self.outcome == OPEN
 
     def __str__(self) -> str:

@@ -13,7 +13,8 @@ import ipaddress
 from dataclasses import dataclass
 
 from .. import addressing
-from ..model import Container, Destination, Registry, Upstream, need
+from ..model import Container, Registry, Upstream
+from ..model.arguments import Destination, need
 from ..observe import forwarding, names, subnets
 from ..observe.names import check_name
 

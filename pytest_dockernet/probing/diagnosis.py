@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..errors import DockernetError, FirewallChurnError
-from ..model import Container, Destination, Registry
+from ..model import Container, Registry
+from ..model.arguments import Destination
 from ..observe import firewall
 from ..observe.ping import ping
 from .trace import trace

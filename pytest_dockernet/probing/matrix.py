@@ -25,19 +25,46 @@ Pair = tuple[Container, Container]
 @dataclass(frozen=True)
 class Reachability:
     """The observed answer of every ordered pair (src, dst) of ``containers``: a ping, or a
-    port's connection attempt when the matrix was asked for a port."""
+    port's connection attempt when the matrix was asked for a port.
+
+    ``assert_reachability`` returns it; ``pytest_dockernet.probing.matrix.reachability()``
+    gives the same matrix without asserting.
+
+    Example:
+        ```python
+        seen = assert_reachability({(web, api): True, (web, db): False})
+        assert seen.reachable(web, api)
+        print(seen.table())  # sources down, destinations across: ok / --
+        ```
+    """
 
     containers: tuple[Container, ...]
+    """The containers of the matrix, in the order given."""
     results: Mapping[Pair, PingResult | PortResult | None]
     """The probe of each pair that was asked for (never None: destinations are Containers)."""
 
     def reachable(self, src: Container, dst: Container) -> bool:
+        """Every ping of the pair was answered, or its port opened (a KeyError for a pair that
+        was not probed).
+
+        Example:
+            ```python
+            assert not seen.reachable(web, db)
+            ```
+        """
         result = self.results[(src, dst)]
         if isinstance(result, PortResult):
             return result.open
         return result is not None and result.received == result.sent
 
     def pairs(self, reachable: bool) -> list[Pair]:
+        """The probed pairs that were (``True``) or were not (``False``) reachable.
+
+        Example:
+            ```python
+            blocked = [(src.alias, dst.alias) for src, dst in seen.pairs(False)]
+            ```
+        """
         return [pair for pair in self.results if self.reachable(*pair) is reachable]
 
     def table(self, expected: Mapping[Pair, bool] | None = None) -> str:

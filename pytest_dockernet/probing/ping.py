@@ -11,7 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from ..model import Container, Destination, Upstream, check_count, check_timeout, need
+from ..model import Container, Upstream
+from ..model.arguments import Destination, check_count, check_timeout, need
 from ..observe.capture import Point, echo_and_capture
 from ..observe.ping import PingResult, ping
 from .destinations import Target, resolve

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from ..engine.netns import dumped, iproute
-from ..model import Container, Destination, Registry, Upstream, check_timeout
+from ..model import Container, Registry, Upstream
+from ..model.arguments import Destination, check_timeout
 from ..observe.ports import NO_ANSWER, PAYLOAD, PortResult, check_port, check_proto, connect
 from .destinations import Target, resolve
 from .steady import steady

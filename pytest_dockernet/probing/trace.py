@@ -19,7 +19,8 @@ from typing import Literal, TypeAlias
 from pyroute2.netlink.exceptions import NetlinkError
 
 from ..engine.netns import iproute
-from ..model import Container, Destination, Registry, check_timeout, need
+from ..model import Container, Registry
+from ..model.arguments import Destination, check_timeout, need
 from ..observe.capture import Capture, Point, Seen, echo_and_capture
 from ..observe.links import Link, by_index, by_name, holding, links
 from .destinations import resolve
@@ -34,7 +35,23 @@ MAX_NODES = 16
 
 @dataclass(frozen=True)
 class Hop:
-    """The echo seen on one interface: where, which way, and its IP header there."""
+    """The echo seen on one interface: where, which way, and its IP header there.
+
+    Attributes:
+        where: the ``Container`` whose namespace the interface is in, or ``"host"``.
+        interface: the interface's name there (``eth0``, a host veth, a bridge).
+        src: the packet's source address as seen there (after any NAT on the way).
+        dst: its destination address as seen there.
+        ttl: its TTL there: one less after each router.
+
+    Example:
+        ```python
+        trace = dockernet.trace(c1, c2)
+        first = trace.request[0]
+        first.where, first.interface, first.direction  # (<Container c1 …>, 'eth0', 'out')
+        first.src, first.dst, first.ttl  # as seen on that interface
+        ```
+    """
 
     where: Where
     interface: str
@@ -58,7 +75,25 @@ def _where(hop: Hop) -> str:
 
 @dataclass(frozen=True)
 class Trace:
-    """One echo request and its reply, hop by hop, in the order the routes make them go."""
+    """One echo request and its reply, hop by hop, in the order the routes make them go.
+
+    ``dockernet.trace(src, dst)`` returns it; ``assert_path`` asserts on one.
+
+    Attributes:
+        src: the container the echo request was sent from.
+        ident: the ICMP identifier of the echo, which the capture filter passes.
+        request: the request's hops, from ``src`` to the destination.
+        reply: the reply's hops, back to ``src``.
+        send_error: why the request could not be sent, when it could not.
+
+    Example:
+        ```python
+        trace = dockernet.trace(h1, h2)
+        assert trace.request_arrived and trace.reply_arrived
+        assert r in [hop.where for hop in trace.request]  # through the router
+        print(trace)  # the walk, one hop a line
+        ```
+    """
 
     src: Container
     target: str

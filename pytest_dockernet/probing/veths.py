@@ -22,7 +22,16 @@ def host_port(
 
 
 def host_veth(container: Container, network: Network) -> str:
-    """The host's end of ``container``'s veth on ``network`` (what ``brctl show`` lists)."""
+    """The host's end of ``container``'s veth on ``network`` (what ``brctl show`` lists).
+
+    A ValueError when the container has no veth holding its address on ``network``.
+
+    Example:
+        ```python
+        trace = dockernet.trace(c1, c2)
+        assert [hop.interface for hop in trace.request][:2] == ["eth0", host_veth(c1, net)]
+        ```
+    """
     port = host_port(container, network)
     if port is None:
         raise ValueError(f"{container} has no veth holding {container.ip(network)}")

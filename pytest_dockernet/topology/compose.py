@@ -48,7 +48,23 @@ WAIT = 60.0
 
 @dataclass(eq=False)
 class ComposeProject:
-    """One Compose project's services and networks, as the assertions' values."""
+    """One Compose project's services and networks, as the assertions' values.
+
+    ``dockernet.compose()`` returns it, and so does the ``dockernet_compose`` fixture.
+
+    Attributes:
+        files: the compose files it was brought up from (none when attached to by name).
+        env: the variables given for the files' interpolation.
+
+    Example:
+        ```python
+        stack = dockernet.compose(tmp_path, env={"IMAGE": dockernet.image})
+        web, api = stack.services["web"], stack.services["api"]
+        assert_bridge_members(stack.networks["back"], [web, api], exact=True)
+        assert_resolves(web, "api", to=api)
+        stack.replicas("worker")  # every replica, in Compose's numbering
+        ```
+    """
 
     project: str
     """Compose's project name (``docker compose -p``)."""

@@ -32,13 +32,11 @@ from ..engine.labels import RunIdentity
 from ..engine.lock import machine_lock
 from ..engine.teardown import Ledger
 from ..errors import ContainerStartError, DockernetError
-from ..model import (
+from ..model import Container, Network, Started
+from ..model.arguments import (
     AddressArg,
-    Container,
-    Network,
     NetworksArg,
     PortsArg,
-    Started,
     ViaArg,
     normalise_networks,
     parse_destination,

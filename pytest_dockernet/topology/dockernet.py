@@ -77,7 +77,19 @@ def _registry(dockernet: DockerNet) -> Registry:
 
 
 class DockerNet:
-    """Creates networks and containers for one test (or one session) and removes them all."""
+    """Creates networks and containers for one test (or one session) and removes them all.
+
+    The ``dockernet`` fixture hands one to each test; it is a plain class, usable without
+    pytest.
+
+    Example:
+        ```python
+        with DockerNet(docker.from_env()) as dn:
+            net = dn.network("a")
+            h1, h2 = dn.container("h1", net), dn.container("h2", net)
+            assert_reachable(h1, h2)
+        ```
+    """
 
     # -- resources, each made by the function of its module (first in the class body: the
     # properties below share the modules' names) --------------------------------------------

@@ -39,7 +39,27 @@ class Connection:
 
 class Listener:
     """A TCP or UDP listener on ``port`` of every address of ``container``, served by a thread
-    of the test's process until :meth:`close`."""
+    of the test's process until :meth:`close`.
+
+    ``dockernet.listen(container, port)`` makes it; it closes with the DockerNet. Each
+    connection or datagram gets one line back, and each peer is recorded as the listener saw
+    it: behind SNAT, DNAT or docker-proxy, not the address that connected.
+
+    Attributes:
+        container: the container whose namespace it serves in.
+        port: the port it serves.
+        proto: ``tcp`` or ``udp``.
+        greeting: the line it answers with.
+
+    Example:
+        ```python
+        web = dockernet.container("web", [net])
+        client = dockernet.container("client", [net])
+        listener = dockernet.listen(web, 8080)  # answers "pytest-dockernet web:8080/tcp"
+        assert_port_open(client, web, 8080)
+        assert listener.peers == (client.ip(net),)  # no NAT on one bridge
+        ```
+    """
 
     def __init__(self, container: Container, port: int, proto: str = "tcp") -> None:
         self.container = container

@@ -13,7 +13,8 @@ import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..model import Network, PortsArg
+from ..model import Network
+from ..model.arguments import PortsArg
 from ..observe.ports import PROTOS, check_port
 
 

@@ -12,7 +12,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
-from ..model import Container, NetworksArg, normalise_networks
+from ..model import Container
+from ..model.arguments import NetworksArg, normalise_networks
 from .containers import container
 from .context import BuildContext
 

@@ -10,7 +10,8 @@ from typing import Any
 from .. import addressing
 from ..addressing import DEFAULT_ROUTE
 from ..engine.netns import dumped, iproute
-from ..model import Container, Network, Upstream, ViaArg, gateway_of, parse_destination
+from ..model import Container, Network, Upstream
+from ..model.arguments import ViaArg, gateway_of, parse_destination
 from .existing import check_may_change
 
 

@@ -3,8 +3,8 @@
 testinfra runs ``docker exec ... /bin/sh -c`` and the image's own tools. On the built-in busybox
 image (Debian's busybox-static 1.35, whose shell runs any applet by name) file, interface,
 socket (busybox netstat), addr, sysctl and run work; process does not (below), nor do user and
-group (no /etc/passwd, no getent). These tests pin both halves, so that the README's list stays
-true.
+group (no /etc/passwd, no getent). These tests pin both halves, so that the list in
+docs/guides/your-stacks.md stays true.
 """
 
 from __future__ import annotations

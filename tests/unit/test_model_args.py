@@ -9,9 +9,8 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from pytest_dockernet.model import (
-    Container,
-    Network,
+from pytest_dockernet.model import Container, Network
+from pytest_dockernet.model.arguments import (
     check_count,
     check_timeout,
     gateway_of,

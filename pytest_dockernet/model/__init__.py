@@ -2,26 +2,22 @@
 
 They know nothing of the factory that made them. A value reaches what its checks need through
 its ``registry``: the engine client, the other resources of the same DockerNet, and the
-outside-traffic policy. Argument types and their parsing live here too, so that the factory and
-the assertions read a destination or a gateway the same way.
+outside-traffic policy. Argument types and their parsing are in ``model.arguments``.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-import math
 import os
-from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 import docker
 
-from . import addressing
-from .engine.client import exit_report
-from .errors import ContainerStartError
+from ..engine.client import exit_report
+from ..errors import ContainerStartError
 
 
 @dataclass(eq=False)
@@ -79,20 +75,36 @@ class Registry:
 
 @dataclass(eq=False)
 class Network:
-    """A user-defined bridge network."""
+    """A user-defined bridge network: ``dockernet.network()``, ``existing_network()``, or a
+    Compose project's (``stack.networks["back"]``).
+
+    Example:
+        ```python
+        net = dockernet.network("lan")
+        net.subnet, net.gateway  # IPv4Network('10.199.3.0/24'), IPv4Address('10.199.3.1')
+        net.bridge  # 'br-3f2a9c1d0e4b', the host's interface
+        assert_bridge_members(net, [dockernet.container("c", [net])])
+        ```
+    """
 
     alias: str
     """The name the test gave."""
     name: str
     """Docker's name for it: unique per run."""
     id: str
+    """Docker's id of the network."""
     subnet: ipaddress.IPv4Network
+    """Its IPv4 subnet, e.g. ``10.199.3.0/24``."""
     gateway: ipaddress.IPv4Address
+    """Its gateway: the bridge's address on the host, the first host address by default."""
     bridge: str
     """The host's bridge interface, ``br-`` and the first 12 hex digits of the id by default."""
     internal: bool
+    """Made with ``internal=True`` (``docker network create --internal``): no way out."""
     masquerade: bool
+    """Docker masquerades what leaves the host from it (``masquerade=False`` turns that off)."""
     registry: Registry = field(repr=False)
+    """The resources of the DockerNet it belongs to (internal)."""
     existing: bool = False
     """Not created by the plugin (``existing_network``, a compose project it attached to):
     never removed or changed."""
@@ -146,6 +158,17 @@ class Container:
     background: what needs the running container (its id, its namespace, its published ports)
     waits for exactly that, and an error of the start surfaces there, or at the end of the test.
     Addresses the plugin allocates are known at once.
+    Made by ``container()``/``router()``, read by ``existing_container()``, or a Compose
+    service (``stack.services["web"]``).
+
+    Example:
+        ```python
+        web = dockernet.container("web", [net], ports={8080: None})
+        web.ip(net)  # IPv4Address('10.199.3.2'): known at once
+        web.id  # waits until Docker started it
+        web.published(8080)  # (IPv4Address('0.0.0.0'), 32769)
+        assert_reachable(client, web)
+        ```
     """
 
     alias: str
@@ -153,8 +176,11 @@ class Container:
     name: str
     """Docker's name for it: unique per run."""
     addresses: dict[Network, ipaddress.IPv4Address]
+    """Its address on each network, in the order the networks were given."""
     registry: Registry = field(repr=False)
+    """The resources of the DockerNet it belongs to (internal)."""
     is_router: bool = False
+    """Made by ``dockernet.router()``: it forwards between its networks."""
     existing: bool = False
     """Not created by the plugin (``existing_container``, a compose project it attached to):
     never removed, and changed (a route, a listener) only when the test says so."""
@@ -194,19 +220,47 @@ class Container:
 
     @property
     def id(self) -> str:
+        """Docker's id of the container; waits until it runs (raising its start's error).
+
+        Example:
+            ```python
+            web = dockernet.container("web", [net])
+            client.containers.get(web.id)  # docker-py's view of the same container
+            ```
+        """
         return self.wait_started().id
 
     @property
     def init_pid(self) -> int:
+        """The pid of its init process as Docker reported it at start; waits until it runs."""
         return self.wait_started().init_pid
 
     @property
     def ports(self) -> dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]]:
+        """Every published port: ``(container port, proto)`` to the host's IPv4 address and
+        port Docker bound (``ports=``); empty when nothing is published. Waits until it runs.
+
+        Example:
+            ```python
+            web = dockernet.container("web", [net], ports={8080: None, "53/udp": 5353})
+            web.ports  # {(8080, 'tcp'): (IPv4Address('0.0.0.0'), 32769),
+            #             (53, 'udp'): (IPv4Address('0.0.0.0'), 5353)}
+            ```
+        """
         return self.wait_started().ports
 
     def ip(self, network: Network) -> ipaddress.IPv4Address:
         """This container's address on ``network`` (on a network the plugin did not create,
-        Docker picks it: known once the container runs)."""
+        Docker picks it: known once the container runs).
+
+        A ValueError names the networks it is on when ``network`` is not one of them.
+
+        Example:
+            ```python
+            h1 = dockernet.container("h1", {a: "10.231.1.4"})
+            assert h1.ip(a) == ipaddress.IPv4Address("10.231.1.4")
+            ```
+        """
         if network not in self.addresses and self.starting is not None:
             self.wait_started()
         try:
@@ -268,7 +322,16 @@ class Container:
 
     def published(self, port: int, proto: str = "tcp") -> tuple[ipaddress.IPv4Address, int]:
         """The host's (address, port) that Docker bound for ``port``/``proto`` (``ports=``):
-        the IPv4 binding, as ``docker port`` shows it (0.0.0.0 means every address)."""
+        the IPv4 binding, as ``docker port`` shows it (0.0.0.0 means every address).
+
+        A port that was not published raises a ValueError listing those that were.
+
+        Example:
+            ```python
+            web = dockernet.container("web", [net], ports={8080: ("127.0.0.1", None)})
+            host_ip, host_port = web.published(8080)  # (IPv4Address('127.0.0.1'), 32768)
+            ```
+        """
         if proto not in ("tcp", "udp"):
             raise ValueError(f"proto must be 'tcp' or 'udp', got {proto!r}")
         found = None if isinstance(port, bool) else self.ports.get((port, proto))
@@ -300,16 +363,38 @@ class Container:
     @property
     def host(self) -> Any:
         """A testinfra ``Host`` over this container (``host.file(...)``, ``host.process``,
-        ``host.socket(...)``, ...): the ``testinfra`` extra, and a shell in the image."""
-        from .engine.hosts import host_over  # an optional dependency: imported on first use
+        ``host.socket(...)``, ...): the ``testinfra`` extra, and a shell in the image.
+
+        Example:
+            ```python
+            box = dockernet.container("box", [net])
+            assert box.host.file("/etc/hostname").content_string.strip() == "box"
+            ```
+        """
+        from ..engine.hosts import host_over  # an optional dependency: imported on first use
 
         return host_over(self.id)
 
     @property
     def networks(self) -> tuple[Network, ...]:
+        """The networks it is on, in the order they were given (eth0 is on the first).
+
+        Example:
+            ```python
+            api = dockernet.container("api", [front, back])
+            assert api.networks == (front, back)
+            ```
+        """
         return tuple(self.addresses)
 
     def shared_networks(self, other: Container) -> tuple[Network, ...]:
+        """The networks this container and ``other`` are both on, in this one's order.
+
+        Example:
+            ```python
+            assert api.shared_networks(web) == (front,)
+            ```
+        """
         return tuple(n for n in self.addresses if n in other.addresses)
 
     def __repr__(self) -> str:
@@ -324,19 +409,33 @@ class Container:
 
 @dataclass(frozen=True)
 class Upstream:
-    """A host outside every Docker network, reached from the host's routing table only."""
+    """A host outside every Docker network, reached from the host's routing table only:
+    ``dockernet.upstream()``, "the outside world" (the seed's example.org) of the machine.
+
+    Example:
+        ```python
+        internet = dockernet.upstream("internet")
+        c = dockernet.container("c", [dockernet.network("lan")])
+        assert_snat(c, internet)  # it sees c's packets from internet.host_address
+        ```
+    """
 
     name: str
+    """The name the test gave; probes take it as a destination."""
     address: ipaddress.IPv4Address
     """The upstream's own address, in its namespace."""
     host_address: ipaddress.IPv4Address
     """The host's address on the link facing the upstream: what SNAT must rewrite sources to."""
     subnet: ipaddress.IPv4Network
+    """The ``/30`` of the link between the host and the upstream, taken from the pool."""
     host_interface: str
+    """The host's end of the link: ``dnu`` and 8 hex digits."""
     container: Container
+    """The container on Docker's network ``none`` whose namespace it is."""
 
     @property
     def pid(self) -> int:
+        """The init process of its container, whose network namespace is the upstream's."""
         return self.container.pid
 
     def __repr__(self) -> str:
@@ -346,101 +445,3 @@ class Upstream:
 
     def __str__(self) -> str:
         return f"upstream {self.name!r} ({self.address}, via host {self.host_interface})"
-
-
-AddressArg: TypeAlias = "str | ipaddress.IPv4Address | None"
-NetworksArg: TypeAlias = "Network | Sequence[Network] | Mapping[Network, AddressArg]"
-ViaArg: TypeAlias = "str | ipaddress.IPv4Address | Container"
-HostBinding: TypeAlias = "int | tuple[str | ipaddress.IPv4Address, int | None]"
-PortsArg: TypeAlias = "Mapping[int | str, HostBinding | None]"
-"""``ports=``: container port (an int is TCP, or Docker's ``"8080/udp"``) to the host port
-(None: Docker picks one), or to ``(host_ip, host_port or None)``."""
-Destination: TypeAlias = "Container | Upstream | str | ipaddress.IPv4Address"
-"""What a probe may target: a container, an upstream, a name, or an address."""
-
-
-def need(value: object, kind: type, what: str) -> None:
-    """A TypeError naming ``what`` when ``value`` is not a ``kind``."""
-    if not isinstance(value, kind):
-        raise TypeError(f"{what} must be a {kind.__name__}, got {type(value).__name__}: {value!r}")
-
-
-def check_timeout(timeout: object) -> float:
-    """A finite, positive number of seconds (nan would end a wait at once: a false verdict)."""
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, (int, float))
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    return float(timeout)
-
-
-def check_count(count: object) -> int:
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive int, got {count!r}")
-    return count
-
-
-def parse_destination(dst: object) -> ipaddress.IPv4Network:
-    """A route destination: "default" or a CIDR (a bare address means a /32)."""
-    if isinstance(dst, ipaddress.IPv4Network):
-        return dst
-    if isinstance(dst, ipaddress.IPv4Address):
-        return ipaddress.IPv4Network(dst)
-    if dst == "default":
-        return addressing.DEFAULT_ROUTE
-    if not isinstance(dst, str):
-        raise TypeError(f"route destination must be 'default' or a CIDR str, got {dst!r}")
-    return addressing.parse_subnet(dst, "route destination")
-
-
-def gateway_of(via: ViaArg, on: Sequence[Network] | None, who: str) -> ipaddress.IPv4Address:
-    """The address ``via`` names as a gateway for ``who``, which is on networks ``on``.
-
-    A Container means its address on the first of ``on`` that it shares; for the host
-    (``on`` None), its only address.
-    """
-    if not isinstance(via, Container):
-        return addressing.parse_address(via, "via")
-    if on is None:
-        addresses = list(via.addresses.values())
-        if len(addresses) != 1:
-            raise ValueError(
-                f"via={via} is ambiguous for {who}: it has {len(addresses)} addresses; "
-                "pass the address"
-            )
-        return addresses[0]
-    shared = [n for n in on if n in via.addresses]
-    if not shared:
-        raise ValueError(
-            f"via={via} shares no network with {who} ({who} is on "
-            f"{', '.join(n.alias for n in on) or 'none'}; {via.alias!r} on "
-            f"{', '.join(n.alias for n in via.addresses) or 'none'}): put them on a common "
-            "network, or pass an address"
-        )
-    return via.addresses[shared[0]]
-
-
-def normalise_networks(networks: NetworksArg, what: str) -> dict[Network, AddressArg]:
-    """``networks=`` as ``{Network: static address or None}``, in the order given."""
-    if isinstance(networks, Network):
-        return {networks: None}
-    if isinstance(networks, Mapping):
-        result: dict[Network, AddressArg] = dict(networks)
-    elif isinstance(networks, (list, tuple)):
-        result = dict.fromkeys(networks)
-        if len(result) != len(networks):
-            raise ValueError(f"{what}: a network is listed twice in networks={networks!r}")
-    else:
-        raise TypeError(
-            f"{what}: networks= takes a Network, a list of them or a dict "
-            f"{{Network: ip or None}}, got {type(networks).__name__}"
-        )
-    for net in result:
-        if not isinstance(net, Network):
-            raise TypeError(f"{what}: networks= holds {net!r}, which is not a Network")
-    if not result:
-        raise ValueError(f"{what}: networks= is empty; give at least one Network")
-    return result

@@ -1,0 +1,115 @@
+"""The arguments a test passes, as types, and their checks: the factory and the assertions read
+a destination, a gateway or a list of networks the same way.
+
+Example::
+
+    check_timeout(1.0)              # 1.0
+    parse_destination("default")    # IPv4Network('0.0.0.0/0')
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
+from .. import addressing
+from . import Container, Network, Upstream
+
+AddressArg: TypeAlias = "str | ipaddress.IPv4Address | None"
+NetworksArg: TypeAlias = "Network | Sequence[Network] | Mapping[Network, AddressArg]"
+ViaArg: TypeAlias = "str | ipaddress.IPv4Address | Container"
+HostBinding: TypeAlias = "int | tuple[str | ipaddress.IPv4Address, int | None]"
+PortsArg: TypeAlias = "Mapping[int | str, HostBinding | None]"
+"""``ports=``: container port (an int is TCP, or Docker's ``"8080/udp"``) to the host port
+(None: Docker picks one), or to ``(host_ip, host_port or None)``."""
+Destination: TypeAlias = "Container | Upstream | str | ipaddress.IPv4Address"
+"""What a probe may target: a container, an upstream, a name, or an address."""
+
+
+def need(value: object, kind: type, what: str) -> None:
+    """A TypeError naming ``what`` when ``value`` is not a ``kind``."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{what} must be a {kind.__name__}, got {type(value).__name__}: {value!r}")
+
+
+def check_timeout(timeout: object) -> float:
+    """A finite, positive number of seconds (nan would end a wait at once: a false verdict)."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, (int, float))
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+def check_count(count: object) -> int:
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive int, got {count!r}")
+    return count
+
+
+def parse_destination(dst: object) -> ipaddress.IPv4Network:
+    """A route destination: "default" or a CIDR (a bare address means a /32)."""
+    if isinstance(dst, ipaddress.IPv4Network):
+        return dst
+    if isinstance(dst, ipaddress.IPv4Address):
+        return ipaddress.IPv4Network(dst)
+    if dst == "default":
+        return addressing.DEFAULT_ROUTE
+    if not isinstance(dst, str):
+        raise TypeError(f"route destination must be 'default' or a CIDR str, got {dst!r}")
+    return addressing.parse_subnet(dst, "route destination")
+
+
+def gateway_of(via: ViaArg, on: Sequence[Network] | None, who: str) -> ipaddress.IPv4Address:
+    """The address ``via`` names as a gateway for ``who``, which is on networks ``on``.
+
+    A Container means its address on the first of ``on`` that it shares; for the host
+    (``on`` None), its only address.
+    """
+    if not isinstance(via, Container):
+        return addressing.parse_address(via, "via")
+    if on is None:
+        addresses = list(via.addresses.values())
+        if len(addresses) != 1:
+            raise ValueError(
+                f"via={via} is ambiguous for {who}: it has {len(addresses)} addresses; "
+                "pass the address"
+            )
+        return addresses[0]
+    shared = [n for n in on if n in via.addresses]
+    if not shared:
+        raise ValueError(
+            f"via={via} shares no network with {who} ({who} is on "
+            f"{', '.join(n.alias for n in on) or 'none'}; {via.alias!r} on "
+            f"{', '.join(n.alias for n in via.addresses) or 'none'}): put them on a common "
+            "network, or pass an address"
+        )
+    return via.addresses[shared[0]]
+
+
+def normalise_networks(networks: NetworksArg, what: str) -> dict[Network, AddressArg]:
+    """``networks=`` as ``{Network: static address or None}``, in the order given."""
+    if isinstance(networks, Network):
+        return {networks: None}
+    if isinstance(networks, Mapping):
+        result: dict[Network, AddressArg] = dict(networks)
+    elif isinstance(networks, (list, tuple)):
+        result = dict.fromkeys(networks)
+        if len(result) != len(networks):
+            raise ValueError(f"{what}: a network is listed twice in networks={networks!r}")
+    else:
+        raise TypeError(
+            f"{what}: networks= takes a Network, a list of them or a dict "
+            f"{{Network: ip or None}}, got {type(networks).__name__}"
+        )
+    for net in result:
+        if not isinstance(net, Network):
+            raise TypeError(f"{what}: networks= holds {net!r}, which is not a Network")
+    if not result:
+        raise ValueError(f"{what}: networks= is empty; give at least one Network")
+    return result
