@@ -148,40 +148,87 @@ class DockerNet:
 
     @property
     def scope(self) -> str:
+        """The scope its resources are labelled with: the test's node id, or the session's."""
         return self._ctx.scope
 
     @property
     def pool(self) -> ipaddress.IPv4Network:
+        """The pool subnets come from when ``network()`` is given none (``--dockernet-pool``).
+
+        Example::
+
+            assert dockernet.network("a").subnet.subnet_of(dockernet.pool)
+        """
         return self._ctx.pool
 
     @property
     def prefix(self) -> int:
+        """The prefix length of each subnet taken from the pool (24 by default).
+
+        Example::
+
+            assert dockernet.network("a").subnet.prefixlen == dockernet.prefix
+        """
         return self._ctx.prefix
 
     @property
     def allow_external(self) -> bool:
+        """Whether probes may target addresses outside every Docker network of this engine
+        (``--dockernet-allow-external``); off by default, so nothing leaves the machine."""
         return self.registry.allow_external
 
     @property
     def networks(self) -> dict[str, Network]:
+        """Its networks by the names the test gave them.
+
+        Example::
+
+            net = dockernet.network("a")
+            assert dockernet.networks == {"a": net}
+        """
         return self.registry.networks
 
     @property
     def containers(self) -> dict[str, Container]:
+        """Its containers (routers, existing ones and compose services included) by the names
+        the test gave them.
+
+        Example::
+
+            h1 = dockernet.container("h1", net)
+            assert dockernet.containers["h1"] is h1
+        """
         return self.registry.containers
 
     @property
     def upstreams(self) -> dict[str, Upstream]:
+        """Its upstreams by name.
+
+        Example::
+
+            internet = dockernet.upstream()
+            assert dockernet.upstreams == {"internet": internet}
+        """
         return self.registry.upstreams
 
     @property
     def engine_info(self) -> dict[str, Any]:
-        """``docker info`` of the engine, read once: it names the firewall backend."""
+        """``docker info`` of the engine, read once: it names the firewall backend.
+
+        Example::
+
+            dockernet.engine_info["ServerVersion"]   # '28.5.2'
+        """
         return self.registry.engine_info
 
     @property
     def image(self) -> str:
-        """The image containers get when the test names none: built locally on first use."""
+        """The image containers get when the test names none: built locally on first use.
+
+        Example::
+
+            dockernet.container("h1", net, image=dockernet.image)   # the same as naming none
+        """
         return self._ctx.image()
 
     # -- teardown ---------------------------------------------------------------------------
