@@ -22,6 +22,7 @@ FIXTURES = [
     "dockernet_compose_project",
 ]
 VALUES = [
+    "DockerNet",
     "Container",
     "Network",
     "Upstream",
