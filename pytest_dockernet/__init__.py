@@ -13,7 +13,7 @@ it (``lint-imports``, the contract in ``pyproject.toml``). Top to bottom:
     probing/        where a probe goes (destinations, the outside-traffic guard), ping, ports,
                     the churn re-probe, trace, diagnosis, the all-pairs matrix
     observe/        read-only facts from the kernel and the firewall
-    model           values: Network, Container, Upstream, Registry, argument types
+    model/          values: Network, Container, Upstream, Registry; argument types
     engine/         the Docker client, images, labels, namespaces, the firewall lock, teardown
     settings        the run's options
     addressing      subnets and addresses as values

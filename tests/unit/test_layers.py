@@ -21,6 +21,7 @@ else:  # pragma: no cover - Python 3.10 has no TOML reader of its own
 
 ROOT = Path(pytest_dockernet.__file__).parent
 PYPROJECT = ROOT.parent / "pyproject.toml"
+CONTRIBUTING = ROOT.parent / "CONTRIBUTING.md"
 
 
 def layers() -> list[list[str]]:
@@ -52,3 +53,10 @@ def test_the_package_docstring_draws_the_layers_in_the_contracts_order() -> None
 
 def test_the_package_root_holds_at_most_eight_modules() -> None:
     assert len(list(ROOT.glob("*.py"))) <= 8
+
+
+def test_contributing_draws_the_layers_in_the_contracts_order() -> None:
+    table = CONTRIBUTING.read_text().split("| layer | what it holds |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("|")[1] for line in table.splitlines()[2:]]
+    names = [[n.strip(" `").removesuffix(".py").rstrip("/") for n in r.split(",")] for r in rows]
+    assert names == layers()
