@@ -19,7 +19,7 @@ is allowed); asking to write while it reads would wait for itself and is refused
 
 Example::
 
-    from pytest_dockernet.firewall_lock import machine_lock
+    from pytest_dockernet.engine.lock import machine_lock
 
     lock = machine_lock()
     with lock.writing("create network n"):

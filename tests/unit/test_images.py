@@ -1,4 +1,4 @@
-"""Pure tests of the static-busybox image pieces in ``images.py`` (no Docker)."""
+"""Pure tests of the static-busybox image pieces in ``engine/images.py`` (no Docker)."""
 
 from __future__ import annotations
 

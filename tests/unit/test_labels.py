@@ -1,4 +1,4 @@
-"""Pure tests of names, run identity labels and liveness in ``labels.py``."""
+"""Pure tests of names, run identity labels and liveness in ``engine/labels.py``."""
 
 from __future__ import annotations
 
