@@ -67,7 +67,7 @@ def rule_handles(client):
     if detect_backend(client.info()) is Backend.IPTABLES_LEGACY:
         pytest.skip(
             "the iptables-legacy variant has no rule handles, so a rewrite during a probe is "
-            "not seen there (README, Docker versions): isolation checks need a quiet engine"
+            "not seen there (docs/guides/docker-versions.md): isolation checks need a quiet engine"
         )
 
 
