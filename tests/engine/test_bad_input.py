@@ -75,8 +75,12 @@ def test_subnet_overlapping_a_host_route_names_it(dn):
 def _a_host_route_subnet() -> str:
     from pytest_dockernet.observe.routes import DEFAULT, routes
 
+    # A route of the host's own (its LAN): not a Docker bridge's (br-, docker0, a routable
+    # network's dnr-) nor an upstream's link (dnu), which other tests create and remove.
     route = next(
-        r for r in routes(None) if r.dst != DEFAULT and not r.dev.startswith(("br-", "docker"))
+        r
+        for r in routes(None)
+        if r.dst != DEFAULT and not r.dev.startswith(("br-", "docker", "dnr-", "dnu"))
     )
     return str(route.dst)
 
