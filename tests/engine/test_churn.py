@@ -53,12 +53,24 @@ SECONDS = 8.0
 
 @pytest.fixture
 def churner():
-    """A separate process creating and removing labelled networks for SECONDS."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHURN, str(SECONDS)], stdout=subprocess.PIPE, text=True
-    )
-    yield proc
-    proc.wait(timeout=120)
+    """Start a separate process creating and removing labelled networks for SECONDS.
+
+    The test starts it once its own containers run: with their starts in the background, a
+    churner started before would spend part of its time while the test still waits for
+    them, and fewer probes would overlap it (CI once counted 15 where 20 are needed).
+    """
+    started: list[subprocess.Popen[str]] = []
+
+    def start() -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHURN, str(SECONDS)], stdout=subprocess.PIPE, text=True
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.wait(timeout=120)
 
 
 @pytest.fixture
@@ -82,9 +94,11 @@ def test_isolation_verdicts_are_never_wrong_while_networks_churn(rule_handles, d
     r = dockernet.router("router", networks=[a, b])
     h3 = dockernet.container("h3", networks=[a], routes={str(b.subnet): r})
     h4 = dockernet.container("h4", networks=[b], routes={str(a.subnet): r})
+    assert dockernet.start_errors() == []  # every container runs before the churn starts
+    churning = churner()
     bridges = {a.bridge, b.bridge}
     raw = leaked = unexplained = verdicts = reported = 0
-    while churner.poll() is None:
+    while churning.poll() is None:
         before = churn.rules()
         answer = ping(h1.pid, h2.ip(b), count=1, timeout=0.02)
         changes = churn.changes_between(before, churn.rules(), bridges)
@@ -98,7 +112,8 @@ def test_isolation_verdicts_are_never_wrong_while_networks_churn(rule_handles, d
             verdicts += 1
         except FirewallChurnError:
             reported += 1
-    made = int((churner.stdout.read() or "0").split()[0])
+    assert churning.stdout is not None
+    made = int((churning.stdout.read() or "0").split()[0])
     print(
         f"{made} networks churned; raw pings {raw}, leaked {leaked} (unexplained {unexplained}); "
         f"verdict pairs {verdicts}, repeated {dockernet.registry.repeated_probes}, "
@@ -124,16 +139,19 @@ def test_the_plugins_own_churn_is_never_reported(rule_handles, dockernet, churne
     r = dockernet.router("router", networks=[a, b])
     h3 = dockernet.container("h3", networks=[a], routes={str(b.subnet): r})
     h4 = dockernet.container("h4", networks=[b], routes={str(a.subnet): r})
+    assert dockernet.start_errors() == []  # every container runs before the churn starts
+    churning = churner()
     verdicts = 0
     reported: list[str] = []
-    while churner.poll() is None:
+    while churning.poll() is None:
         try:
             assert_unreachable(h1, h2, timeout=0.02)  # an AssertionError is a wrong verdict
             assert_reachable(h3, h4)
             verdicts += 1
         except FirewallChurnError as exc:
             reported.append(str(exc))
-    made, run_id = churner.stdout.read().split()
+    assert churning.stdout is not None
+    made, run_id = churning.stdout.read().split()
     print(
         f"{made} networks churned by run {run_id}; verdict pairs {verdicts}, repeated "
         f"{dockernet.registry.repeated_probes}, reported {len(reported)}"
