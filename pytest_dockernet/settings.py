@@ -27,6 +27,11 @@ OPTIONS: dict[str, tuple[str, str, str | None]] = {
         "IPv4 range that subnets are allocated from",
         addressing.DEFAULT_POOL,
     ),
+    "pool6": (
+        "DOCKERNET_POOL6",
+        "IPv6 range that the /64s of IPv6 networks are allocated from (a ULA /48 by default)",
+        addressing.DEFAULT_POOL6,
+    ),
     "prefix": (
         "DOCKERNET_PREFIX",
         "prefix length of allocated subnets",
@@ -128,6 +133,7 @@ class Settings:
     compose: str | None = None
     compose_project: str | None = None
     warm: int = DEFAULT_WARM
+    pool6: str = addressing.DEFAULT_POOL6
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -143,8 +149,14 @@ class Settings:
             compose = str(config.inipath.parent / str(compose))
         try:
             addressing.parse_subnet(values["pool"], "--dockernet-pool")
+            pool6 = addressing.parse_subnet6(values["pool6"], "--dockernet-pool6")
         except (TypeError, ValueError) as exc:
             raise pytest.UsageError(str(exc)) from None
+        if pool6.prefixlen > addressing.DEFAULT_PREFIX6:
+            raise pytest.UsageError(
+                f"--dockernet-pool6 {pool6} is smaller than one /{addressing.DEFAULT_PREFIX6}: "
+                f"give a /64 or larger, e.g. the default {addressing.DEFAULT_POOL6}"
+            )
         prefix = str(values["prefix"])
         if not (prefix.isascii() and prefix.isdigit()) or not 8 <= int(prefix) <= 30:
             raise pytest.UsageError(
@@ -167,4 +179,5 @@ class Settings:
             compose=str(compose) if compose else None,
             compose_project=str(values["compose_project"]) if values["compose_project"] else None,
             warm=int(warm),
+            pool6=str(pool6),
         )

@@ -15,8 +15,8 @@ from __future__ import annotations
 import ipaddress
 
 from .. import addressing
-from ..model import Container, Upstream
-from ..model.arguments import check_timeout
+from ..model import Container, Network, Upstream
+from ..model.arguments import check_family, check_timeout
 from ..observe import forwarding
 from ..observe.names import Lookup, ResolvConf, check_name, lookup
 from ..record import observations as recording
@@ -52,25 +52,45 @@ def _allowed(source: Container, name: str, may_forward: bool) -> ResolvConf | No
     )
 
 
-def _expected(to: object) -> tuple[set[ipaddress.IPv4Address], str] | None:
-    """The addresses ``to=`` accepts, and how a message names them."""
+def _expected(to: object, family: int) -> tuple[set[addressing.IPAddress], str] | None:
+    """The addresses ``to=`` accepts (a container's of ``family``), and how a message names
+    them."""
     if to is None:
         return None
     if isinstance(to, Container):
         to.wait_started()
-        shown = ", ".join(f"{n.alias}={ip}" for n, ip in to.addresses.items())
-        return set(to.addresses.values()), f"an address of {to} ({shown})"
-    if isinstance(to, (str, ipaddress.IPv4Address)):
-        address = addressing.parse_address(to, "to")
+        held: dict[Network, addressing.IPAddress] = {
+            **(to.addresses if family == 4 else to.addresses6)
+        }
+        shown = ", ".join(f"{n.alias}={ip}" for n, ip in held.items()) or "none"
+        kind = "an address" if family == 4 else "an IPv6 address"
+        return set(held.values()), f"{kind} of {to} ({shown})"
+    if isinstance(to, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        address = addressing.parse_any_address(to, "to")
         return {address}, str(address)
     raise TypeError(f"to must be a Container, an address or None, got {to!r}")
 
 
-def _observe(kind: str, src: Container, name: str, found: Lookup, ok: bool) -> None:
+def _family(to: object, family: object) -> int:
+    """``family=``, or the family of ``to`` when it is an address (a ValueError for an IPv4
+    address with ``family=6``)."""
+    wanted = check_family(family)
+    if isinstance(to, ipaddress.IPv6Address) or (isinstance(to, str) and ":" in to):
+        return 6
+    four = isinstance(to, ipaddress.IPv4Address) or (isinstance(to, str) and "." in to)
+    if four and wanted == 6:
+        raise ValueError(f"to={to!r} is an IPv4 address, and family=6 was asked: drop one")
+    return wanted
+
+
+def _observe(
+    kind: str, src: Container, name: str, found: Lookup, ok: bool, family: int = 4
+) -> None:
+    record = "" if family == 4 else " (AAAA)"
     recording.observe(
         kind,
         src.registry,
-        f"{src.alias} resolves {name}",
+        f"{src.alias} resolves {name}{record}",
         ok,
         {"addresses": sorted(map(str, found.addresses))},
         {"queries": [f"{q.name}: {q.outcome}" for q in found.queries]},
@@ -80,15 +100,17 @@ def _observe(kind: str, src: Container, name: str, found: Lookup, ok: bool) -> N
 def assert_resolves(
     src: Container,
     name: str,
-    to: Container | str | ipaddress.IPv4Address | None = None,
+    to: Container | str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
     *,
     timeout: float = 1.0,
     within: float | None = None,
     may_forward: bool = False,
-) -> tuple[ipaddress.IPv4Address, ...]:
+    family: int = 4,
+) -> tuple[addressing.IPAddress, ...]:
     """``name`` resolves inside ``src`` as its resolver would (aliases, Docker names and
     ``name.network`` included); with ``to``, to one of that container's addresses, or to that
-    address. Returns the addresses found.
+    address. Returns the addresses found. ``family=6`` asks for its IPv6 addresses (AAAA), as
+    does an IPv6 address as ``to``.
 
     When ``src`` could forward the query off this machine (a container the plugin did not
     create, whose DNS servers are outside it) and the first name asked is not one Docker
@@ -101,24 +123,28 @@ def assert_resolves(
         web = dockernet.container("web", [front])
         assert_resolves(web, "api", to=api)  # its address on front, the network they share
         assert_resolves(web, f"api.{front.name}")  # name.<Docker's network name>
+        assert_resolves(web, "api", to=api, family=6)  # AAAA, on networks with ipv6=True
         ```
     """
     __tracebackhide__ = True
     source = _source(src)
     wanted = check_name(name)
-    expected = _expected(to)
+    version = _family(to, family)
+    expected = _expected(to, version)
     check_timeout(timeout)
     forward = _may_forward(may_forward)
+    record = "an address" if version == 4 else "an IPv6 address (AAAA)"
 
-    def check() -> tuple[ipaddress.IPv4Address, ...]:
+    def check() -> tuple[addressing.IPAddress, ...]:
         __tracebackhide__ = True
-        found = lookup(source.pid, wanted, timeout, _allowed(source, wanted, forward))
+        allowed = _allowed(source, wanted, forward)
+        found = lookup(source.pid, wanted, timeout, allowed, version)
         matched = bool(found.addresses) and (
             expected is None or bool(expected[0] & set(found.addresses))
         )
-        _observe("assert_resolves", source, wanted, found, matched)
+        _observe("assert_resolves", source, wanted, found, matched, version)
         if not found.addresses:
-            raise AssertionError(f"{wanted!r} does not resolve in {source}:\n{found}")
+            raise AssertionError(f"{wanted!r} has no {record} in {source}:\n{found}")
         if not matched and expected is not None:
             raise AssertionError(
                 f"{wanted!r} resolves in {source} to "
@@ -136,8 +162,10 @@ def assert_not_resolvable(
     timeout: float = 1.0,
     within: float | None = None,
     may_forward: bool = False,
+    family: int = 4,
 ) -> Lookup:
-    """``name`` gives no address inside ``src``: NXDOMAIN, no A record, SERVFAIL or no answer.
+    """``name`` gives no address inside ``src``: NXDOMAIN, no A record, SERVFAIL or no answer
+    (``family=6``: no AAAA record, as for a container on no network with IPv6).
 
     Silence and SERVFAIL are also what a dead resolver gives, so then ``src``'s own name is
     asked too: when that gets no answer either, the embedded DNS is down and the verdict
@@ -159,11 +187,12 @@ def assert_not_resolvable(
     wanted = check_name(name)
     check_timeout(timeout)
     forward = _may_forward(may_forward)
+    version = check_family(family)
 
     def check() -> Lookup:
         __tracebackhide__ = True
-        found = lookup(source.pid, wanted, timeout, _allowed(source, wanted, forward))
-        _observe("assert_not_resolvable", source, wanted, found, not found.addresses)
+        found = lookup(source.pid, wanted, timeout, _allowed(source, wanted, forward), version)
+        _observe("assert_not_resolvable", source, wanted, found, not found.addresses, version)
         if found.addresses:
             raise AssertionError(
                 f"{wanted!r} resolves in {source} to "

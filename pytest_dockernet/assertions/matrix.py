@@ -22,13 +22,15 @@ def assert_reachability(
     timeout: float = 1.0,
     port: int | None = None,
     proto: str = "tcp",
+    family: int = 4,
 ) -> Reachability:
     """Every pair answers as expected; on failure, the whole observed matrix is shown.
 
     ``expected`` is either containers that must all reach each other (a full mesh), or a
     mapping ``{(src, dst): True/False}``; then only those pairs are probed and compared.
     With ``port``, a pair is reachable when that port opens (TCP) or answers (UDP), as for
-    ``assert_port_open``. Returns the observed Reachability, for further checks.
+    ``assert_port_open``. ``family=6`` probes every pair over IPv6 (their IPv6 addresses on
+    networks made with ``ipv6=True``). Returns the observed Reachability, for further checks.
 
     Example:
         ```python
@@ -36,6 +38,7 @@ def assert_reachability(
         assert_reachability(hosts)  # all 20 ordered pairs answer
         assert_reachability({(web, db): False, (api, db): True})  # only these pairs
         assert_reachability([api, db], port=5432)  # TCP 5432 opens both ways
+        assert_reachability(hosts, family=6)  # the same mesh over IPv6
         ```
     """
     __tracebackhide__ = True
@@ -51,12 +54,13 @@ def assert_reachability(
             f"{{(src, dst): bool}}, got {type(expected).__name__}"
         )
     observed = reachability(
-        members, count=count, timeout=timeout, pairs=wanted, port=port, proto=proto
+        members, count=count, timeout=timeout, pairs=wanted, port=port, proto=proto, family=family
     )
     message = mismatch(observed, wanted)
     if members:
         answers = {f"{s.alias} -> {d.alias}": observed.reachable(s, d) for s, d in wanted}
         names = ", ".join(c.alias for c in members) + (f" port {port}/{proto}" if port else "")
+        names += " over IPv6" if family == 6 else ""
         recording.observe(
             "assert_reachability", members[0].registry, names, message is None, answers
         )

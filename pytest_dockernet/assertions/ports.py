@@ -47,12 +47,12 @@ def _observe(
 def _why_silent(
     origin: Origin,
     target: Target,
-    probe: tuple[Source, Destination, int, str, float],
+    probe: tuple[Source, Destination, int, str, float, int],
 ) -> Resent | None:
-    """The rule that dropped a probe (``src, dst, port, proto, timeout``) that met silence,
+    """The rule that dropped a probe (``src, dst, port, proto, timeout, family``) that met silence,
     found by sending it again (through the same churn guard as the probe: an answer from a
     gap in the rules proves nothing)."""
-    src, dst, port, proto, timeout = probe
+    src, dst, port, proto, timeout, family = probe
     registry = _registry(origin, target)
     address = target.address
     if registry is None or address is None:
@@ -60,13 +60,15 @@ def _why_silent(
 
     def resend() -> int:
         # TCP retransmits its SYN after 1 s: stay under it, so one probe is one packet.
-        again, _, _ = probe_port(src, dst, port, proto=proto, timeout=min(timeout, 0.9))
+        again, _, _ = probe_port(
+            src, dst, port, proto=proto, timeout=min(timeout, 0.9), family=family
+        )
         return int(again is None or again.outcome == NO_ANSWER)
 
     # A rule proves the drop only if it names this probe's bridges or address.
     ends = [c for c in (origin.container, target.holder) if c is not None]
     path = {str(address)} | {n.bridge for c in ends for n in c.networks}
-    return lost_again(registry, resend, 1, path)
+    return lost_again(registry, resend, 1, path, address.version)
 
 
 def assert_port_open(
@@ -78,10 +80,13 @@ def assert_port_open(
     timeout: float = 1.0,
     within: float | None = None,
     payload: bytes = PAYLOAD,
+    family: int = 4,
 ) -> PortResult:
     """``dst:port`` answers from ``src``: TCP's handshake completes (and the peer does not
     close at once, as docker-proxy does with nobody behind it); a UDP datagram (``payload``)
     gets an answer. Returns what was met, with the service's first bytes in ``.answer``.
+    ``family=6`` probes over IPv6, as does an IPv6 address as ``dst`` (a listener of
+    ``dockernet.listen`` serves both families in a container with an IPv6 address).
 
     Example:
         ```python
@@ -89,6 +94,7 @@ def assert_port_open(
         result = assert_port_open(client, web, 8080)
         assert result.answer.startswith(b"pytest-dockernet web:8080/tcp")
         assert_port_open("host", web, 8080)  # the host is on every bridge
+        assert_port_open(client, web, 8080, family=6)  # over IPv6
         ```
     """
     __tracebackhide__ = True
@@ -97,7 +103,7 @@ def assert_port_open(
     def check() -> PortResult:
         __tracebackhide__ = True
         result, target, origin = probe_port(
-            src, dst, port, proto=proto, timeout=timeout, payload=payload
+            src, dst, port, proto=proto, timeout=timeout, payload=payload, family=family
         )
         seen.append((result, target, origin))
         ok = result is not None and result.open
@@ -117,7 +123,7 @@ def assert_port_open(
         result, target, origin = seen[-1]
         why = None
         if result is not None and result.outcome == NO_ANSWER:
-            why = _why_silent(origin, target, (src, dst, port, proto, timeout))
+            why = _why_silent(origin, target, (src, dst, port, proto, timeout, family))
         raise AssertionError(f"{exc}\n{why.lines}" if why else str(exc)) from None
 
 
@@ -130,8 +136,9 @@ def assert_port_closed(
     timeout: float = 1.0,
     within: float | None = None,
     payload: bytes = PAYLOAD,
+    family: int = 4,
 ) -> PortResult | None:
-    """``dst:port`` does not answer from ``src``.
+    """``dst:port`` does not answer from ``src`` (over IPv6 with ``family=6``).
 
     TCP: the handshake does not complete (a reset, an ICMP error, or silence all count).
     UDP: an ICMP error (port unreachable: nothing listens) proves it closed. Silence alone
@@ -150,7 +157,7 @@ def assert_port_closed(
     def check() -> PortResult | None:
         __tracebackhide__ = True
         result, target, origin = probe_port(
-            src, dst, port, proto=proto, timeout=timeout, payload=payload
+            src, dst, port, proto=proto, timeout=timeout, payload=payload, family=family
         )
         if result is None:
             _observe("assert_port_closed", origin, target, port, proto, result, True)
@@ -161,7 +168,7 @@ def assert_port_closed(
                 f"{origin.label} can open {target.label} port {port}/{proto}, expected it closed"
             )
         elif proto == "udp" and result.outcome == NO_ANSWER:
-            why = _why_silent(origin, target, (src, dst, port, proto, timeout))
+            why = _why_silent(origin, target, (src, dst, port, proto, timeout, family))
             if why is None or not why.dropped:
                 problem = (
                     f"{origin.label} got no answer from {target.label} port {port}/udp: that "

@@ -8,7 +8,7 @@ from ..model import Container
 from ..model.arguments import Destination, need
 from ..observe.ping import PingResult
 from ..probing.destinations import resolve
-from ..probing.diagnosis import dropped_by, why_unanswered
+from ..probing.diagnosis import dropped_by, ipv6_rules, why_unanswered
 from ..probing.ping import probe
 from ..probing.trace import Hop, Trace, trace
 from ..record import observations as recording
@@ -25,18 +25,22 @@ def assert_reachable(
     timeout: float = 1.0,
     reply_ttl: int | None = None,
     within: float | None = None,
+    family: int = 4,
 ) -> None:
     """Every one of ``count`` echo requests from ``src`` to ``dst`` is answered in time.
 
     ``reply_ttl`` also checks the TTL the replies arrive with: 64 from the same bridge, one
     less for each router on the way back (the seed's ttl=63 through its router). ``within``
-    tries again until it holds or that many seconds have passed.
+    tries again until it holds or that many seconds have passed. ``family=6`` probes over
+    IPv6 (ICMPv6 echo to the destination's IPv6 address; ``reply_ttl`` is then the hop
+    limit); an IPv6 address as ``dst`` does so by itself.
 
     Example:
         ```python
         assert_reachable(c1, "container2")  # by name, as c1's resolver finds it
         assert_reachable(h1, h2, count=3, reply_ttl=63)  # through one router: ttl 63
         assert_reachable(client, web, within=5)  # tries again for up to 5 s
+        assert_reachable(h1, h2, family=6)  # over IPv6, on a network made with ipv6=True
         ```
     """
     __tracebackhide__ = True
@@ -44,7 +48,7 @@ def assert_reachable(
 
     def check() -> None:
         __tracebackhide__ = True
-        result, label = probe(src, dst, count, timeout)
+        result, label = probe(src, dst, count, timeout, family)
         last[:] = [result]
         ttl_ok = result is not None and (
             reply_ttl is None or all(r.ttl == reply_ttl for r in result.replies)
@@ -78,9 +82,12 @@ def assert_unreachable(
     count: int = 1,
     timeout: float = 1.0,
     within: float | None = None,
+    family: int = 4,
 ) -> None:
     """No echo request from ``src`` to ``dst`` is answered within ``timeout`` seconds;
     ``within`` tries again until that holds (a route being removed, a rule being added).
+    ``family=6`` probes over IPv6; a failure then says whether the engine writes IPv6 rules
+    at all (the daemon's ``ip6tables``), which decides isolation over IPv6.
 
     Example:
         ```python
@@ -95,11 +102,12 @@ def assert_unreachable(
 
     def check() -> None:
         __tracebackhide__ = True
-        result, label = probe(src, dst, count, timeout)
+        result, label = probe(src, dst, count, timeout, family)
         answered = result is not None and result.received > 0
         _observe_ping("assert_unreachable", src, dst, label, result, not answered)
         if result is not None and answered:
-            raise AssertionError(f"{src} can reach {label}, expected it not to:\n{result}")
+            why = f"\n{ipv6_rules(src.registry)}" if result.destination.version == 6 else ""
+            raise AssertionError(f"{src} can reach {label}, expected it not to:\n{result}{why}")
 
     until_holds(check, within)
 

@@ -88,24 +88,34 @@ def set_hostname(pid: int, hostname: str) -> None:
         socket.sethostname(hostname)
 
 
-def raw_icmp_socket(pid: int | None) -> socket.socket:
-    """A raw ICMP socket in the namespace of ``pid`` (the host's own when None)."""
+_RAW_ICMP = {
+    4: (socket.AF_INET, socket.IPPROTO_ICMP),
+    6: (socket.AF_INET6, socket.IPPROTO_ICMPV6),
+}
+
+
+def raw_icmp_socket(pid: int | None, family: int = 4) -> socket.socket:
+    """A raw ICMP (``family=6``: ICMPv6) socket in the namespace of ``pid`` (the host's own
+    when None)."""
+    domain, proto = _RAW_ICMP[family]
     try:
         if pid is None:
-            return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            return socket.socket(domain, socket.SOCK_RAW, proto)
         with inside(pid):
-            return socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            return socket.socket(domain, socket.SOCK_RAW, proto)
     except PermissionError as exc:
         raise PrivilegeError(f"cannot open a raw ICMP socket: {PRIVILEGE_HINT}") from exc
 
 
-def socket_in(pid: int | None, kind: socket.SocketKind) -> socket.socket:
-    """An IPv4 TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket in the namespace of ``pid`` (the
-    host's own when None): a probe or a listener that needs nothing in the image."""
+def socket_in(pid: int | None, kind: socket.SocketKind, family: int = 4) -> socket.socket:
+    """An IPv4 (``family=6``: IPv6) TCP (SOCK_STREAM) or UDP (SOCK_DGRAM) socket in the
+    namespace of ``pid`` (the host's own when None): a probe or a listener that needs nothing
+    in the image."""
+    domain = socket.AF_INET if family == 4 else socket.AF_INET6
     if pid is None:
-        return socket.socket(socket.AF_INET, kind)
+        return socket.socket(domain, kind)
     with inside(pid):
-        return socket.socket(socket.AF_INET, kind)
+        return socket.socket(domain, kind)
 
 
 def udp_socket(pid: int) -> socket.socket:

@@ -18,6 +18,7 @@ import docker
 
 from ..engine.client import exit_report
 from ..errors import ContainerStartError
+from .messages import no_namespace, not_published
 
 
 @dataclass(eq=False)
@@ -54,10 +55,10 @@ class Registry:
     def upstream_of(self, container: Container) -> Upstream | None:
         return next((u for u in self.upstreams.values() if u.container is container), None)
 
-    def holder_of(self, ip: ipaddress.IPv4Address) -> Container | None:
+    def holder_of(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Container | None:
         """The container (an upstream's included) that holds ``ip``, if any of this registry's."""
         for container in self.containers.values():
-            if ip in container.addresses.values():
+            if ip in container.addresses.values() or ip in container.addresses6.values():
                 return container
         return next((u.container for u in self.upstreams.values() if u.address == ip), None)
 
@@ -80,8 +81,9 @@ class Network:
 
     Example:
         ```python
-        net = dockernet.network("lan")
+        net = dockernet.network("lan", ipv6=True)
         net.subnet, net.gateway  # IPv4Network('10.199.3.0/24'), IPv4Address('10.199.3.1')
+        net.subnet6  # IPv6Network('fd64:6e65:7400:3dbd::/64'), gateway6 its ::1
         net.bridge  # 'br-3f2a9c1d0e4b', the host's interface
         assert_bridge_members(net, [dockernet.container("c", [net])])
         ```
@@ -113,6 +115,10 @@ class Network:
     routable networks of its DockerNet (``topology.networks``)."""
     known_as: str | None = None
     """Its name in the compose file that made it (``back``), when Docker's name is another."""
+    subnet6: ipaddress.IPv6Network | None = None
+    """Its IPv6 subnet (``network(ipv6=True)``), None on a network without IPv6."""
+    gateway6: ipaddress.IPv6Address | None = None
+    """Its IPv6 gateway, the bridge's address (``::1`` of the subnet by default), or None."""
 
     @property
     def shown(self) -> str:
@@ -120,11 +126,16 @@ class Network:
         network, its name in the file beside Docker's."""
         return shown(self.alias, self.known_as, self.name)
 
+    @property
+    def subnets(self) -> str:
+        """Its subnets as messages show them: ``10.199.3.0/24``, ``10.199.3.0/24 and fd64:…/64``."""
+        return " and ".join(str(s) for s in (self.subnet, self.subnet6) if s is not None)
+
     def __repr__(self) -> str:
-        return f"<Network {self.alias} {self.subnet} bridge={self.bridge}>"
+        return f"<Network {self.alias} {self.subnets} bridge={self.bridge}>"
 
     def __str__(self) -> str:
-        return f"network {self.shown} ({self.subnet}, bridge {self.bridge})"
+        return f"network {self.shown} ({self.subnets}, bridge {self.bridge})"
 
 
 def shown(alias: str, known_as: str | None, name: str) -> str:
@@ -198,6 +209,8 @@ class Container:
     """The Compose service it runs, e.g. ``web``, for a container of a Compose project."""
     known_as: str | None = field(default=None, repr=False)
     """Its compose service (``web``; ``web-2`` for a later replica), when it is one."""
+    addresses6: dict[Network, ipaddress.IPv6Address] = field(default_factory=dict)
+    """Its IPv6 address on each of its networks that has IPv6."""
 
     @property
     def shown(self) -> str:
@@ -271,6 +284,27 @@ class Container:
                 f"{self} is not on network {network.shown} (it is on: {joined})"
             ) from None
 
+    def ip6(self, network: Network) -> ipaddress.IPv6Address:
+        """This container's IPv6 address on ``network``; a ValueError when it has none there
+        (not on it, or the network has no IPv6).
+
+        Example:
+            ```python
+            h1 = dockernet.container("h1", {a: ("10.231.1.4", "fd00:a::4")})
+            assert h1.ip6(a) == ipaddress.IPv6Address("fd00:a::4")
+            ```
+        """
+        self.ip(network)  # a ValueError naming its networks when it is not on this one
+        if network not in self.addresses6 and self.starting is not None:
+            self.wait_started()
+        found = self.addresses6.get(network)
+        if found is None:
+            raise ValueError(
+                f"{self} has no IPv6 address on network {network.shown}: create the network "
+                "with ipv6=True (or subnet6=...)"
+            )
+        return found
+
     def check_own_namespace(self) -> None:
         """A ValueError naming the container (its Compose service), its ``network_mode`` and
         what to check instead, when it has no network namespace of its own: a check that
@@ -282,27 +316,7 @@ class Container:
         if not self.network_mode:
             return
         who = f"compose service {self.service!r} ({self.name})" if self.service else str(self)
-        kind, _, other = self.network_mode.partition(":")
-        if kind == "host":
-            instead = (
-                "host networking uses the host's own namespace, so it reaches what the host "
-                "reaches: check the services it talks to from a container on their networks, "
-                "or give it a network of its own (networks:) to check it there"
-            )
-        else:
-            whose = (
-                f"stack.services[{other!r}]"
-                if kind == "service"
-                else f"dockernet.existing_container({other!r})"
-            )
-            instead = (
-                f"it shares the network namespace of {kind} {other!r}: run the check on that "
-                f"one ({whose}) instead"
-            )
-        raise ValueError(
-            f"{who} has network_mode {self.network_mode!r}: no network namespace of its own "
-            f"to check; {instead}"
-        )
+        raise ValueError(no_namespace(who, self.network_mode))
 
     @property
     def pid(self) -> int:
@@ -346,19 +360,7 @@ class Container:
         "container 'web' does not publish port 9000/tcp (it publishes: 8080/tcp on
         0.0.0.0:32769); pass ports={9000: None} to container()"
         """
-        shown = ", ".join(
-            f"{p}/{pr} on {ip}:{hp}" for (p, pr), (ip, hp) in sorted(self.ports.items())
-        )
-        key = repr(port) if proto == "tcp" else repr(f"{port}/{proto}")
-        fix = (
-            f"add {port}/{proto} to the `ports:` of service {self.known_as!r}"
-            if self.known_as is not None
-            else f"pass ports={{{key}: None}} to container()"
-        )
-        return (
-            f"{self} does not publish port {port!r}/{proto} (it publishes: "
-            f"{shown or 'nothing'}); {fix}"
-        )
+        return not_published(str(self), port, proto, self.ports, self.known_as)
 
     @property
     def host(self) -> Any:

@@ -17,14 +17,21 @@ from typing import TypeAlias
 from .. import addressing
 from . import Container, Network, Upstream
 
-AddressArg: TypeAlias = "str | ipaddress.IPv4Address | None"
+AddressArg: TypeAlias = (
+    "str | ipaddress.IPv4Address | ipaddress.IPv6Address | tuple[str | ipaddress.IPv4Address, "
+    "str | ipaddress.IPv6Address] | None"
+)
+"""A static address on one network: IPv4, IPv6, or a pair (IPv4, IPv6) on a dual-stack one;
+None lets the plugin pick."""
 NetworksArg: TypeAlias = "Network | Sequence[Network] | Mapping[Network, AddressArg]"
-ViaArg: TypeAlias = "str | ipaddress.IPv4Address | Container"
+ViaArg: TypeAlias = "str | ipaddress.IPv4Address | ipaddress.IPv6Address | Container"
 HostBinding: TypeAlias = "int | tuple[str | ipaddress.IPv4Address, int | None]"
 PortsArg: TypeAlias = "Mapping[int | str, HostBinding | None]"
 """``ports=``: container port (an int is TCP, or Docker's ``"8080/udp"``) to the host port
 (None: Docker picks one), or to ``(host_ip, host_port or None)``."""
-Destination: TypeAlias = "Container | Upstream | str | ipaddress.IPv4Address"
+Destination: TypeAlias = (
+    "Container | Upstream | str | ipaddress.IPv4Address | ipaddress.IPv6Address"
+)
 """What a probe may target: a container, an upstream, a name, or an address."""
 
 
@@ -46,50 +53,64 @@ def check_timeout(timeout: object) -> float:
     return float(timeout)
 
 
+def check_family(family: object) -> int:
+    """``family=``: 4 or 6, the IP version of a probe (``check_family(6)`` is 6)."""
+    if isinstance(family, int) and not isinstance(family, bool) and family in (4, 6):
+        return family
+    raise ValueError(f"family must be 4 or 6, got {family!r}")
+
+
 def check_count(count: object) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"count must be a positive int, got {count!r}")
     return count
 
 
-def parse_destination(dst: object) -> ipaddress.IPv4Network:
-    """A route destination: "default" or a CIDR (a bare address means a /32)."""
-    if isinstance(dst, ipaddress.IPv4Network):
+def parse_destination(dst: object, family: int = 4) -> addressing.IPNetwork:
+    """A route destination: "default" (IPv6's ``::/0`` with ``family=6``) or a CIDR of either
+    family (a bare address means a /32, or a /128)."""
+    if isinstance(dst, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
         return dst
-    if isinstance(dst, ipaddress.IPv4Address):
-        return ipaddress.IPv4Network(dst)
+    if isinstance(dst, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return ipaddress.ip_network(dst)
     if dst == "default":
-        return addressing.DEFAULT_ROUTE
+        return addressing.DEFAULT_ROUTE if check_family(family) == 4 else addressing.DEFAULT_ROUTE6
     if not isinstance(dst, str):
         raise TypeError(f"route destination must be 'default' or a CIDR str, got {dst!r}")
+    if ":" in dst:
+        return addressing.parse_subnet6(dst, "route destination")
     return addressing.parse_subnet(dst, "route destination")
 
 
-def gateway_of(via: ViaArg, on: Sequence[Network] | None, who: str) -> ipaddress.IPv4Address:
+def gateway_of(
+    via: ViaArg, on: Sequence[Network] | None, who: str, family: int = 4
+) -> addressing.IPAddress:
     """The address ``via`` names as a gateway for ``who``, which is on networks ``on``.
 
-    A Container means its address on the first of ``on`` that it shares; for the host
-    (``on`` None), its only address.
+    A Container means its address (``family=6``: its IPv6 address) on the first of ``on``
+    that it shares; for the host (``on`` None), its only address.
     """
     if not isinstance(via, Container):
-        return addressing.parse_address(via, "via")
+        return addressing.parse_any_address(via, "via")
+    held: Mapping[Network, addressing.IPAddress] = via.addresses if family == 4 else via.addresses6
     if on is None:
-        addresses = list(via.addresses.values())
+        addresses = list(held.values())
         if len(addresses) != 1:
             raise ValueError(
                 f"via={via} is ambiguous for {who}: it has {len(addresses)} addresses; "
                 "pass the address"
             )
         return addresses[0]
-    shared = [n for n in on if n in via.addresses]
+    shared = [n for n in on if n in held]
     if not shared:
+        with_ipv6 = "" if family == 4 else " with IPv6"
         raise ValueError(
-            f"via={via} shares no network with {who} ({who} is on "
+            f"via={via} shares no network{with_ipv6} with {who} ({who} is on "
             f"{', '.join(n.alias for n in on) or 'none'}; {via.alias!r} on "
             f"{', '.join(n.alias for n in via.addresses) or 'none'}): put them on a common "
             "network, or pass an address"
         )
-    return via.addresses[shared[0]]
+    return held[shared[0]]
 
 
 def normalise_networks(networks: NetworksArg, what: str) -> dict[Network, AddressArg]:

@@ -17,6 +17,7 @@ from .firewall import (
     Backend,
     bridge_nf,
     detect_backend,
+    ip6tables_rules,
     read_nat_table,
     reported_backend,
 )
@@ -38,12 +39,16 @@ class EngineFacts:
     bridge_nf: str
     """``bridge-nf-call-iptables=1, bridge-nf-call-ip6tables=1``: bridged frames pass the
     firewall (``absent`` where br_netfilter is not loaded)."""
+    ip6tables: str = "(not read)"
+    """``on`` when the engine writes IPv6 firewall rules (the daemon's ``ip6tables``), else
+    ``off``: then nothing isolates its networks from each other over IPv6, and nothing
+    masquerades them."""
 
     def __str__(self) -> str:
         return (
             f"Docker {self.version}, firewall backend {self.reported_backend} (rules found in "
-            f"{self.rules_found}), iptables {self.iptables}, kernel {self.kernel}, "
-            f"net.bridge: {self.bridge_nf}"
+            f"{self.rules_found}), iptables {self.iptables}, ip6tables rules {self.ip6tables}, "
+            f"kernel {self.kernel}, net.bridge: {self.bridge_nf}"
         )
 
 
@@ -58,6 +63,10 @@ def engine_facts(info: dict[str, Any]) -> EngineFacts:
         variant = _VARIANTS[detect_backend({})]
     except DockernetError:
         variant = "(not found)"
+    try:
+        ip6 = "on" if ip6tables_rules(info) else "off"
+    except DockernetError as exc:
+        ip6 = f"(unreadable: {str(exc).splitlines()[0]})"
     return EngineFacts(
         version=str(info.get("ServerVersion", "?")),
         reported_backend=reported_backend(info),
@@ -65,4 +74,5 @@ def engine_facts(info: dict[str, Any]) -> EngineFacts:
         iptables=variant,
         kernel=str(info.get("KernelVersion") or platform.release()),
         bridge_nf=", ".join(f"{name}={bridge_nf(name)}" for name in BRIDGE_NF),
+        ip6tables=ip6,
     )

@@ -15,6 +15,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
+from ..addressing import IPAddress
 from ..engine.netns import udp_socket
 
 EMBEDDED_DNS = "127.0.0.11"
@@ -92,7 +93,7 @@ class Query:
     name: str
     outcome: str
     """The rcode ("NOERROR", "NXDOMAIN", "SERVFAIL", ...) or "no answer"."""
-    addresses: tuple[ipaddress.IPv4Address, ...] = ()
+    addresses: tuple[IPAddress, ...] = ()
     waited: float | None = None
     """Seconds waited for an answer, when none came."""
 
@@ -114,7 +115,7 @@ class Lookup:
     queries: tuple[Query, ...]
 
     @property
-    def addresses(self) -> tuple[ipaddress.IPv4Address, ...]:
+    def addresses(self) -> tuple[IPAddress, ...]:
         return self.queries[-1].addresses if self.queries else ()
 
     @property
@@ -127,9 +128,16 @@ class Lookup:
         return f"{self.name!r} asked of {self.server}:\n{asked}"
 
 
-def ask(pid: int, name: str, server: str = EMBEDDED_DNS, timeout: float = 1.0) -> Query:
-    """One A query for ``name`` to ``server`` from inside the namespace of ``pid``."""
-    query = dns.message.make_query(name, dns.rdatatype.A)
+_RECORDS = {4: dns.rdatatype.A, 6: dns.rdatatype.AAAA}
+
+
+def ask(
+    pid: int, name: str, server: str = EMBEDDED_DNS, timeout: float = 1.0, family: int = 4
+) -> Query:
+    """One A query (``family=6``: AAAA) for ``name`` to ``server`` from inside the namespace of
+    ``pid``."""
+    record = _RECORDS[family]
+    query = dns.message.make_query(name, record)
     with udp_socket(pid) as sock:
         sock.setblocking(False)  # dnspython's timeout only works on a non-blocking socket
         try:
@@ -137,9 +145,9 @@ def ask(pid: int, name: str, server: str = EMBEDDED_DNS, timeout: float = 1.0) -
         except dns.exception.Timeout:
             return Query(name, NO_ANSWER, waited=timeout)
     found = tuple(
-        ipaddress.IPv4Address(item.address)
+        ipaddress.ip_address(item.address)
         for rrset in answer.answer
-        if rrset.rdtype == dns.rdatatype.A
+        if rrset.rdtype == record
         for item in rrset
     )
     return Query(name, dns.rcode.to_text(answer.rcode()), found)
@@ -166,25 +174,27 @@ def search(name: str, conf: ResolvConf, asking: Callable[[str], Query]) -> tuple
     return tuple(queries)
 
 
-def lookup(pid: int, name: str, timeout: float = 1.0, conf: ResolvConf | None = None) -> Lookup:
+def lookup(
+    pid: int, name: str, timeout: float = 1.0, conf: ResolvConf | None = None, family: int = 4
+) -> Lookup:
     """Resolve ``name`` inside the namespace of ``pid`` exactly as its resolver would: its
     resolv.conf's first server, its search list and ndots (``conf``: that file as already read,
-    by the guard that allowed the lookup)."""
+    by the guard that allowed the lookup); its IPv6 addresses (AAAA) with ``family=6``."""
     conf = read_resolv_conf(pid) if conf is None else conf
     server = conf.nameservers[0]
-    queries = search(name, conf, lambda candidate: ask(pid, candidate, server, timeout))
+    queries = search(name, conf, lambda candidate: ask(pid, candidate, server, timeout, family))
     return Lookup(name, server, queries)
 
 
 def resolve(
-    pid: int, name: str, timeout: float = 2.0, conf: ResolvConf | None = None
-) -> tuple[ipaddress.IPv4Address, ...]:
+    pid: int, name: str, timeout: float = 2.0, conf: ResolvConf | None = None, family: int = 4
+) -> tuple[IPAddress, ...]:
     """The addresses ``name`` resolves to inside the namespace of ``pid`` (``conf``: as in
     :func:`lookup`).
 
     Raises LookupError with what each query met when there is no address.
     """
-    found = lookup(pid, name, timeout, conf)
+    found = lookup(pid, name, timeout, conf, family)
     if not found.addresses:
         raise LookupError("; ".join(str(q) for q in found.queries))
     return found.addresses

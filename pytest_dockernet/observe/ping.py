@@ -1,7 +1,9 @@
-"""ICMP echo from inside a namespace, from a raw socket the host opens there.
+"""ICMP echo (ICMPv6 echo to an IPv6 address) from inside a namespace, from a raw socket the
+host opens there.
 
 No ``ping`` binary and no ``docker exec``: the echo request leaves the container's own ``eth0``
-exactly as the container's ping would, and the reply's TTL is read from its IP header.
+exactly as the container's ping would, and the reply's TTL is read from its IP header (over
+IPv6, its hop limit, which the kernel hands over beside the packet).
 """
 
 from __future__ import annotations
@@ -12,12 +14,24 @@ import os
 import select
 import socket
 import struct
+import sys
 import time
 from dataclasses import dataclass, field
 
+from ..addressing import IPAddress
 from ..engine.netns import raw_icmp_socket
 
 ECHO_REPLY, DEST_UNREACHABLE, ECHO_REQUEST, TIME_EXCEEDED = 0, 3, 8, 11
+DEST_UNREACHABLE6, TIME_EXCEEDED6, ECHO_REQUEST6, ECHO_REPLY6 = 1, 3, 128, 129
+_UNREACHABLE_CODES6 = {
+    0: "no route to destination",
+    1: "administratively prohibited",
+    3: "address unreachable",
+    4: "port unreachable",
+    5: "source address failed ingress/egress policy",
+    6: "reject route to destination",
+}
+_IPV6_HEADER = 40
 _UNREACHABLE_CODES = {
     0: "net unreachable",
     1: "host unreachable",
@@ -43,11 +57,17 @@ def echo_request(ident: int, seq: int, payload: bytes = b"pytest-dockernet") -> 
     return header[:2] + struct.pack("!H", checksum(header + payload)) + header[4:] + payload
 
 
+def echo_request6(ident: int, seq: int, payload: bytes = b"pytest-dockernet") -> bytes:
+    """An ICMPv6 echo request; the kernel fills its checksum in (RFC 3542, raw ICMPv6)."""
+    return struct.pack("!BBHHH", ECHO_REQUEST6, 0, 0, ident, seq) + payload
+
+
 @dataclass(frozen=True)
 class Reply:
     seq: int
-    source: ipaddress.IPv4Address
+    source: IPAddress
     ttl: int
+    """The reply's TTL, or over IPv6 its hop limit."""
     rtt_ms: float
 
 
@@ -56,7 +76,7 @@ class PingResult:
     """What one ``ping -c COUNT`` would have printed, as data."""
 
     source: str
-    destination: ipaddress.IPv4Address
+    destination: IPAddress
     sent: int
     replies: tuple[Reply, ...]
     errors: tuple[str, ...] = field(default=())
@@ -107,6 +127,43 @@ def parse_icmp(packet: bytes, ident: int) -> tuple[str, int, int, ipaddress.IPv4
     return None
 
 
+def parse_icmp6(
+    packet: bytes, source: ipaddress.IPv6Address, hop_limit: int, ident: int
+) -> tuple[str, int, int, ipaddress.IPv6Address] | None:
+    """Classify an ICMPv6 message read from a raw ICMPv6 socket (which hands over no IPv6
+    header: ``source`` and ``hop_limit`` come beside it) for echo ``ident``, as ``parse_icmp``.
+
+    >>> parse_icmp6(bytes([129, 0, 0, 0, 0, 7, 0, 1]), ipaddress.IPv6Address("fd00::2"), 64, 7)
+    ('reply', 1, 64, IPv6Address('fd00::2'))
+    """
+    if len(packet) < 8:
+        return None
+    icmp_type, code = packet[0], packet[1]
+    if icmp_type == ECHO_REPLY6:
+        got_ident, seq = struct.unpack("!HH", packet[4:8])
+        return ("reply", seq, hop_limit, source) if got_ident == ident else None
+    if icmp_type in (DEST_UNREACHABLE6, TIME_EXCEEDED6):
+        inner = packet[8:]  # the invoking packet: its IPv6 header, then our echo request
+        if len(inner) < _IPV6_HEADER + 8 or inner[6] != socket.IPPROTO_ICMPV6:
+            return None
+        if inner[_IPV6_HEADER] != ECHO_REQUEST6:
+            return None
+        got_ident, seq = struct.unpack("!HH", inner[_IPV6_HEADER + 4 : _IPV6_HEADER + 8])
+        if got_ident != ident:
+            return None
+        return (describe_icmp6_error(icmp_type, code, source), seq, hop_limit, source)
+    return None
+
+
+def describe_icmp6_error(icmp_type: int, code: int, source: ipaddress.IPv6Address) -> str:
+    """An ICMPv6 error as ping prints it: "destination port unreachable (from fd00::1)"."""
+    if icmp_type == TIME_EXCEEDED6:
+        what = "hop limit exceeded"
+    else:
+        what = "destination " + _UNREACHABLE_CODES6.get(code, f"unreachable (code {code})")
+    return f"{what} (from {source})"
+
+
 def describe_icmp_error(icmp_type: int, code: int, source: ipaddress.IPv4Address) -> str:
     """An ICMP error as ping prints it: "destination port unreachable (from 10.0.0.1)"."""
     if icmp_type == TIME_EXCEEDED:
@@ -116,30 +173,57 @@ def describe_icmp_error(icmp_type: int, code: int, source: ipaddress.IPv4Address
     return f"{what} (from {source})"
 
 
+def _receive(sock: socket.socket, ident: int) -> tuple[str, int, int, IPAddress] | None:
+    """One packet from the raw socket, classified (an IPv4 one carries its header)."""
+    if sock.family == socket.AF_INET:
+        return parse_icmp(sock.recv(65535), ident)
+    data, ancillary, _, address = sock.recvmsg(65535, socket.CMSG_SPACE(4))
+    hop_limit = next(
+        (
+            int.from_bytes(value[:4], sys.byteorder)
+            for level, kind, value in ancillary
+            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_HOPLIMIT
+        ),
+        -1,
+    )
+    return parse_icmp6(data, ipaddress.IPv6Address(address[0].split("%")[0]), hop_limit, ident)
+
+
 def ping(
     pid: int | None,
-    destination: ipaddress.IPv4Address,
+    destination: IPAddress,
     *,
     count: int = 1,
     timeout: float = 1.0,
     source: str = "",
     ttl: int | None = None,
 ) -> PingResult:
-    """Send ``count`` echo requests from the namespace of ``pid`` and wait ``timeout`` seconds.
+    """Send ``count`` echo requests from the namespace of ``pid`` and wait ``timeout`` seconds;
+    ICMPv6 echo requests to an IPv6 ``destination`` (``ttl`` is then the hop limit).
 
     The requests go out back to back; the wait ends early once every reply is in.
+
+    Example::
+
+        ping(h1.pid, h2.ip6(lan), count=2).replies[0].ttl  # 64: the hop limit, same network
     """
     ident = (os.getpid() ^ int.from_bytes(os.urandom(2), "big")) & 0xFFFF
     replies: dict[int, Reply] = {}
     errors: list[str] = []
     sent_at: dict[int, float] = {}
-    with raw_icmp_socket(pid) as sock:
-        if ttl is not None:
+    v6 = destination.version == 6
+    request = echo_request6 if v6 else echo_request
+    with raw_icmp_socket(pid, destination.version) as sock:
+        if v6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
+        if ttl is not None and v6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, ttl)
+        elif ttl is not None:
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         for seq in range(1, count + 1):
             sent_at[seq] = time.monotonic()
             try:
-                sock.sendto(echo_request(ident, seq), (str(destination), 0))
+                sock.sendto(request(ident, seq), (str(destination), 0))
             except OSError as exc:
                 errors.append(f"seq={seq}: send failed: {os.strerror(exc.errno or errno.EIO)}")
                 sent_at.pop(seq)
@@ -148,9 +232,8 @@ def ping(
             ready, _, _ = select.select([sock], [], [], left)
             if not ready:
                 break
-            packet = sock.recv(65535)
+            parsed = _receive(sock, ident)
             now = time.monotonic()
-            parsed = parse_icmp(packet, ident)
             if parsed is None:
                 continue
             kind, seq, got_ttl, src = parsed

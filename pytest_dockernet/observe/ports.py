@@ -25,8 +25,16 @@ import struct
 import time
 from dataclasses import dataclass
 
+from ..addressing import IPAddress
 from ..engine.netns import raw_icmp_socket, socket_in
-from .ping import DEST_UNREACHABLE, TIME_EXCEEDED, describe_icmp_error
+from .ping import (
+    DEST_UNREACHABLE,
+    DEST_UNREACHABLE6,
+    TIME_EXCEEDED,
+    TIME_EXCEEDED6,
+    describe_icmp6_error,
+    describe_icmp_error,
+)
 
 PROTOS = ("tcp", "udp")
 OPEN, REFUSED, CLOSED_AT_ONCE, UNREACHABLE, NO_ANSWER = (
@@ -41,6 +49,8 @@ PAYLOAD = b"pytest-dockernet probe\n"
 GRACE = 0.1
 """Seconds a TCP probe waits after the handshake for the peer to close or reset at once."""
 PORT_UNREACHABLE = 3
+PORT_UNREACHABLE6 = 4
+_IPV6_HEADER = 40
 _IPPROTO = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
 
 
@@ -63,7 +73,7 @@ class PortResult:
 
     source: str
     """Where the probe was sent from, as messages name it (a container, an upstream, the host)."""
-    destination: ipaddress.IPv4Address
+    destination: IPAddress
     """The address probed."""
     port: int
     """The port probed."""
@@ -75,7 +85,7 @@ class PortResult:
     """What was met, in words: the reset's or the ICMP error's sender, the time it took."""
     answer: bytes = b""
     """The first bytes the service sent back (a greeting, a UDP answer), if any."""
-    local: tuple[ipaddress.IPv4Address, int] | None = None
+    local: tuple[IPAddress, int] | None = None
     """The probe's own address and port, as the listener would see them without NAT."""
 
     @property
@@ -121,14 +131,59 @@ def quoted_error(
     return packet[ihl], packet[ihl + 1], ipaddress.IPv4Address(packet[12:16])
 
 
+def quoted_error6(
+    packet: bytes,
+    sender: ipaddress.IPv6Address,
+    proto: str,
+    local_port: int,
+    destination: ipaddress.IPv6Address,
+    port: int,
+) -> tuple[int, int, ipaddress.IPv6Address] | None:
+    """(type, code, sender) of an ICMPv6 error read from a raw ICMPv6 socket (no IPv6 header:
+    ``sender`` comes beside it) that quotes the probe from ``local_port`` to
+    ``destination:port``; None for anything else."""
+    if len(packet) < 8 + _IPV6_HEADER + 4 or packet[0] not in (DEST_UNREACHABLE6, TIME_EXCEEDED6):
+        return None
+    inner = packet[8:]
+    if inner[6] != _IPPROTO[proto] or ipaddress.IPv6Address(inner[24:40]) != destination:
+        return None
+    if struct.unpack("!HH", inner[_IPV6_HEADER : _IPV6_HEADER + 4]) != (local_port, port):
+        return None
+    return packet[0], packet[1], sender
+
+
+Refusal = tuple[bool, str]
+"""An ICMP error that quotes a probe: whether it is "port unreachable" (the port is closed),
+and what it says, as ping prints it."""
+
+
+def _quoted(
+    icmp: socket.socket, proto: str, local_port: int, destination: IPAddress, port: int
+) -> Refusal | None:
+    """The next packet queued on ``icmp``, when it is an error quoting this probe."""
+    if isinstance(destination, ipaddress.IPv4Address):
+        found = quoted_error(icmp.recv(65535), proto, local_port, destination, port)
+        if found is None:
+            return None
+        closed = found[:2] == (DEST_UNREACHABLE, PORT_UNREACHABLE)
+        return closed, describe_icmp_error(*found)
+    packet, address = icmp.recvfrom(65535)
+    sender = ipaddress.IPv6Address(address[0].split("%")[0])
+    found6 = quoted_error6(packet, sender, proto, local_port, destination, port)
+    if found6 is None:
+        return None
+    closed = found6[:2] == (DEST_UNREACHABLE6, PORT_UNREACHABLE6)
+    return closed, describe_icmp6_error(*found6)
+
+
 def _icmp_seen(
     icmp: socket.socket,
     proto: str,
     local_port: int,
-    destination: ipaddress.IPv4Address,
+    destination: IPAddress,
     port: int,
     wait: float = 0.0,
-) -> tuple[int, int, ipaddress.IPv4Address] | None:
+) -> Refusal | None:
     """The ICMP error quoting this probe among those queued on ``icmp`` (waiting up to
     ``wait`` seconds for one)."""
     deadline = time.monotonic() + wait
@@ -136,17 +191,17 @@ def _icmp_seen(
         ready, _, _ = select.select([icmp], [], [], max(0.0, deadline - time.monotonic()))
         if not ready:
             return None
-        found = quoted_error(icmp.recv(65535), proto, local_port, destination, port)
+        found = _quoted(icmp, proto, local_port, destination, port)
         if found is not None:
             return found
 
 
-def _local(sock: socket.socket) -> tuple[ipaddress.IPv4Address, int] | None:
+def _local(sock: socket.socket) -> tuple[IPAddress, int] | None:
     try:
-        host, port = sock.getsockname()
+        host, port = sock.getsockname()[:2]
     except OSError:
         return None
-    return ipaddress.IPv4Address(host), port
+    return ipaddress.ip_address(host.split("%")[0]), port
 
 
 Seen = tuple[str, str, bytes]
@@ -156,7 +211,7 @@ Seen = tuple[str, str, bytes]
 def _tcp(
     icmp: socket.socket,
     sock: socket.socket,
-    destination: ipaddress.IPv4Address,
+    destination: IPAddress,
     port: int,
     timeout: float,
 ) -> Seen:
@@ -169,7 +224,7 @@ def _tcp(
         if not writable:
             seen = _icmp_seen(icmp, "tcp", local_port, destination, port)
             if seen is not None:
-                return UNREACHABLE, describe_icmp_error(*seen), b""
+                return UNREACHABLE, seen[1], b""
             return NO_ANSWER, f"no answer to the SYN within {timeout:g} s", b""
         err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     took = (time.monotonic() - started) * 1000
@@ -177,7 +232,7 @@ def _tcp(
         return _after_handshake(sock, took)
     seen = _icmp_seen(icmp, "tcp", local_port, destination, port, wait=0.05)
     if seen is not None:
-        return UNREACHABLE, describe_icmp_error(*seen), b""
+        return UNREACHABLE, seen[1], b""
     if err == errno.ECONNREFUSED:
         return REFUSED, f"answered with a TCP reset after {took:.1f} ms", b""
     return UNREACHABLE, f"{os.strerror(err)} (no ICMP error seen)", b""
@@ -206,7 +261,7 @@ def _after_handshake(sock: socket.socket, took: float) -> Seen:
 def _udp(
     icmp: socket.socket,
     sock: socket.socket,
-    destination: ipaddress.IPv4Address,
+    destination: IPAddress,
     port: int,
     timeout: float,
     payload: bytes,
@@ -228,14 +283,13 @@ def _udp(
                 pass  # the ICMP error that caused it is read below
         seen = _icmp_seen(icmp, "udp", local_port, destination, port, wait=0.05 if ready else 0)
         if seen is not None:
-            kind = REFUSED if seen[:2] == (DEST_UNREACHABLE, PORT_UNREACHABLE) else UNREACHABLE
-            return kind, describe_icmp_error(*seen), b""
+            return REFUSED if seen[0] else UNREACHABLE, seen[1], b""
     return NO_ANSWER, f"no answer within {timeout:g} s (dropped, or a silent service)", b""
 
 
 def connect(
     pid: int | None,
-    destination: ipaddress.IPv4Address,
+    destination: IPAddress,
     port: int,
     *,
     proto: str = "tcp",
@@ -248,7 +302,8 @@ def connect(
     check_port(port)
     check_proto(proto)
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with raw_icmp_socket(pid) as icmp, socket_in(pid, kind) as sock:
+    family = destination.version
+    with raw_icmp_socket(pid, family) as icmp, socket_in(pid, kind, family) as sock:
         if proto == "tcp":
             outcome, detail, answer = _tcp(icmp, sock, destination, port, timeout)
         else:

@@ -14,37 +14,51 @@ from dataclasses import dataclass
 
 import docker
 
-from .routes import DEFAULT, routes
+from ..addressing import IPNetwork
+from .routes import routes
+
+_LINK_LOCAL6 = ipaddress.IPv6Network("fe80::/10")
+_MULTICAST6 = ipaddress.IPv6Network("ff00::/8")
 
 
 @dataclass(frozen=True)
 class Occupant:
     """A subnet already in use on this machine, and who uses it (for the error message)."""
 
-    subnet: ipaddress.IPv4Network
+    subnet: IPNetwork
     owner: str
 
 
-def docker_subnets(client: docker.DockerClient) -> list[Occupant]:
-    """The IPv4 subnets of every Docker network on the engine."""
+def docker_subnets(client: docker.DockerClient, family: int = 4) -> list[Occupant]:
+    """The subnets of one family (IPv4, or IPv6 with ``family=6``) of every Docker network on
+    the engine."""
     found: list[Occupant] = []
     for net in client.api.networks():
         for config in (net.get("IPAM") or {}).get("Config") or []:
             subnet = config.get("Subnet", "")
-            if subnet and ":" not in subnet:
+            if subnet and (":" in subnet) == (family == 6):
                 owner = f"Docker network {net['Name']!r}"
-                found.append(Occupant(ipaddress.IPv4Network(subnet), owner))
+                found.append(Occupant(ipaddress.ip_network(subnet), owner))
     return found
 
 
-def occupied(client: docker.DockerClient) -> list[Occupant]:
-    """Subnets of every Docker network on the engine and every non-default host route."""
-    found = docker_subnets(client)
-    for route in routes(None):
-        if route.dst != DEFAULT:
-            found.append(Occupant(route.dst, f"host route '{route}'"))
+def occupied(client: docker.DockerClient, family: int = 4) -> list[Occupant]:
+    """Subnets of one family of every Docker network on the engine and every host route but
+    the default (and, over IPv6, the link-local and multicast ones every interface has)."""
+    found = docker_subnets(client, family)
+    for route in routes(None, family=family):
+        if route.is_default or (
+            isinstance(route.dst, ipaddress.IPv6Network)
+            and any(route.dst.subnet_of(s) for s in (_LINK_LOCAL6, _MULTICAST6))
+        ):
+            continue
+        found.append(Occupant(route.dst, f"host route '{route}'"))
     return found
 
 
-def clash(subnet: ipaddress.IPv4Network, used: Iterable[Occupant]) -> Occupant | None:
-    return next((o for o in used if o.subnet.overlaps(subnet)), None)
+def clash(subnet: IPNetwork, used: Iterable[Occupant]) -> Occupant | None:
+    """The first of ``used`` that overlaps ``subnet`` (of the same family), or None."""
+    return next(
+        (o for o in used if o.subnet.version == subnet.version and o.subnet.overlaps(subnet)),
+        None,
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .. import addressing
 from ..model import Container, Registry, Upstream
-from ..model.arguments import Destination, need
+from ..model.arguments import Destination, check_family, need
 from ..observe import forwarding, names, subnets
 from ..observe.names import check_name
 
@@ -23,7 +23,7 @@ from ..observe.names import check_name
 class Target:
     """A probe's destination as resolved from its source."""
 
-    address: ipaddress.IPv4Address | None
+    address: addressing.IPAddress | None
     """None when a name did not resolve in the source's namespace."""
     label: str
     """How failure messages name it: what the test passed, and the address it became."""
@@ -32,7 +32,7 @@ class Target:
 
 
 def check_local_target(
-    registry: Registry, ip: ipaddress.IPv4Address, subject: str | None = None
+    registry: Registry, ip: addressing.IPAddress, subject: str | None = None
 ) -> None:
     """Refuse to probe an address that would take traffic off this machine.
 
@@ -47,11 +47,11 @@ def check_local_target(
     """
     if registry.allow_external or ip.is_loopback:
         return
-    if any(ip in net.subnet for net in registry.networks.values()):
+    if any(ip in s for net in registry.networks.values() for s in (net.subnet, net.subnet6) if s):
         return
     if any(ip in upstream.subnet for upstream in registry.upstreams.values()):
         return
-    if any(ip in o.subnet for o in subnets.docker_subnets(registry.client)):
+    if any(ip in o.subnet for o in subnets.docker_subnets(registry.client, ip.version)):
         return
     raise ValueError(
         f"{subject or ip} lies outside every Docker network on this engine, so probing it "
@@ -60,27 +60,40 @@ def check_local_target(
     )
 
 
-def _container_target(src: Container, dst: Container) -> Target:
+def _container_target(src: Container, dst: Container, family: int = 4) -> Target:
+    """Its address on a network shared with ``src``, else on its first network; over IPv6,
+    among the networks where it has an IPv6 address."""
     dst.wait_started()
     dst.check_own_namespace()  # it holds no address of its own to probe
-    common = src.shared_networks(dst)
-    net = common[0] if common else dst.networks[0]
-    address = dst.ip(net)
+    held = dst.addresses if family == 4 else dst.addresses6
+    on = [n for n in dst.networks if n in held]
+    if not on:
+        raise ValueError(
+            f"dst {dst} has no IPv6 address: it is on {', '.join(n.shown for n in dst.networks)}, "
+            "none with IPv6; create one with ipv6=True (or pass family=4)"
+        )
+    common = [n for n in src.shared_networks(dst) if n in held]
+    net = common[0] if common else on[0]
+    address = held[net]
     return Target(address, f"{dst} at {address} on {net.shown}", dst)
 
 
-def _address(dst: str | ipaddress.IPv4Address) -> ipaddress.IPv4Address | None:
+def _address(dst: str | addressing.IPAddress) -> addressing.IPAddress | None:
     """``dst`` as an address; None when it is a name (a ValueError when it is a dotted quad
-    that is no address, such as 10.0.0.300)."""
+    that is no address, such as 10.0.0.300, or a str with a colon that is no IPv6 address)."""
+    if isinstance(dst, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return dst
+    if ":" in dst:
+        return addressing.parse_address6(dst, "dst")  # raises, saying what is wrong
     try:
         return ipaddress.IPv4Address(dst)
     except ipaddress.AddressValueError:
-        if str(dst).replace(".", "").isdigit():
+        if dst.replace(".", "").isdigit():
             return addressing.parse_address(dst, "dst")  # raises, saying what is wrong
         return None
 
 
-def by_name(src: Container, name: str) -> Target:
+def by_name(src: Container, name: str, family: int = 4) -> Target:
     """``name`` resolved as ``src`` resolves it: Docker's embedded DNS (through ``src``'s own
     resolv.conf), asked inside its namespace. A name that does not resolve is a Target without
     an address; one that resolves off this machine, or whose query could leave it, a
@@ -100,7 +113,7 @@ def by_name(src: Container, name: str) -> Target:
         fix=forwarding.PASS_THE_CONTAINER,
     )
     try:
-        found = names.resolve(src.pid, name, conf=conf)
+        found = names.resolve(src.pid, name, conf=conf, family=family)
     except LookupError as exc:
         return Target(None, f"{name!r} (did not resolve in {src}: {exc})", None)
     address = found[0]
@@ -112,8 +125,9 @@ def by_name(src: Container, name: str) -> Target:
     return Target(address, label, holder)
 
 
-def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
-    """Where a probe from ``src`` to ``dst`` goes.
+def resolve(src: Container, dst: Destination, *, dns: bool = True, family: int = 4) -> Target:
+    """Where a probe from ``src`` to ``dst`` goes, over IPv4 or (``family=6``) IPv6; an
+    address is probed over its own family, and ``family=6`` with an IPv4 one is a ValueError.
 
     A Container: its address on a network shared with ``src``, else on its first network. An
     Upstream (or its name): its address. An address: itself, once the guard allows it. Any
@@ -125,6 +139,7 @@ def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
     IPv4Address('172.22.0.3')
     """
     need(src, Container, "src")
+    check_family(family)
     registry = src.registry
     if isinstance(dst, str) and registry.name_taken(dst) == "upstream":
         dst = registry.upstreams[dst]
@@ -133,12 +148,19 @@ def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
     if isinstance(dst, Upstream):
         if registry.upstreams.get(dst.name) is not dst:
             raise ValueError(f"dst {dst} was not created by the DockerNet of {src}")
+        if family == 6:
+            raise ValueError(
+                f"dst {dst} has no IPv6 address: upstreams are IPv4 only so far; probe it "
+                "with family=4"
+            )
         return Target(dst.address, str(dst), dst.container)
     if isinstance(dst, Container):
-        return _container_target(src, dst)
-    if not isinstance(dst, (str, ipaddress.IPv4Address)):
+        return _container_target(src, dst, family)
+    if not isinstance(dst, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
         raise TypeError(f"dst must be a Container, an Upstream, a name or an address, got {dst!r}")
     ip = _address(dst)
+    if ip is not None and ip.version == 4 and family == 6:
+        raise ValueError(f"dst {ip} is an IPv4 address, and family=6 was asked: drop family=6")
     if ip is not None:
         holder = registry.holder_of(ip)
         if holder is None:
@@ -147,7 +169,7 @@ def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
     name = check_name(dst, "dst")
     container = registry.containers.get(name)
     if container is not None and not dns:
-        return _container_target(src, container)
+        return _container_target(src, container, family)
     upstream = registry.upstream_of(src)
     if upstream is not None:
         known = ", ".join([*registry.containers, *registry.upstreams]) or "none"
@@ -156,7 +178,7 @@ def resolve(src: Container, dst: Destination, *, dns: bool = True) -> Target:
             f"pass a Container, an address, or a name of this test's containers and upstreams "
             f"({known})"
         )
-    return by_name(src, name)
+    return by_name(src, name, family)
 
 
 def path_interfaces(src: Container, target: Target) -> set[str] | None:
@@ -167,7 +189,11 @@ def path_interfaces(src: Container, target: Target) -> set[str] | None:
     if holder is not None and src.shared_networks(holder):
         return None
     address = target.address
-    if holder is None and address is not None and any(address in n.subnet for n in src.networks):
+    if (
+        holder is None
+        and address is not None
+        and any(address in s for n in src.networks for s in (n.subnet, n.subnet6) if s)
+    ):
         return None
     found = {n.bridge for n in src.networks}
     if holder is not None:

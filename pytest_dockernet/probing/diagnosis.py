@@ -10,10 +10,10 @@ last. All of it runs only after a failure, so a passing probe costs nothing.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ..addressing import IPAddress
 from ..errors import DockernetError, FirewallChurnError
 from ..model import Container, Registry
 from ..model.arguments import Destination
@@ -35,16 +35,21 @@ class Resent:
 
 
 def lost_again(
-    registry: Registry, resend: Callable[[], int], count: int, path: Iterable[str] = ()
+    registry: Registry,
+    resend: Callable[[], int],
+    count: int,
+    path: Iterable[str] = (),
+    family: int = 4,
 ) -> Resent:
     """Run ``resend()`` (which sends ``count`` probes again and returns how many got no
     answer) between two readings of every rule's packet counter, and name what dropped them.
 
     ``path`` holds the words (bridges, addresses) a rule must name to count as proof that it
-    dropped this probe rather than another test's packet at the same moment."""
+    dropped this probe rather than another test's packet at the same moment; ``family=6``
+    reads the IPv6 rules."""
     try:
         where = firewall.rules_location(registry.engine_info)
-        before = firewall.read_counters(where)
+        before = firewall.read_counters(where, family)
     except DockernetError as exc:
         return Resent(f"why: the firewall's counters could not be read ({exc})", False)
     try:
@@ -54,7 +59,7 @@ def lost_again(
             f"why: not found, since the probe sent again met a changing firewall: {exc}", False
         )
     try:
-        after = firewall.read_counters(where)
+        after = firewall.read_counters(where, family)
     except DockernetError as exc:
         return Resent(f"why: the firewall's counters could not be read ({exc})", False)
     if lost == 0:
@@ -67,27 +72,47 @@ def lost_again(
     words = tuple(path)
     ours = [d for d in attribution.drops if any(word in d.rule.text for word in words)]
     return Resent(
-        f"why, from the counters of `{firewall.counters_command(where)}`:\n"
+        f"why, from the counters of `{firewall.counters_command(where, family)}`:\n"
         f"{attribution.describe()}",
         bool(ours) and sum(d.packets for d in ours) == lost,
     )
 
 
-def dropped_by(src: Container, address: ipaddress.IPv4Address, count: int, timeout: float) -> str:
+def dropped_by(src: Container, address: IPAddress, count: int, timeout: float) -> str:
     """Send ``count`` echo requests from ``src`` to ``address`` again and name what dropped
     those that got no answer, as lines for a failure message."""
 
     def resend() -> int:
         return count - ping(src.pid, address, count=count, timeout=timeout).received
 
-    return lost_again(src.registry, resend, count).lines
+    return lost_again(src.registry, resend, count, family=address.version).lines
+
+
+def ipv6_rules(registry: Registry) -> str:
+    """Whether the engine writes IPv6 firewall rules, and what follows, for a message about a
+    probe over IPv6."""
+    try:
+        on = firewall.ip6tables_rules(registry.engine_info)
+    except DockernetError as exc:
+        return f"ip6tables: cannot tell whether the engine writes IPv6 rules ({exc})"
+    if on:
+        return "ip6tables: the engine writes IPv6 rules (the daemon's ip6tables is on)"
+    return (
+        "ip6tables: the engine writes no IPv6 rules (the daemon's ip6tables is off, the default "
+        "before Docker 27): nothing isolates its networks from each other or masquerades them "
+        'over IPv6; the kernel\'s forwarding settings alone decide ("ip6tables": true in '
+        "daemon.json turns Docker's rules on; Docker >= 27 has it on by default)"
+    )
 
 
 def why_unanswered(
-    src: Container, dst: Destination, address: ipaddress.IPv4Address, count: int, timeout: float
+    src: Container, dst: Destination, address: IPAddress, count: int, timeout: float
 ) -> str:
-    """The dropping rule, and the last hop of a trace of the same probe."""
+    """The dropping rule, and the last hop of a trace of the same probe (over IPv6, whether
+    the engine writes IPv6 rules at all instead: the trace follows IPv4)."""
     lines = [dropped_by(src, address, count, timeout)]
+    if address.version == 6:
+        return "\n".join([*lines, ipv6_rules(src.registry)])
     try:
         walked = trace(src.registry, src, dst, timeout=timeout)
     except (DockernetError, ValueError) as exc:

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..model import Container
+from ..model.arguments import check_family
 from ..observe.ping import PingResult
 from ..observe.ports import PortResult, check_port, check_proto
 from .ping import probe
@@ -99,9 +100,12 @@ def reachability(
     pairs: Iterable[Pair] | None = None,
     port: int | None = None,
     proto: str = "tcp",
+    family: int = 4,
 ) -> Reachability:
     """Ping every ordered pair of distinct ``containers`` (or only ``pairs``) concurrently;
-    with ``port``, open a connection to it (TCP) or send it a datagram (UDP) instead."""
+    with ``port``, open a connection to it (TCP) or send it a datagram (UDP) instead; over
+    IPv6 with ``family=6``."""
+    check_family(family)
     if port is not None:
         check_port(port)
         check_proto(proto)
@@ -119,16 +123,16 @@ def reachability(
         raise ValueError(f"reachability() needs two or more containers, got {len(members)}")
     workers = min(MAX_PROBES_AT_ONCE, len(pairs))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dockernet-probe") as pool:
-        found = list(pool.map(lambda pair: _one(pair, count, timeout, port, proto), pairs))
+        found = list(pool.map(lambda pair: _one(pair, count, timeout, port, proto, family), pairs))
     return Reachability(members, dict(zip(pairs, found, strict=True)))
 
 
 def _one(
-    pair: Pair, count: int, timeout: float, port: int | None, proto: str
+    pair: Pair, count: int, timeout: float, port: int | None, proto: str, family: int
 ) -> PingResult | PortResult | None:
     if port is None:
-        return probe(pair[0], pair[1], count, timeout)[0]
-    return probe_port(pair[0], pair[1], port, proto=proto, timeout=timeout)[0]
+        return probe(pair[0], pair[1], count, timeout, family)[0]
+    return probe_port(pair[0], pair[1], port, proto=proto, timeout=timeout, family=family)[0]
 
 
 def mismatch(observed: Reachability, expected: Mapping[Pair, bool]) -> str | None:

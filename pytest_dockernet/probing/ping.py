@@ -23,12 +23,13 @@ UPSTREAM_INTERFACE = "eth0"
 
 
 def probe(
-    src: Container, dst: Destination, count: int, timeout: float
+    src: Container, dst: Destination, count: int, timeout: float, family: int = 4
 ) -> tuple[PingResult | None, str]:
-    """Ping ``dst`` from ``src``'s namespace; None when the name did not resolve."""
+    """Ping ``dst`` from ``src``'s namespace (over IPv6 with ``family=6``, or when ``dst`` is an
+    IPv6 address); None when the name did not resolve."""
     check_count(count)
     check_timeout(timeout)
-    target = resolve(src, dst)
+    target = resolve(src, dst, family=family)
     address = target.address
     if address is None:
         return None, target.label

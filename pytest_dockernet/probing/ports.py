@@ -14,9 +14,10 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from ..addressing import IPAddress
 from ..engine.netns import dumped, iproute
 from ..model import Container, Registry, Upstream
-from ..model.arguments import Destination, check_timeout
+from ..model.arguments import Destination, check_family, check_timeout
 from ..observe.ports import NO_ANSWER, PAYLOAD, PortResult, check_port, check_proto, connect
 from .destinations import Target, resolve
 from .steady import steady
@@ -49,32 +50,35 @@ def origin_of(src: object) -> Origin:
     raise TypeError(f"src must be a Container, an Upstream or 'host', got {src!r}")
 
 
-def host_addresses() -> set[ipaddress.IPv4Address]:
-    """Every IPv4 address of the host's own interfaces."""
+def host_addresses(family: int = 4) -> set[IPAddress]:
+    """Every address of one family of the host's own interfaces."""
     with iproute(None) as ipr:
         return {
-            ipaddress.IPv4Address(a.get_attr("IFA_ADDRESS"))
-            for a in dumped(lambda: ipr.get_addr(family=2))
+            ipaddress.ip_address(a.get_attr("IFA_ADDRESS"))
+            for a in dumped(lambda: ipr.get_addr(family=2 if family == 4 else 10))
             if a.get_attr("IFA_ADDRESS")
         }
 
 
-def _from_host(dst: Destination) -> Target:
+def _from_host(dst: Destination, family: int) -> Target:
     if isinstance(dst, Upstream):
+        if family == 6:
+            raise ValueError(f"dst {dst} has no IPv6 address: upstreams are IPv4 only so far")
         return Target(dst.address, str(dst), dst.container)
     if isinstance(dst, Container):
         dst.wait_started()
-        net = dst.networks[0]
-        address = dst.ip(net)
+        held = dst.addresses if family == 4 else dst.addresses6
+        net = next((n for n in dst.networks if n in held), dst.networks[0])
+        address = dst.ip(net) if family == 4 else dst.ip6(net)
         return Target(address, f"{dst} at {address} on {net.shown}", dst)
     try:
-        ip = ipaddress.IPv4Address(dst)
+        ip = ipaddress.ip_address(dst)
     except (ipaddress.AddressValueError, ValueError):
         raise ValueError(
             f"from the host, dst must be a Container, an Upstream, loopback or one of the "
             f"host's own addresses; {dst!r} is none: pass the Container instead of its name"
         ) from None
-    if not ip.is_loopback and ip not in host_addresses():
+    if not ip.is_loopback and ip not in host_addresses(ip.version):
         raise ValueError(
             f"from the host, dst {ip} is neither loopback nor one of the host's own addresses: "
             "probing it could leave this machine; pass the Container or Upstream that holds it"
@@ -82,12 +86,13 @@ def _from_host(dst: Destination) -> Target:
     return Target(ip, f"the host's {ip}", None)
 
 
-def target_of(origin: Origin, dst: Destination) -> Target:
+def target_of(origin: Origin, dst: Destination, family: int = 4) -> Target:
+    """Where a port probe from ``origin`` goes (over IPv6 with ``family=6``)."""
     if origin.container is None or origin.registry is None:
-        return _from_host(dst)
+        return _from_host(dst, check_family(family))
     # An upstream has no Docker DNS: there, a name means this DockerNet's container.
     upstream = origin.registry.upstream_of(origin.container)
-    return resolve(origin.container, dst, dns=upstream is None)
+    return resolve(origin.container, dst, dns=upstream is None, family=family)
 
 
 def probe_port(
@@ -98,6 +103,7 @@ def probe_port(
     proto: str = "tcp",
     timeout: float = 1.0,
     payload: bytes = PAYLOAD,
+    family: int = 4,
 ) -> tuple[PortResult | None, Target, Origin]:
     """One connection (TCP) or datagram (UDP) from ``src`` to ``dst:port``; the result is None
     when ``dst`` is a name that did not resolve in ``src``."""
@@ -105,7 +111,7 @@ def probe_port(
     check_proto(proto)
     check_timeout(timeout)
     origin = origin_of(src)
-    target = target_of(origin, dst)
+    target = target_of(origin, dst, family)
     address = target.address
     if address is None:
         return None, target, origin

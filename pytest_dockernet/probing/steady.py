@@ -30,7 +30,7 @@ def steady(
     observe: Callable[[], T],
     answered: Callable[[T], bool],
     *,
-    read_rules: Callable[[], dict[tuple[str, str, int], churn.RuleRef]] = churn.rules,
+    read_rules: Callable[[], dict[tuple[str, str, int], churn.RuleRef]] | None = None,
     read_events: Callable[[float, float], list[churn.NetworkEvent] | None] | None = None,
 ) -> T:
     """``observe()`` once no firewall rule its packets depend on was rewritten while it ran.
@@ -48,7 +48,11 @@ def steady(
     interfaces = path_interfaces(src, target)
     if interfaces is None:
         return observe()
-    endpoints = [*src.addresses.values(), *([target.address] if target.address else [])]
+    v6 = target.address is not None and target.address.version == 6
+    own = src.addresses6.values() if v6 else src.addresses.values()
+    endpoints = [*own, *([target.address] if target.address else [])]
+    if read_rules is None:  # the rules of the probe's family (ip6tables' over IPv6)
+        read_rules = functools.partial(churn.rules, 6 if v6 else 4)
     changed: list[churn.Change] = []
     # The first attempt holds nothing: what observe() waits for (a container's start, which
     # may itself wait to write) is done before any attempt holds the lock.

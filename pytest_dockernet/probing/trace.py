@@ -346,6 +346,12 @@ def trace(registry: Registry, src: Container, dst: Destination, *, timeout: floa
             "trace to another container or an upstream"
         )
     address = target.address
+    if not isinstance(address, ipaddress.IPv4Address):
+        raise ValueError(
+            f"dst {target.label} is an IPv6 address, and trace follows IPv4 only so far: trace "
+            "its IPv4 address, and take the verdict over IPv6 from assert_reachable(..., "
+            "family=6), whose failure names the dropping rule"
+        )
     topology = _Map(registry)
     keys = topology.points()
 
@@ -384,7 +390,7 @@ def trace(registry: Registry, src: Container, dst: Destination, *, timeout: floa
     return Trace(
         src=src,
         target=target.label,
-        address=target.address,
+        address=address,
         ident=captured.ident,
         request=request,
         reply=reply,

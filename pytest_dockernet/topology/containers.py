@@ -19,13 +19,12 @@ import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypedDict
 
 import docker
 import docker.errors
 import docker.types
 
-from .. import addressing
 from ..engine import images, labels, netns
 from ..engine.client import api_at_least, exit_report
 from ..engine.labels import RunIdentity
@@ -34,13 +33,13 @@ from ..engine.teardown import Ledger
 from ..errors import ContainerStartError, DockernetError
 from ..model import Container, Network, Started
 from ..model.arguments import (
-    AddressArg,
     NetworksArg,
     PortsArg,
     ViaArg,
     normalise_networks,
     parse_destination,
 )
+from .addresses import plan_addresses
 from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports
 from .routes import add_in_namespace, plan_route
@@ -69,6 +68,8 @@ class ContainerSpec:
     sysctls: Mapping[str, str] | None = None
     attach: list[tuple[Network, ipaddress.IPv4Address | None]] = field(default_factory=list)
     """Each network with the static address asked for, in order; none means network "none"."""
+    attach6: dict[Network, ipaddress.IPv6Address] = field(default_factory=dict)
+    """The IPv6 address on each network with IPv6 (where Docker does not pick it)."""
     routes: Mapping[str, ViaArg] = field(default_factory=dict)
     ports: list[PortSpec] = field(default_factory=list)
 
@@ -82,49 +83,6 @@ def rewrites_firewall(client: docker.DockerClient, spec: ContainerSpec) -> bool:
     ports (DNAT, and hairpin MASQUERADE rules that name no bridge), or it is on a bridge of
     Docker >= 28 (raw rules per address)."""
     return bool(spec.ports) or (bool(spec.attach) and api_at_least(client, ADDRESS_RULES_API))
-
-
-def static_addresses(
-    ctx: BuildContext, name: str, wanted: Mapping[Network, AddressArg]
-) -> list[tuple[Network, ipaddress.IPv4Address | None]]:
-    """Each network with its address: the one asked for, checked (inside the subnet, not the
-    gateway, free); else the lowest free one, as Docker would pick, so it is known before the
-    container starts. On a network the plugin did not create, Docker picks it."""
-    result: list[tuple[Network, ipaddress.IPv4Address | None]] = []
-    for net, value in wanted.items():
-        if ctx.registry.networks.get(net.alias) is not net:
-            raise ValueError(
-                f"container {name!r}: {net} belongs to another DockerNet (the session's, a "
-                f"Compose stack's): join it as dockernet.existing_network({net.name!r})"
-            )
-        taken = {c.addresses.get(net) for c in ctx.registry.containers.values()}
-        if value is None:
-            result.append((net, None if net.existing else _lowest_free(net, taken)))
-            continue
-        what = f"address of {name!r} on {net.alias!r}"
-        ip = addressing.check_host_address(addressing.parse_address(value, what), net.subnet, what)
-        if ip == net.gateway:
-            raise ValueError(
-                f"address {ip} of {name!r} on {net.alias!r} is the network's gateway: pick another"
-            )
-        holder = next(
-            (c for c in ctx.registry.containers.values() if c.addresses.get(net) == ip), None
-        )
-        if holder is not None:
-            raise ValueError(
-                f"address {ip} on {net.alias!r} is already taken by {holder}: pick another"
-            )
-        result.append((net, ip))
-    return result
-
-
-def _lowest_free(net: Network, taken: set[ipaddress.IPv4Address | None]) -> ipaddress.IPv4Address:
-    for host in net.subnet.hosts():
-        if host != net.gateway and host not in taken:
-            return host
-    raise DockernetError(
-        f"network {net.alias!r} ({net.subnet}) has no free address left: give it a larger subnet"
-    )
 
 
 def container(
@@ -160,10 +118,10 @@ def container(
     taken = ctx.registry.name_taken(name)
     if taken is not None:
         raise ValueError(f"{taken} {name!r} already exists in this test: pick another name")
-    attach = static_addresses(ctx, name, normalise_networks(networks, f"container {name!r}"))
+    plan = plan_addresses(ctx, name, normalise_networks(networks, f"container {name!r}"))
     for dst in routes or {}:
         parse_destination(dst)
-    published = plan_ports(f"container {name!r}", ports, [net for net, _ in attach])
+    published = plan_ports(f"container {name!r}", ports, [net for net, _ in plan.v4])
     spec = ContainerSpec(
         name,
         ctx.image(image),
@@ -171,7 +129,8 @@ def container(
         env,
         cap_add,
         sysctls,
-        attach,
+        plan.v4,
+        plan.v6,
         dict(routes or {}),
         published,
     )
@@ -202,7 +161,7 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
     endpoints = {}
     if first:
         endpoints[first[0].name] = api.create_endpoint_config(
-            ipv4_address=str(first[1]) if first[1] else None, aliases=[spec.name]
+            aliases=[spec.name], **_addresses(spec, *first)
         )
     try:
         return ctx.ledger.record(
@@ -226,6 +185,23 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
         raise DockernetError(f"docker refused container {spec.name!r}: {exc.explanation}") from exc
 
 
+class EndpointAddresses(TypedDict):
+    """docker-py's address arguments of an endpoint."""
+
+    ipv4_address: str | None
+    ipv6_address: str | None
+
+
+def _addresses(
+    spec: ContainerSpec, net: Network, ip: ipaddress.IPv4Address | None
+) -> EndpointAddresses:
+    """The addresses to ask Docker for on ``net``."""
+    ip6 = spec.attach6.get(net)
+    return EndpointAddresses(
+        ipv4_address=str(ip) if ip else None, ipv6_address=str(ip6) if ip6 else None
+    )
+
+
 def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
     """Create, attach and start one labelled container, and read back what Docker gave it.
 
@@ -242,7 +218,7 @@ def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
         with machine_lock().writing(f"start container {docker_name}", when=rewrites):
             for net, ip in spec.attach[1:]:
                 api.connect_container_to_network(
-                    cid, net.id, aliases=[spec.name], ipv4_address=str(ip) if ip else None
+                    cid, net.id, aliases=[spec.name], **_addresses(spec, net, ip)
                 )
             api.start(cid)
     except docker.errors.APIError as exc:
@@ -265,6 +241,11 @@ def _read_back(
         name=docker_name,
         addresses={
             net: ipaddress.IPv4Address(attached[net.name]["IPAddress"]) for net, _ in spec.attach
+        },
+        addresses6={
+            net: ipaddress.IPv6Address(attached[net.name]["GlobalIPv6Address"])
+            for net, _ in spec.attach
+            if attached[net.name].get("GlobalIPv6Address")
         },
         registry=ctx.registry,
         state=Started(
@@ -343,7 +324,7 @@ def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
             api.disconnect_container_from_network(cid, "none")
             for net, ip in spec.attach:
                 api.connect_container_to_network(
-                    cid, net.id, aliases=[spec.name], ipv4_address=str(ip) if ip else None
+                    cid, net.id, aliases=[spec.name], **_addresses(spec, net, ip)
                 )
     except docker.errors.APIError as exc:
         raise ContainerStartError(
@@ -378,6 +359,7 @@ def start(ctx: BuildContext, spec: ContainerSpec, origin: str = "") -> Container
         alias=spec.name,
         name=ctx.docker_name(spec.name),
         addresses={n: ip for n, ip in spec.attach if ip is not None},
+        addresses6=dict(spec.attach6),
         registry=ctx.registry,
     )
     ctx.registry.containers[spec.name] = container
@@ -401,6 +383,7 @@ def _bring_up(
         # Docker's picks on networks the plugin did not create; a new dict, not an update,
         # for the test's thread may be reading the old one.
         container.addresses = {**started.addresses, **container.addresses}
+        container.addresses6 = {**started.addresses6, **container.addresses6}
         state = started.wait_started()
         for destination, gateway in planned:
             add_in_namespace(str(container), state.init_pid, destination, gateway)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import docker
 
+from .. import addressing
 from ..engine import images, labels
 from ..engine.teardown import Ledger, NotRemoved, removes_concurrently
 from ..model import Registry
@@ -54,6 +55,10 @@ class BuildContext:
     ledger: Ledger
     pool: ipaddress.IPv4Network
     prefix: int
+    pool6: ipaddress.IPv6Network = field(
+        default_factory=lambda: ipaddress.IPv6Network(addressing.DEFAULT_POOL6)
+    )
+    """Where the /64 of an IPv6 network comes from when ``network()`` is given no subnet6."""
     settle: Callable[[], None] | None = None
     """Waits for other DockerNets' background teardowns (they may hold a fixed subnet)."""
     wanted_image: str | None = None

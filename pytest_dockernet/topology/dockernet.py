@@ -119,6 +119,7 @@ class DockerNet:
         image: str | None = None,
         pool: str = addressing.DEFAULT_POOL,
         prefix: int = addressing.DEFAULT_PREFIX,
+        pool6: str = addressing.DEFAULT_POOL6,
         scope: str = "",
         keep: bool = False,
         allow_external: bool = False,
@@ -137,6 +138,7 @@ class DockerNet:
             ledger=Ledger(client),
             pool=addressing.parse_subnet(pool, "subnet pool"),
             prefix=prefix,
+            pool6=addressing.parse_subnet6(pool6, "IPv6 subnet pool"),
             settle=settle,
             warm=warm,
             wanted_image=image,
@@ -170,6 +172,17 @@ class DockerNet:
             assert dockernet.network("a").subnet.prefixlen == dockernet.prefix
         """
         return self._ctx.prefix
+
+    @property
+    def pool6(self) -> ipaddress.IPv6Network:
+        """The pool the /64 of an IPv6 network comes from when ``network()`` is given no
+        ``subnet6`` (``--dockernet-pool6``; a ULA /48 by default).
+
+        Example::
+
+            assert dockernet.network("a", ipv6=True).subnet6.subnet_of(dockernet.pool6)
+        """
+        return self._ctx.pool6
 
     @property
     def allow_external(self) -> bool:

@@ -57,6 +57,7 @@ class DockerNetFactory:
             image=self.settings.image,
             pool=self.settings.pool,
             prefix=self.settings.prefix,
+            pool6=self.settings.pool6,
             scope=scope or f"t{self._count}",
             keep=self.settings.keep,
             allow_external=self.settings.allow_external,

@@ -17,6 +17,7 @@ import socket
 import threading
 from dataclasses import dataclass
 
+from ..addressing import IPAddress
 from ..engine.netns import socket_in
 from ..model import Container
 from ..observe.ports import check_port, check_proto
@@ -30,7 +31,7 @@ BACKLOG = 128
 class Connection:
     """One peer a listener served, as its socket saw it."""
 
-    address: ipaddress.IPv4Address
+    address: IPAddress
     port: int
 
     def __str__(self) -> str:
@@ -67,10 +68,15 @@ class Listener:
         self.proto = check_proto(proto)
         self.greeting = f"pytest-dockernet {container.alias}:{port}/{proto}\n".encode()
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-        self._sock = socket_in(container.pid, kind)
+        # With an IPv6 address it serves both families from one socket, as a dual-stack
+        # service does (IPv4 peers arrive as ::ffff:a.b.c.d and are shown as IPv4).
+        dual = bool(container.addresses6)
+        self._sock = socket_in(container.pid, kind, 6 if dual else 4)
         try:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._sock.bind(("0.0.0.0", port))
+            if dual:
+                self._sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            self._sock.bind(("::" if dual else "0.0.0.0", port))
             if proto == "tcp":
                 self._sock.listen(BACKLOG)
         except OSError as exc:
@@ -100,7 +106,7 @@ class Listener:
             return tuple(self._seen)
 
     @property
-    def peers(self) -> tuple[ipaddress.IPv4Address, ...]:
+    def peers(self) -> tuple[IPAddress, ...]:
         """The source address of every connection, as the listener saw it."""
         return tuple(c.address for c in self.connections)
 
@@ -120,12 +126,12 @@ class Listener:
     def _answer_one(self) -> None:
         if self.proto == "udp":
             _, peer = self._sock.recvfrom(65535)
-            self._seen.append(Connection(ipaddress.IPv4Address(peer[0]), peer[1]))
+            self._seen.append(Connection(_peer_address(peer[0]), peer[1]))
             self._sock.sendto(self.greeting, peer)
             return
         conn, peer = self._sock.accept()
         with conn:
-            self._seen.append(Connection(ipaddress.IPv4Address(peer[0]), peer[1]))
+            self._seen.append(Connection(_peer_address(peer[0]), peer[1]))
             conn.settimeout(1.0)
             with contextlib.suppress(OSError):  # the prober closed first: it still connected
                 conn.sendall(self.greeting)
@@ -154,6 +160,18 @@ class Listener:
 
     def __str__(self) -> str:
         return f"listener on {self.container.alias}:{self.port}/{self.proto}"
+
+
+def _peer_address(host: str) -> IPAddress:
+    """A peer's address as the socket gave it, an IPv4-mapped one as IPv4.
+
+    >>> _peer_address("::ffff:10.199.3.2")
+    IPv4Address('10.199.3.2')
+    """
+    address = ipaddress.ip_address(host.split("%")[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def listen(

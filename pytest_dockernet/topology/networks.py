@@ -40,6 +40,8 @@ MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 TRUSTED_OPTION = "com.docker.network.bridge.trusted_host_interfaces"
 GATEWAY_MODE_OPTION = "com.docker.network.bridge.gateway_mode_ipv4"
+IPV6_TRIES = 16
+"""Free IPv6 subnets tried in turn when other processes take them first."""
 ROUTABLE_PREFIX = "dnr"
 """The bridges of routable networks are named ``dnr-<family>-<n>``: ``dnr-3fa9c1-1``."""
 
@@ -96,28 +98,39 @@ def _options(
 
 
 def _candidates(
-    ctx: BuildContext, name: str, wanted: ipaddress.IPv4Network | None
-) -> list[ipaddress.IPv4Network]:
-    """The subnets to try in turn: the one asked for, or the pool's free ones."""
-    used = subnets.occupied(ctx.client)
+    ctx: BuildContext,
+    name: str,
+    wanted: addressing.N | None,
+    pool: addressing.N,
+    prefix: int,
+    what: str = "subnet",
+) -> list[addressing.N]:
+    """The subnets to try in turn: the one asked for, or the pool's free ones (IPv4, or IPv6
+    from ``pool6``: ``what`` is the argument's name)."""
+    family = pool.version
+    used = subnets.occupied(ctx.client, family)
     if wanted is not None:
         holder = subnets.clash(wanted, used)
         if holder is not None and ctx.settle is not None:
             ctx.settle()  # it may be a finished test's network, still being removed
-            holder = subnets.clash(wanted, subnets.occupied(ctx.client))
+            holder = subnets.clash(wanted, subnets.occupied(ctx.client, family))
         if holder is not None:
             raise ValueError(
-                f"subnet {wanted} for network {name!r} overlaps {holder.subnet} of "
-                f"{holder.owner}: pick a free subnet, or leave subnet= unset to get one"
+                f"{what} {wanted} for network {name!r} overlaps {holder.subnet} of "
+                f"{holder.owner}: pick a free subnet, or leave {what}= unset to get one"
             )
         return [wanted]
-    free = [
-        s for s in addressing.candidates(ctx.pool, ctx.prefix) if subnets.clash(s, used) is None
-    ]
+    free = []
+    for candidate in addressing.candidates(pool, prefix):
+        if subnets.clash(candidate, used) is None:
+            free.append(candidate)
+            if family == 6 and len(free) >= IPV6_TRIES:
+                break  # a /48 holds 65536 /64s: a few free ones are enough to try
     if not free:
+        option = "--dockernet-pool" if family == 4 else "--dockernet-pool6"
         raise DockernetError(
-            f"no free /{ctx.prefix} left in the pool {ctx.pool}: every subnet overlaps "
-            "a Docker network or a host route; widen --dockernet-pool, or run "
+            f"no free /{prefix} left in the pool {pool}: every subnet overlaps "
+            f"a Docker network or a host route; widen {option}, or run "
             "`pytest --dockernet-sweep` if old runs leaked networks"
         )
     return free
@@ -133,6 +146,9 @@ def create_network(
     masquerade: bool = True,
     routable: bool = False,
     options: Mapping[str, str] | None = None,
+    ipv6: bool = False,
+    subnet6: str | ipaddress.IPv6Network | None = None,
+    gateway6: str | ipaddress.IPv6Address | None = None,
 ) -> Network:
     """Create a user-defined bridge network (``docker network create``), labelled and
     recorded before anything else can fail.
@@ -145,11 +161,19 @@ def create_network(
     ``net.bridge.bridge-nf-call-iptables=1``): its bridge is named ``dnr-<family>-<n>`` and
     ``trusted_host_interfaces`` names that family, nothing wider.
 
+    ``ipv6=True`` makes it dual-stack (``docker network create --ipv6``) with a /64 from the
+    IPv6 pool (``--dockernet-pool6``) that clashes with nothing; ``subnet6`` names the /64
+    instead (and implies ``ipv6=True``), ``gateway6`` the bridge's IPv6 address (``::1`` of
+    the subnet by default). Docker's own firewall rules for IPv6 are the engine's to write
+    (``ip6tables`` in the daemon's configuration: on by default from Docker 27): the plugin
+    changes nothing there.
+
     Example::
 
         a = dockernet.network("a", routable=True)
         b = dockernet.network("b", subnet="10.98.0.0/24", routable=True)
         dockernet.router("r", [a, b])
+        lan = dockernet.network("lan", ipv6=True)  # lan.subnet6: a /64 of fd64:6e65:7400::/48
     """
     labels.check_name(name, "network")
     if name in ctx.registry.networks:
@@ -160,13 +184,30 @@ def create_network(
         raise ValueError(f"gateway={gw} needs subnet= too, so that it can be checked")
     if wanted is not None and gw is not None:
         addressing.check_host_address(gw, wanted, "gateway")
+    if not isinstance(ipv6, bool):
+        raise TypeError(f"ipv6 must be True or False, got {ipv6!r}")
+    wanted6 = addressing.parse_subnet6(subnet6) if subnet6 is not None else None
+    gw6 = addressing.parse_address6(gateway6, "gateway6") if gateway6 is not None else None
+    if gw6 is not None and wanted6 is None:
+        raise ValueError(f"gateway6={gw6} needs subnet6= too, so that it can be checked")
+    if wanted6 is not None and gw6 is not None:
+        addressing.check_host_address(gw6, wanted6, "gateway6")
+    ipv6 = ipv6 or wanted6 is not None
     opts = _options(ctx, masquerade, routable, options)
     docker_name = ctx.docker_name(name)
-    for candidate in _candidates(ctx, name, wanted):
-        gw_here = gw or next(candidate.hosts())
-        ipam = docker.types.IPAMConfig(
-            pool_configs=[docker.types.IPAMPool(subnet=str(candidate), gateway=str(gw_here))]
+    candidates6: list[ipaddress.IPv6Network | None] = [None]
+    if ipv6:
+        candidates6 = list(
+            _candidates(ctx, name, wanted6, ctx.pool6, addressing.DEFAULT_PREFIX6, "subnet6")
         )
+    for attempt, candidate in enumerate(_candidates(ctx, name, wanted, ctx.pool, ctx.prefix)):
+        gw_here = gw or next(candidate.hosts())
+        candidate6 = candidates6[attempt % len(candidates6)]
+        gw6_here = None if candidate6 is None else gw6 or candidate6.network_address + 1
+        pools = [docker.types.IPAMPool(subnet=str(candidate), gateway=str(gw_here))]
+        if candidate6 is not None:
+            pools.append(docker.types.IPAMPool(subnet=str(candidate6), gateway=str(gw6_here)))
+        ipam = docker.types.IPAMConfig(pool_configs=pools)
         try:
             # Docker rewrites its rules for the new bridge (20.10: FORWARD's isolation jump too).
             with machine_lock().writing(f"create network {docker_name}"):
@@ -182,14 +223,16 @@ def create_network(
                         labels=ctx.labels(name),
                         options=opts,
                         check_duplicate=True,
+                        enable_ipv6=ipv6,
                     ),
                 )
         except docker.errors.APIError as exc:
             # Another process took the subnet between our look and Docker's: try the next.
-            if wanted is None and "overlap" in str(exc).lower():
+            if (wanted is None or (ipv6 and wanted6 is None)) and "overlap" in str(exc).lower():
                 continue
+            shown = candidate if candidate6 is None else f"{candidate} and {candidate6}"
             raise DockernetError(
-                f"docker refused network {name!r} ({candidate}): {exc.explanation}"
+                f"docker refused network {name!r} ({shown}): {exc.explanation}"
             ) from exc
         net = Network(
             alias=name,
@@ -202,6 +245,8 @@ def create_network(
             masquerade=masquerade,
             routable=routable,
             registry=ctx.registry,
+            subnet6=candidate6,
+            gateway6=gw6_here,
         )
         ctx.registry.networks[name] = net
         return net

@@ -38,7 +38,7 @@ def router(ctx: BuildContext, name: str, networks: NetworksArg, **options: Any) 
     """A container on two or more networks that forwards between them: ``container()``'s
     parameters, and it gets NET_ADMIN and ``net.ipv4.ip_forward=1`` (namespaced: the host's
     sysctl is untouched) beside the ``cap_add`` and ``sysctls`` given, as the seed's router
-    does.
+    does; on networks with IPv6, ``net.ipv6.conf.all.forwarding=1`` too.
 
     Example::
 
@@ -51,7 +51,10 @@ def router(ctx: BuildContext, name: str, networks: NetworksArg, **options: Any) 
             "networks to forward between"
         )
     cap_add = {"NET_ADMIN", *options.pop("cap_add", ())}
-    sysctls = {"net.ipv4.ip_forward": "1", **(options.pop("sysctls", None) or {})}
+    forwarding = {"net.ipv4.ip_forward": "1"}
+    if any(net.subnet6 is not None for net in wanted):
+        forwarding["net.ipv6.conf.all.forwarding"] = "1"
+    sysctls = {**forwarding, **(options.pop("sysctls", None) or {})}
     made = container(ctx, name, wanted, cap_add=cap_add, sysctls=sysctls, **options)
     made.is_router = True
     return made

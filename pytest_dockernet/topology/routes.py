@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import addressing
-from ..addressing import DEFAULT_ROUTE
+from ..addressing import DEFAULT_ROUTE, DEFAULT_ROUTE6
 from ..engine.netns import dumped, iproute
 from ..model import Container, Network, Upstream
 from ..model.arguments import ViaArg, gateway_of, parse_destination
@@ -17,14 +17,23 @@ from .existing import check_may_change
 
 def plan_route(
     who: str, on: Sequence[Network], dst: object, via: ViaArg
-) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]:
-    """Check a route before anything is created: its destination, and a gateway on ``on``."""
-    network = parse_destination(dst)
-    gateway = gateway_of(via, on, who)
-    if not any(gateway in n.subnet for n in on):
+) -> tuple[addressing.IPNetwork, addressing.IPAddress]:
+    """Check a route before anything is created: its destination, and a gateway on ``on``.
+    The route is IPv6's when ``dst`` or the ``via`` address is (``"::/0"`` is IPv6's default).
+    """
+    six = isinstance(via, (str, ipaddress.IPv6Address)) and ":" in str(via)
+    network = parse_destination(dst, 6 if six else 4)
+    gateway = gateway_of(via, on, who, network.version)
+    if gateway.version != network.version:
+        raise ValueError(
+            f"route {dst} for {who} via {gateway}: the destination is IPv{network.version} and "
+            f"the gateway IPv{gateway.version}: give both of one family"
+        )
+    subnets = [s for n in on for s in (n.subnet, n.subnet6) if s is not None]
+    if not any(gateway in s for s in subnets):
         raise ValueError(
             f"route {dst} for {who} via {gateway}: the gateway is on none of its networks "
-            f"({', '.join(f'{n.alias} {n.subnet}' for n in on)}): a gateway must be directly "
+            f"({', '.join(f'{n.alias} {n.subnets}' for n in on)}): a gateway must be directly "
             "reachable"
         )
     return network, gateway
@@ -49,6 +58,7 @@ def add_route(
     Example::
 
         dockernet.add_route(client, "10.99.0.0/16", via=router)
+        dockernet.add_route(client, "fd64:6e65:7400:9::/64", via=router)  # its IPv6 address
         dockernet.add_route(internet, "default", dev="eth0")
     """
     if isinstance(container, Container):
@@ -56,13 +66,13 @@ def add_route(
     if isinstance(container, Upstream):
         where = container.container
         if via is not None:
-            gateway = addressing.parse_address(via, "via")
-            if gateway not in container.subnet:
+            on_link = addressing.parse_address(via, "via")
+            if on_link not in container.subnet:
                 raise ValueError(
-                    f"route {dst} for {container} via {gateway}: the gateway is not on its "
+                    f"route {dst} for {container} via {on_link}: the gateway is not on its "
                     f"link {container.subnet}: use its host_address {container.host_address}"
                 )
-            add_in_namespace(str(where), where.pid, parse_destination(dst), gateway, dev=dev)
+            add_in_namespace(str(where), where.pid, parse_destination(dst), on_link, dev=dev)
             return
     elif isinstance(container, Container):
         container.check_own_namespace()  # before a plan that would look for its networks
@@ -81,14 +91,14 @@ def add_route(
 def add_in_namespace(
     who: str,
     pid: int,
-    dst: ipaddress.IPv4Network,
-    gateway: ipaddress.IPv4Address | None,
+    dst: addressing.IPNetwork,
+    gateway: addressing.IPAddress | None,
     dev: str | None = None,
 ) -> None:
-    """``ip route add`` in the namespace of ``pid`` (``who``'s); "default" replaces the default
-    route."""
+    """``ip route add`` (``ip -6 route add`` for an IPv6 ``dst``) in the namespace of ``pid``
+    (``who``'s); a default route replaces the default route."""
     with iproute(pid) as ipr:
-        kwargs: dict[str, Any] = {"dst": str(dst)}
+        kwargs: dict[str, Any] = {"dst": str(dst), "family": 2 if dst.version == 4 else 10}
         if gateway is not None:
             kwargs["gateway"] = str(gateway)
         if dev is not None:
@@ -97,4 +107,4 @@ def add_in_namespace(
                 names = [link.get_attr("IFLA_IFNAME") for link in dumped(ipr.get_links)]
                 raise ValueError(f"{who} has no interface {dev!r} (it has {names})")
             kwargs["oif"] = found[0]
-        ipr.route("replace" if dst == DEFAULT_ROUTE else "add", **kwargs)
+        ipr.route("replace" if dst in (DEFAULT_ROUTE, DEFAULT_ROUTE6) else "add", **kwargs)

@@ -21,7 +21,6 @@ import errno
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address
 from typing import Any
 
 import docker
@@ -29,11 +28,14 @@ import docker.errors
 from pyroute2.netlink.exceptions import NetlinkError
 from pyroute2.nftables.main import NFTables
 
+from ...addressing import IPAddress
 from ...engine import labels
 from ...engine.netns import dumped
 from ...errors import PrivilegeError
 
 NFPROTO_IPV4 = 2
+NFPROTO_IPV6 = 10
+_NFPROTO = {4: NFPROTO_IPV4, 6: NFPROTO_IPV6}
 IPTABLES_TABLES = ("filter", "nat", "raw", "mangle")
 """Tables iptables writes; Docker's own nftables table jumps through verdict maps instead."""
 BRIDGE_NAME = re.compile(rb"(br-[0-9a-f]{12}|dnr-[0-9a-f]{6}-[0-9]+|docker0)\x00")
@@ -87,10 +89,11 @@ def rule_ref(msg: Any) -> RuleRef:
     )
 
 
-def rules() -> dict[tuple[str, str, int], RuleRef]:
-    """Every nf_tables rule of the ``ip`` family now, by (table, chain, handle)."""
+def rules(family: int = 4) -> dict[tuple[str, str, int], RuleRef]:
+    """Every nf_tables rule of the ``ip`` family (``family=6``: ``ip6``, where ip6tables-nft
+    writes) now, by (table, chain, handle)."""
     try:
-        with NFTables(nfgen_family=NFPROTO_IPV4) as nft:
+        with NFTables(nfgen_family=_NFPROTO[family]) as nft:
             found = [rule_ref(msg) for msg in dumped(nft.get_rules)]
     except PermissionError as exc:
         raise PrivilegeError("reading nf_tables rules needs CAP_NET_ADMIN: run as root") from exc
@@ -129,7 +132,7 @@ def changes_between(
     before: dict[tuple[str, str, int], RuleRef],
     after: dict[tuple[str, str, int], RuleRef],
     interfaces: Iterable[str],
-    addresses: Iterable[IPv4Address] = (),
+    addresses: Iterable[IPAddress] = (),
 ) -> list[Change]:
     """What changed between two readings that could decide a packet on ``interfaces`` between
     ``addresses``.

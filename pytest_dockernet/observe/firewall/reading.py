@@ -123,11 +123,13 @@ def _iptables_variant() -> Backend:
     )
 
 
-def _save_command(backend: Backend) -> tuple[str, ...]:
-    """The ``*-save`` that reads `backend`'s tables, preferring the variant-named binary."""
+def _save_command(backend: Backend, family: int = 4) -> tuple[str, ...]:
+    """The ``*-save`` that reads `backend`'s nat table (``family=6``: ``ip6tables``'),
+    preferring the variant-named binary."""
     variant = "nft" if backend is Backend.IPTABLES_NFT else "legacy"
-    named = f"iptables-{variant}-save"
-    binary = named if shutil.which(named) else "iptables-save"
+    tool = "iptables" if family == 4 else "ip6tables"
+    named = f"{tool}-{variant}-save"
+    binary = named if shutil.which(named) else f"{tool}-save"
     return (binary, "-t", "nat")
 
 
@@ -250,6 +252,19 @@ def _read_nft() -> NatTable:
     return NatTable(Backend.NFTABLES, rules, shlex.join(command))
 
 
+def ip6tables_rules(engine_info: Mapping[str, object]) -> bool:
+    """Whether the engine writes IPv6 firewall rules (the daemon's ``ip6tables``: off by
+    default before Docker 27, on from 27): a chain or table of Docker's in the IPv6 filter
+    rules where its IPv4 rules are. Read, never set: e.g. False on Debian's 20.10 as installed.
+    """
+    backend = rules_location(engine_info)
+    if backend is Backend.NFTABLES:
+        return "table ip6 docker-bridges" in _checked(("nft", "list", "tables")).splitlines()
+    binary = _save_command(backend, 6)[0]
+    filtered = _checked((binary, "-t", "filter"))
+    return any(line.startswith(":DOCKER") for line in filtered.splitlines())
+
+
 def rules_location(engine_info: Mapping[str, object]) -> Backend:
     """Where Docker's rules are (as :func:`read_nat_table` finds them, without reading them),
     which is where to read counters: an engine that reports nftables with no ``ip
@@ -260,20 +275,22 @@ def rules_location(engine_info: Mapping[str, object]) -> Backend:
     return _iptables_variant()
 
 
-def _counters_argv(backend: Backend) -> tuple[str, ...]:
+def _counters_argv(backend: Backend, family: int = 4) -> tuple[str, ...]:
     if backend is Backend.NFTABLES:
         return ("nft", "-j", "list", "ruleset")
-    return (_save_command(backend)[0], "-c")  # every table, each rule with [packets:bytes]
+    # every table, each rule with [packets:bytes]
+    return (_save_command(backend, family)[0], "-c")
 
 
-def counters_command(backend: Backend) -> str:
+def counters_command(backend: Backend, family: int = 4) -> str:
     """The command :func:`read_counters` runs, as a failure message names it."""
-    return shlex.join(_counters_argv(backend))
+    return shlex.join(_counters_argv(backend, family))
 
 
-def read_counters(backend: Backend) -> tuple[Counted, ...]:
-    """Every rule's packet counter in `backend`'s tables, read-only."""
-    command = _counters_argv(backend)
+def read_counters(backend: Backend, family: int = 4) -> tuple[Counted, ...]:
+    """Every rule's packet counter in `backend`'s tables (``family=6``: the IPv6 tables),
+    read-only."""
+    command = _counters_argv(backend, family)
     text = _checked(command)
     parse = parse_nft_counters if backend is Backend.NFTABLES else parse_iptables_counters
     try:
