@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..addressing import IPAddress
 from ..model import Container, Network, Upstream
-from ..model.arguments import need
+from ..model.arguments import check_family, need
 from ..observe import firewall
+from ..probing.diagnosis import ipv6_rules
 from ..probing.ping import arrival
 from ..record import observations as recording
 
@@ -73,17 +75,19 @@ def assert_no_masquerade(net: Network) -> None:
 
 
 def _arrival_report(
-    src: Container, upstream: Upstream, timeout: float
+    src: Container, upstream: Upstream, timeout: float, family: int
 ) -> tuple[Literal["host", "container", "other", "none"], str]:
     """Ping the upstream from ``src``: whose address the request arrived with, and a report."""
-    seen = arrival(src, upstream, timeout=timeout)
-    own = set(src.addresses.values())
+    seen = arrival(src, upstream, timeout=timeout, family=family)
+    own: set[IPAddress] = set(src.addresses.values() if family == 4 else src.addresses6.values())
+    host_address = upstream.host_address if family == 4 else upstream.host_address6
     kind: Literal["host", "container", "other", "none"]
     if not seen.sources:
         kind, verdict = "none", "not seen at all"
         verdict += f" ({seen.send_error})" if seen.send_error else ""
-    elif seen.sources[0] == upstream.host_address:
-        kind, verdict = "host", f"seen with host address {upstream.host_address}"
+        verdict += f"\n  {ipv6_rules(src.registry)}" if family == 6 else ""
+    elif seen.sources[0] == host_address:
+        kind, verdict = "host", f"seen with host address {host_address}"
     elif seen.sources[0] in own:
         kind, verdict = "container", f"seen with container address {seen.sources[0]}"
     else:
@@ -92,16 +96,19 @@ def _arrival_report(
     return kind, (
         f"{src} -> {upstream}: the request was {verdict}\n"
         f"  container addresses: {', '.join(str(ip) for ip in sorted(own))}\n"
-        f"  host address facing the upstream: {upstream.host_address} ({upstream.host_interface})\n"
+        f"  host address facing the upstream: {host_address} ({upstream.host_interface})\n"
         f"  capture on the upstream's eth0 ended: {seen.ended}"
     )
 
 
-def assert_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) -> None:
+def assert_snat(
+    src: Container, upstream: Upstream, *, timeout: float = 1.0, family: int = 4
+) -> None:
     """``src``'s echo request reaches ``upstream`` from the host's address (MASQUERADE acted).
 
     The request is captured inside the upstream: its source must be the host's address on the
-    link facing the upstream, not the container's own.
+    link facing the upstream, not the container's own. ``family=6`` checks NAT66: the request
+    goes to the upstream's IPv6 address, and must arrive from the host's IPv6 address there.
 
     Example:
         ```python
@@ -111,18 +118,22 @@ def assert_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) -> 
         ```
     """
     __tracebackhide__ = True
-    kind, report = _arrival_report(src, upstream, timeout)
-    subject = f"{src.alias} -> {upstream.name}"
+    kind, report = _arrival_report(src, upstream, timeout, check_family(family))
+    subject = f"{src.alias} -> {upstream.name}" + (" over IPv6" if family == 6 else "")
     recording.observe("assert_snat", src.registry, subject, kind == "host", {"seen_from": kind})
     if kind != "host":
+        host_address = upstream.host_address if family == 4 else upstream.host_address6
         raise AssertionError(
-            f"expected the request to arrive from the host's address {upstream.host_address} "
+            f"expected the request to arrive from the host's address {host_address} "
             f"(source NAT)\n{report}"
         )
 
 
-def assert_no_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) -> None:
-    """``src``'s echo request reaches ``upstream`` with the container's own address.
+def assert_no_snat(
+    src: Container, upstream: Upstream, *, timeout: float = 1.0, family: int = 4
+) -> None:
+    """``src``'s echo request reaches ``upstream`` with the container's own address (over IPv6
+    with ``family=6``: on an engine that writes no IPv6 rules, nothing masquerades IPv6).
 
     For a network with ``masquerade=False``: nothing rewrites the source. No reply comes back
     (the upstream has no route to a container's address), so only the arrival is checked.
@@ -135,8 +146,8 @@ def assert_no_snat(src: Container, upstream: Upstream, *, timeout: float = 1.0) 
         ```
     """
     __tracebackhide__ = True
-    kind, report = _arrival_report(src, upstream, timeout)
-    subject = f"{src.alias} -> {upstream.name}"
+    kind, report = _arrival_report(src, upstream, timeout, check_family(family))
+    subject = f"{src.alias} -> {upstream.name}" + (" over IPv6" if family == 6 else "")
     ok = kind == "container"
     recording.observe("assert_no_snat", src.registry, subject, ok, {"seen_from": kind})
     if kind != "container":

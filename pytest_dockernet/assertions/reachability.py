@@ -160,8 +160,10 @@ def assert_path(
     via: Container | Iterable[Container] | None = None,
     timeout: float = 1.0,
     within: float | None = None,
+    family: int = 4,
 ) -> None:
-    """One echo request from ``src`` reaches ``dst`` and its reply comes back to ``src``.
+    """One echo request from ``src`` reaches ``dst`` and its reply comes back to ``src``
+    (over IPv6 with ``family=6``).
 
     With ``via``, the request passes those containers in that order, and the reply passes
     them in the reverse order (a symmetric route, as the seed's router gives). ``within``
@@ -182,7 +184,7 @@ def assert_path(
 
     def check() -> None:
         __tracebackhide__ = True
-        walked = trace(src.registry, src, dst, timeout=timeout)
+        walked = trace(src.registry, src, dst, timeout=timeout, family=family)
         last[:] = [walked]
         problems = _path_problems(walked, routers)
         _observe_path(src, walked, routers, not problems)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 
+from .. import addressing
 from ..model import Container, Registry
-from ..model.arguments import ViaArg, gateway_of, need, parse_destination
+from ..model.arguments import ViaArg, check_family, gateway_of, need, parse_destination
 from ..observe.routes import Route, format_table, routes
 from ..record import observations as recording
 
@@ -13,23 +14,26 @@ from ..record import observations as recording
 
 
 def _match_route(
-    table: tuple[Route, ...],
-    dst: str | ipaddress.IPv4Network,
+    dst: str | addressing.IPNetwork,
     via: ViaArg | None,
     dev: str | None,
     where: Container | None,
     label: str,
     kind: str,
     registry: Registry | None,
+    family: int,
 ) -> None:
+    """Read the table of ``dst``'s family in ``where`` (the host when None) and match."""
     __tracebackhide__ = True
-    network = parse_destination(dst)
+    six = isinstance(via, (str, ipaddress.IPv6Address)) and ":" in str(via)
+    network = parse_destination(dst, 6 if six else check_family(family))
     if dev is not None:
         need(dev, str, "dev")
+    table = routes(None if where is None else where.pid, family=network.version)
     # A via container sharing no network with ``where`` holds no address a route could name.
     apart = isinstance(via, Container) and where is not None and not where.shared_networks(via)
     on = None if where is None else where.networks
-    gateway = gateway_of(via, on, label) if via is not None and not apart else None
+    gateway = gateway_of(via, on, label, network.version) if via is not None and not apart else None
     wanted = str(Route(network, gateway, dev))
     if apart:
         wanted = f"{network} via {via}" + (f" dev {dev}" if dev is not None else "")
@@ -56,19 +60,22 @@ def _match_route(
             f"{', '.join(n.shown for n in where.networks) or 'none'}; {via} on "
             f"{', '.join(n.shown for n in via.networks) or 'none'})"
         )
+    which = "main table" if network.version == 4 else "main IPv6 table"
     raise AssertionError(
-        f"no route '{wanted}' in {label}{why}; its routes (main table):\n{format_table(table)}"
+        f"no route '{wanted}' in {label}{why}; its routes ({which}):\n{format_table(table)}"
     )
 
 
 def assert_route(
     container: Container,
-    dst: str | ipaddress.IPv4Network,
+    dst: str | addressing.IPNetwork,
     *,
     via: ViaArg | None = None,
     dev: str | None = None,
+    family: int = 4,
 ) -> None:
     """``container`` has a route to ``dst`` ("default" or a CIDR), via ``via``, out of ``dev``.
+    An IPv6 CIDR (or ``"default"`` with ``family=6``) is looked up in the IPv6 table.
 
     A ``via`` container sharing no network with ``container`` fails the assertion: no route
     can go through it.
@@ -79,33 +86,33 @@ def assert_route(
         c = dockernet.container("c", [net])
         assert_route(c, "default", via=net.gateway)
         assert_route(c, net.subnet, dev="eth0")  # the link route to its own subnet
+        assert_route(c, "default", via=net.gateway6, family=6)  # on a network with ipv6=True
         ```
     """
     __tracebackhide__ = True
     need(container, Container, "container")
     _match_route(
-        routes(container.pid),
-        dst,
-        via,
-        dev,
-        container,
-        str(container),
-        "assert_route",
-        container.registry,
+        dst, via, dev, container, str(container), "assert_route", container.registry, family
     )
 
 
 def assert_host_route(
-    dst: str | ipaddress.IPv4Network, *, dev: str | None = None, via: ViaArg | None = None
+    dst: str | addressing.IPNetwork,
+    *,
+    dev: str | None = None,
+    via: ViaArg | None = None,
+    family: int = 4,
 ) -> None:
-    """The host has a route to ``dst`` (e.g. a bridge's subnet ``dev=net.bridge``).
+    """The host has a route to ``dst`` (e.g. a bridge's subnet ``dev=net.bridge``; an IPv6
+    subnet, or ``"default"`` with ``family=6``, in the IPv6 table).
 
     Example:
         ```python
         net = dockernet.network("lan")
         assert_host_route(net.subnet, dev=net.bridge)  # route -ne on the host
+        assert_host_route(net.subnet6, dev=net.bridge)  # ip -6 route, with ipv6=True
         ```
     """
     __tracebackhide__ = True
     registry = via.registry if isinstance(via, Container) else None
-    _match_route(routes(None), dst, via, dev, None, "the host", "assert_host_route", registry)
+    _match_route(dst, via, dev, None, "the host", "assert_host_route", registry, family)

@@ -19,6 +19,8 @@ import docker
 from ..engine.client import exit_report
 from ..errors import ContainerStartError
 from .messages import no_namespace, not_published
+from .messages import shown as shown  # re-exported: the name of a value in messages
+from .started import Started as Started  # re-exported: a Container holds one
 
 
 @dataclass(eq=False)
@@ -136,29 +138,6 @@ class Network:
 
     def __str__(self) -> str:
         return f"network {self.shown} ({self.subnets}, bridge {self.bridge})"
-
-
-def shown(alias: str, known_as: str | None, name: str) -> str:
-    """A value's name in messages: the test's name, or the compose file's with Docker's beside.
-
-    >>> shown("web", "web", "dn-1a2b-shop-web-1")
-    "'web' (dn-1a2b-shop-web-1)"
-    """
-    if known_as is None:
-        return repr(alias)
-    return f"{known_as!r} ({name})"
-
-
-@dataclass(frozen=True)
-class Started:
-    """What Docker reported once a container ran."""
-
-    id: str
-    init_pid: int
-    """The init process as Docker reported it at start."""
-    ports: dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]] = field(default_factory=dict)
-    """Each published (container port, proto) with the host's IPv4 address and port Docker
-    bound for it."""
 
 
 @dataclass(eq=False)
@@ -434,6 +413,12 @@ class Upstream:
     """The host's end of the link: ``dnu`` and 8 hex digits."""
     container: Container
     """The container on Docker's network ``none`` whose namespace it is."""
+    address6: ipaddress.IPv6Address | None = None
+    """Its IPv6 address (``::2`` of ``subnet6``): NAT66, or its absence, is seen from it."""
+    host_address6: ipaddress.IPv6Address | None = None
+    """The host's IPv6 address on the link (``::1``): what NAT66 rewrites sources to."""
+    subnet6: ipaddress.IPv6Network | None = None
+    """The ``/64`` of the link over IPv6, taken from the IPv6 pool."""
 
     @property
     def pid(self) -> int:

@@ -1,5 +1,6 @@
-"""What messages say of a container from its facts alone: why a check cannot enter it (its
-``network_mode``), and which ports it does not publish.
+"""What messages say of a value from its facts alone: its name (the compose file's beside
+Docker's), why a check cannot enter a container (its ``network_mode``), and which ports it
+does not publish.
 
 Example::
 
@@ -66,3 +67,14 @@ def not_published(
     return (
         f"{who} does not publish port {port!r}/{proto} (it publishes: {shown or 'nothing'}); {fix}"
     )
+
+
+def shown(alias: str, known_as: str | None, name: str) -> str:
+    """A value's name in messages: the test's name, or the compose file's with Docker's beside.
+
+    >>> shown("web", "web", "dn-1a2b-shop-web-1")
+    "'web' (dn-1a2b-shop-web-1)"
+    """
+    if known_as is None:
+        return repr(alias)
+    return f"{known_as!r} ({name})"

@@ -1,7 +1,8 @@
 """Capturing one ICMP echo exchange on many interfaces at once, without tcpdump in any image.
 
 Each capture point is an AF_PACKET socket the host opens inside the point's namespace, bound to
-one interface, with a kernel filter that passes only IPv4 ICMP of one echo identifier. A bridge
+one interface, with a kernel filter that passes only ICMP (over IPv6: ICMPv6) of one echo
+identifier. A bridge
 is put in promiscuous mode through its socket, as tcpdump does: otherwise the bridge device
 never sees the frames it forwards between its ports. Everything ends on its own: after a time
 limit, a frame limit, or once the caller has seen what it waited for.
@@ -22,13 +23,16 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from ..addressing import IPAddress
 from ..engine.netns import PRIVILEGE_HINT, inside, raw_icmp_socket
 from ..errors import DockernetError, PrivilegeError
-from .ping import ECHO_REPLY, ECHO_REQUEST, echo_request
+from .ping import ECHO_REPLY, ECHO_REPLY6, ECHO_REQUEST, ECHO_REQUEST6, echo_request, echo_request6
 
 ETH_P_ALL = 0x0003
 ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
 ETH_HEADER = 14
+IPV6_HEADER = 40
 SO_ATTACH_FILTER = 26
 SOL_PACKET = 263
 PACKET_ADD_MEMBERSHIP = 1
@@ -66,6 +70,26 @@ def filter_program(ident: int) -> bytes:
     return b"".join(ins.pack(*i) for i in program)
 
 
+def filter_program6(ident: int) -> bytes:
+    """Classic BPF: IPv6, next header ICMPv6 (no extension header: an echo carries none), ICMPv6
+    echo identifier ``ident``."""
+    ins = struct.Struct("HBBI")
+    ld_h_abs, ld_b_abs = 0x28, 0x30
+    jeq, ret = 0x15, 0x06
+    drop = 7
+    program = [
+        (ld_h_abs, 0, 0, 12),  # 0: ethertype
+        (jeq, 0, drop - 2, ETH_P_IPV6),  # 1
+        (ld_b_abs, 0, 0, ETH_HEADER + 6),  # 2: next header
+        (jeq, 0, drop - 4, socket.IPPROTO_ICMPV6),  # 3
+        (ld_h_abs, 0, 0, ETH_HEADER + IPV6_HEADER + 4),  # 4: ICMPv6 echo identifier
+        (jeq, 0, 1, ident),  # 5
+        (ret, 0, 0, SNAPLEN),  # 6: keep
+        (ret, 0, 0, 0),  # 7: drop
+    ]
+    return b"".join(ins.pack(*i) for i in program)
+
+
 def attach_filter(sock: socket.socket, program: bytes) -> None:
     """SO_ATTACH_FILTER with a ``struct sock_fprog`` pointing at ``program``."""
     buf = ctypes.create_string_buffer(program)
@@ -77,15 +101,37 @@ def attach_filter(sock: socket.socket, program: bytes) -> None:
 class Echo:
     """The fields of one ICMP echo frame that a hop reports."""
 
-    src: ipaddress.IPv4Address
-    dst: ipaddress.IPv4Address
+    src: IPAddress
+    dst: IPAddress
     ttl: int
+    """The TTL, or over IPv6 the hop limit."""
     is_request: bool
     ident: int
 
 
+def parse_frame6(frame: bytes) -> Echo | None:
+    """An Ethernet frame holding an ICMPv6 echo request or reply; None for anything else."""
+    ip = frame[ETH_HEADER:]
+    if len(ip) < IPV6_HEADER + 8 or ip[0] >> 4 != 6 or ip[6] != socket.IPPROTO_ICMPV6:
+        return None
+    icmp_type = ip[IPV6_HEADER]
+    if icmp_type not in (ECHO_REQUEST6, ECHO_REPLY6):
+        return None
+    (ident,) = struct.unpack_from("!H", ip, IPV6_HEADER + 4)
+    return Echo(
+        src=ipaddress.IPv6Address(ip[8:24]),
+        dst=ipaddress.IPv6Address(ip[24:40]),
+        ttl=ip[7],
+        is_request=icmp_type == ECHO_REQUEST6,
+        ident=ident,
+    )
+
+
 def parse_frame(frame: bytes) -> Echo | None:
-    """An Ethernet frame holding an IPv4 ICMP echo request or reply; None for anything else."""
+    """An Ethernet frame holding an ICMP echo request or reply, over IPv4 or IPv6; None for
+    anything else."""
+    if len(frame) >= ETH_HEADER and struct.unpack_from("!H", frame, 12)[0] == ETH_P_IPV6:
+        return parse_frame6(frame)
     if len(frame) < ETH_HEADER + 20 or struct.unpack_from("!H", frame, 12)[0] != ETH_P_IP:
         return None
     ip = frame[ETH_HEADER:]
@@ -212,23 +258,27 @@ def _drain(sock: socket.socket, point: Point, ident: int, seen: list[Seen]) -> N
 
 def echo_and_capture(
     src_pid: int,
-    dst: ipaddress.IPv4Address,
+    dst: IPAddress,
     points: Iterable[Point],
     *,
     timeout: float,
     until: Callable[[Seen], bool],
     grace: float = 0.005,
 ) -> Capture:
-    """Send one echo request from ``src_pid``'s namespace to ``dst`` while capturing at ``points``.
+    """Send one echo request (ICMPv6 to an IPv6 ``dst``) from ``src_pid``'s namespace to ``dst``
+    while capturing at ``points``.
 
     Stops ``grace`` seconds after a frame for which ``until`` is true (so the points that saw
     it earlier are read too), after ``timeout`` seconds, or at ``MAX_FRAMES`` frames.
     """
     ident = int.from_bytes(os.urandom(2), "big") or 1
     seen: list[Seen] = []
-    with _sockets(points, filter_program(ident)) as opened, raw_icmp_socket(src_pid) as icmp:
+    v6 = dst.version == 6
+    program = filter_program6(ident) if v6 else filter_program(ident)
+    request = echo_request6 if v6 else echo_request
+    with _sockets(points, program) as opened, raw_icmp_socket(src_pid, dst.version) as icmp:
         try:
-            icmp.sendto(echo_request(ident, 1), (str(dst), 0))
+            icmp.sendto(request(ident, 1), (str(dst), 0))
         except OSError as exc:
             reason = f"send failed: {os.strerror(exc.errno or errno.EIO)}"
             return Capture(ident, (), "nothing was sent", reason)

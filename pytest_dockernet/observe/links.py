@@ -5,9 +5,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
+from ..addressing import IPAddress
 from ..engine.netns import dumped, iproute
+
+Interface: TypeAlias = "ipaddress.IPv4Interface | ipaddress.IPv6Interface"
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class Link:
     peer_index: int | None
     """IFLA_LINK: for a container's veth end, the ifindex of its peer in the host namespace."""
     up: bool
-    addresses: tuple[ipaddress.IPv4Interface, ...]
+    addresses: tuple[Interface, ...]
 
     def __str__(self) -> str:
         addrs = ",".join(str(a) for a in self.addresses) or "-"
@@ -30,7 +33,7 @@ class Link:
         return f"{self.index}: {self.name} ({self.kind or 'device'}{master}) {addrs}"
 
 
-def _link(msg: Any, addresses: tuple[ipaddress.IPv4Interface, ...]) -> Link:
+def _link(msg: Any, addresses: tuple[Interface, ...]) -> Link:
     info = msg.get_attr("IFLA_LINKINFO")
     kind = info.get_attr("IFLA_INFO_KIND") if info is not None else None
     return Link(
@@ -45,11 +48,12 @@ def _link(msg: Any, addresses: tuple[ipaddress.IPv4Interface, ...]) -> Link:
 
 
 def links(pid: int | None = None) -> tuple[Link, ...]:
-    """All links of the namespace of ``pid`` (the host's when None), with their IPv4 addresses."""
+    """All links of the namespace of ``pid`` (the host's when None), with their IPv4 and IPv6
+    addresses (the link-local ones included)."""
     with iproute(pid) as ipr:
-        by_index: dict[int, list[ipaddress.IPv4Interface]] = {}
-        for addr in dumped(lambda: ipr.get_addr(family=socket.AF_INET)):
-            iface = ipaddress.IPv4Interface(f"{addr.get_attr('IFA_ADDRESS')}/{addr['prefixlen']}")
+        by_index: dict[int, list[Interface]] = {}
+        for addr in dumped(lambda: ipr.get_addr(family=socket.AF_UNSPEC)):
+            iface = ipaddress.ip_interface(f"{addr.get_attr('IFA_ADDRESS')}/{addr['prefixlen']}")
             by_index.setdefault(addr["index"], []).append(iface)
         return tuple(
             _link(msg, tuple(by_index.get(msg["index"], ()))) for msg in dumped(ipr.get_links)
@@ -64,7 +68,7 @@ def by_index(all_links: tuple[Link, ...], index: int) -> Link | None:
     return next((link for link in all_links if link.index == index), None)
 
 
-def holding(all_links: tuple[Link, ...], ip: ipaddress.IPv4Address) -> Link | None:
+def holding(all_links: tuple[Link, ...], ip: IPAddress) -> Link | None:
     """The link that holds address ``ip``."""
     return next((link for link in all_links if any(a.ip == ip for a in link.addresses)), None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..addressing import DEFAULT_ROUTE, DEFAULT_ROUTE6, IPAddress, IPNetwork
 from ..engine.netns import dumped, iproute
@@ -68,3 +69,20 @@ def routes(pid: int | None = None, table: int = MAIN_TABLE, family: int = 4) -> 
 
 def format_table(table: tuple[Route, ...]) -> str:
     return "\n".join(f"    {route}" for route in table) or "    (no routes)"
+
+
+_FORWARDING = {
+    4: Path("/proc/sys/net/ipv4/ip_forward"),
+    6: Path("/proc/sys/net/ipv6/conf/all/forwarding"),
+}
+
+
+def forwarding(family: int = 4) -> bool:
+    """Whether the host forwards packets of ``family`` between its interfaces
+    (``net.ipv4.ip_forward``, ``net.ipv6.conf.all.forwarding``): Docker turns IPv4's on; IPv6's
+    only where it writes IPv6 rules (Docker >= 27 by default), so on an older engine a packet
+    between two IPv6 networks, or out to the world, is not forwarded at all.
+
+    E.g. ``forwarding(6)`` is False on a host where nothing turned IPv6 forwarding on.
+    """
+    return _FORWARDING[family].read_text().strip() == "1"

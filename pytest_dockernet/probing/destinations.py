@@ -49,7 +49,9 @@ def check_local_target(
         return
     if any(ip in s for net in registry.networks.values() for s in (net.subnet, net.subnet6) if s):
         return
-    if any(ip in upstream.subnet for upstream in registry.upstreams.values()):
+    if any(
+        ip in s for u in registry.upstreams.values() for s in (u.subnet, u.subnet6) if s is not None
+    ):
         return
     if any(ip in o.subnet for o in subnets.docker_subnets(registry.client, ip.version)):
         return
@@ -57,6 +59,22 @@ def check_local_target(
         f"{subject or ip} lies outside every Docker network on this engine, so probing it "
         "would send traffic off this machine; pytest-dockernet refuses that unless you pass "
         "--dockernet-allow-external (or probe an address of a network the test created)"
+    )
+
+
+def upstream_address(upstream: Upstream, family: int) -> addressing.IPAddress:
+    """``upstream``'s address of ``family``."""
+    address = upstream.address if family == 4 else upstream.address6
+    if address is None:
+        raise ValueError(f"dst {upstream} has no IPv6 address")
+    return address
+
+
+def upstream_target(upstream: Upstream, family: int) -> Target:
+    """Where a probe to ``upstream`` goes: its address of ``family``."""
+    address = upstream_address(upstream, family)
+    return Target(
+        address, f"{upstream} at {address}" if family == 6 else str(upstream), upstream.container
     )
 
 
@@ -148,12 +166,7 @@ def resolve(src: Container, dst: Destination, *, dns: bool = True, family: int =
     if isinstance(dst, Upstream):
         if registry.upstreams.get(dst.name) is not dst:
             raise ValueError(f"dst {dst} was not created by the DockerNet of {src}")
-        if family == 6:
-            raise ValueError(
-                f"dst {dst} has no IPv6 address: upstreams are IPv4 only so far; probe it "
-                "with family=4"
-            )
-        return Target(dst.address, str(dst), dst.container)
+        return upstream_target(dst, family)
     if isinstance(dst, Container):
         return _container_target(src, dst, family)
     if not isinstance(dst, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):

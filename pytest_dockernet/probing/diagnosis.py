@@ -17,7 +17,7 @@ from ..addressing import IPAddress
 from ..errors import DockernetError, FirewallChurnError
 from ..model import Container, Registry
 from ..model.arguments import Destination
-from ..observe import firewall
+from ..observe import firewall, routes
 from ..observe.ping import ping
 from .trace import trace
 
@@ -89,32 +89,36 @@ def dropped_by(src: Container, address: IPAddress, count: int, timeout: float) -
 
 
 def ipv6_rules(registry: Registry) -> str:
-    """Whether the engine writes IPv6 firewall rules, and what follows, for a message about a
-    probe over IPv6."""
+    """Whether the engine writes IPv6 firewall rules and the host forwards IPv6, and what
+    follows, for a message about a probe over IPv6."""
+    forwards = routes.forwarding(6)
+    state = "forwards" if forwards else "does not forward"
+    host = f"net.ipv6.conf.all.forwarding={int(forwards)} (the host {state} IPv6)"
     try:
         on = firewall.ip6tables_rules(registry.engine_info)
     except DockernetError as exc:
-        return f"ip6tables: cannot tell whether the engine writes IPv6 rules ({exc})"
+        return f"ip6tables: cannot tell whether the engine writes IPv6 rules ({exc}); {host}"
     if on:
-        return "ip6tables: the engine writes IPv6 rules (the daemon's ip6tables is on)"
+        return f"ip6tables: the engine writes IPv6 rules (the daemon's ip6tables is on); {host}"
     return (
         "ip6tables: the engine writes no IPv6 rules (the daemon's ip6tables is off, the default "
         "before Docker 27): nothing isolates its networks from each other or masquerades them "
-        'over IPv6; the kernel\'s forwarding settings alone decide ("ip6tables": true in '
-        "daemon.json turns Docker's rules on; Docker >= 27 has it on by default)"
+        f"over IPv6, and only the kernel decides what is forwarded: {host}. "
+        '"ip6tables": true in daemon.json turns Docker\'s IPv6 rules on (Docker >= 27 has it on '
+        "by default)"
     )
 
 
 def why_unanswered(
     src: Container, dst: Destination, address: IPAddress, count: int, timeout: float
 ) -> str:
-    """The dropping rule, and the last hop of a trace of the same probe (over IPv6, whether
-    the engine writes IPv6 rules at all instead: the trace follows IPv4)."""
+    """The dropping rule, and the last hop of a trace of the same probe (over IPv6, whether the
+    engine writes IPv6 rules at all, too)."""
     lines = [dropped_by(src, address, count, timeout)]
     if address.version == 6:
-        return "\n".join([*lines, ipv6_rules(src.registry)])
+        lines.append(ipv6_rules(src.registry))
     try:
-        walked = trace(src.registry, src, dst, timeout=timeout)
+        walked = trace(src.registry, src, dst, timeout=timeout, family=address.version)
     except (DockernetError, ValueError) as exc:
         lines.append(f"trace: not available ({exc})")
     else:

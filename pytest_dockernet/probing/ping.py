@@ -8,14 +8,14 @@ Example::
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
+from ..addressing import IPAddress
 from ..model import Container, Upstream
-from ..model.arguments import Destination, check_count, check_timeout, need
+from ..model.arguments import Destination, check_count, check_family, check_timeout, need
 from ..observe.capture import Point, echo_and_capture
 from ..observe.ping import PingResult, ping
-from .destinations import Target, resolve
+from .destinations import resolve, upstream_address, upstream_target
 from .steady import steady
 
 UPSTREAM_INTERFACE = "eth0"
@@ -46,14 +46,15 @@ def probe(
 class Arrival:
     """What an upstream saw of one echo request a container sent it."""
 
-    sources: tuple[ipaddress.IPv4Address, ...]
+    sources: tuple[IPAddress, ...]
     """The source address of each echo request that arrived on the upstream's link."""
     ended: str
     send_error: str | None
 
 
-def arrival(src: Container, upstream: Upstream, *, timeout: float) -> Arrival:
-    """Ping ``upstream`` once from ``src`` and capture inside the upstream's namespace.
+def arrival(src: Container, upstream: Upstream, *, timeout: float, family: int = 4) -> Arrival:
+    """Ping ``upstream`` once from ``src`` and capture inside the upstream's namespace (over
+    IPv6, to its IPv6 address, with ``family=6``).
 
     The capture ends as soon as the request arrives: the question is its source address,
     and the reply may never come (the upstream has no route back to a container's address).
@@ -63,13 +64,14 @@ def arrival(src: Container, upstream: Upstream, *, timeout: float) -> Arrival:
     if src.registry.upstreams.get(upstream.name) is not upstream:
         raise ValueError(f"{upstream} was not created by the DockerNet of {src}")
     check_timeout(timeout)
-    target = Target(upstream.address, str(upstream), upstream.container)
+    address = upstream_address(upstream, check_family(family))
+    target = upstream_target(upstream, family)
     captured = steady(
         src,
         target,
         lambda: echo_and_capture(
             src.pid,
-            upstream.address,
+            address,
             [Point(upstream.pid, UPSTREAM_INTERFACE)],
             timeout=timeout,
             until=lambda s: s.echo.is_request and not s.outgoing,

@@ -19,7 +19,7 @@ from ..engine.netns import dumped, iproute
 from ..model import Container, Registry, Upstream
 from ..model.arguments import Destination, check_family, check_timeout
 from ..observe.ports import NO_ANSWER, PAYLOAD, PortResult, check_port, check_proto, connect
-from .destinations import Target, resolve
+from .destinations import Target, resolve, upstream_target
 from .steady import steady
 
 HOST = "host"
@@ -62,9 +62,7 @@ def host_addresses(family: int = 4) -> set[IPAddress]:
 
 def _from_host(dst: Destination, family: int) -> Target:
     if isinstance(dst, Upstream):
-        if family == 6:
-            raise ValueError(f"dst {dst} has no IPv6 address: upstreams are IPv4 only so far")
-        return Target(dst.address, str(dst), dst.container)
+        return upstream_target(dst, family)
     if isinstance(dst, Container):
         dst.wait_started()
         held = dst.addresses if family == 4 else dst.addresses6

@@ -18,6 +18,7 @@ from typing import Literal, TypeAlias
 
 from pyroute2.netlink.exceptions import NetlinkError
 
+from ..addressing import IPAddress
 from ..engine.netns import iproute
 from ..model import Container, Registry
 from ..model.arguments import Destination, check_timeout, need
@@ -57,8 +58,8 @@ class Hop:
     interface: str
     direction: Literal["in", "out"]
     """``out`` when the interface sent the frame (PACKET_OUTGOING), else ``in``."""
-    src: ipaddress.IPv4Address
-    dst: ipaddress.IPv4Address
+    src: IPAddress
+    dst: IPAddress
     ttl: int
 
     def __str__(self) -> str:
@@ -98,7 +99,7 @@ class Trace:
     src: Container
     target: str
     """The destination as the test named it, with its address."""
-    address: ipaddress.IPv4Address | None
+    address: IPAddress | None
     """Where the request was sent; None when ``dst`` was a name that does not resolve in
     ``src`` (then nothing was sent)."""
     ident: int
@@ -188,13 +189,11 @@ class _Map:
                     return container, link
         return None
 
-    def holds(self, node: Container | None, ip: ipaddress.IPv4Address) -> bool:
+    def holds(self, node: Container | None, ip: IPAddress) -> bool:
         table = self.host if node is None else self.inside.get(node, ())
         return holding(table, ip) is not None
 
-    def port_holding(
-        self, bridge: Link, ip: ipaddress.IPv4Address
-    ) -> tuple[Link, Container, Link] | None:
+    def port_holding(self, bridge: Link, ip: IPAddress) -> tuple[Link, Container, Link] | None:
         """The port of ``bridge`` a frame to ``ip`` leaves by, and the container end behind it."""
         for container, veths in self.inside.items():
             for link in veths:
@@ -206,8 +205,8 @@ class _Map:
     def walk(
         self,
         start: Container,
-        dst: ipaddress.IPv4Address,
-        nat: dict[ipaddress.IPv4Address, ipaddress.IPv4Address],
+        dst: IPAddress,
+        nat: dict[IPAddress, IPAddress],
     ) -> tuple[list[Key], bool]:
         """The points a packet from ``start`` to ``dst`` crosses, and whether it gets there.
 
@@ -263,17 +262,17 @@ class _Map:
         return path, False
 
 
-def _route(
-    node: Container | None, dst: ipaddress.IPv4Address
-) -> tuple[int, ipaddress.IPv4Address | None] | None:
-    """``ip route get dst`` in ``node``'s namespace: out interface index and gateway."""
+def _route(node: Container | None, dst: IPAddress) -> tuple[int, IPAddress | None] | None:
+    """``ip route get dst`` (``ip -6`` for IPv6) in ``node``'s namespace: out interface index
+    and gateway."""
+    family = socket.AF_INET if dst.version == 4 else socket.AF_INET6
     with iproute(None if node is None else node.pid) as ipr:
         try:
-            msg = ipr.route("get", dst=str(dst), family=socket.AF_INET)[0]
+            msg = ipr.route("get", dst=str(dst), family=family)[0]
         except NetlinkError:
             return None
     gateway = msg.get_attr("RTA_GATEWAY")
-    return msg.get_attr("RTA_OIF"), ipaddress.IPv4Address(gateway) if gateway else None
+    return msg.get_attr("RTA_OIF"), ipaddress.ip_address(gateway) if gateway else None
 
 
 def _hops(
@@ -306,9 +305,17 @@ def _hop(key: Key, seen: Seen) -> Hop:
     )
 
 
-def trace(registry: Registry, src: Container, dst: Destination, *, timeout: float = 1.0) -> Trace:
+def trace(
+    registry: Registry,
+    src: Container,
+    dst: Destination,
+    *,
+    timeout: float = 1.0,
+    family: int = 4,
+) -> Trace:
     """Ping ``dst`` once from ``src``, a container of ``registry`` (one DockerNet's), while
-    listening on every interface of that DockerNet.
+    listening on every interface of that DockerNet; over IPv6 with ``family=6`` (or an IPv6
+    address as ``dst``), where the hop limit stands for the TTL.
 
     Returns the request's and the reply's hops in the order the routes make them go.
     ``dst`` is a container or upstream of the same DockerNet, a name ``src`` resolves to one
@@ -319,6 +326,7 @@ def trace(registry: Registry, src: Container, dst: Destination, *, timeout: floa
     Example::
 
         print(dockernet.trace(client, server))  # the hops, or where the ping was last seen
+        print(dockernet.trace(client, server, family=6))  # the same over IPv6
     """
     if isinstance(src, Container) and src.registry is not registry:
         raise ValueError(f"src {src} was not created by this DockerNet")
@@ -331,7 +339,7 @@ def trace(registry: Registry, src: Container, dst: Destination, *, timeout: floa
         *(u.container for u in registry.upstreams.values()),
     ):
         raise ValueError(f"dst {dst} was not created by this DockerNet")
-    target = resolve(src, dst, dns=False)
+    target = resolve(src, dst, dns=False, family=family)
     if target.address is None:  # a name that does not resolve in src: nothing was sent
         return Trace(src, target.label, None, 0, (), (), False, False, (), "nothing sent")
     if target.holder is None:
@@ -346,12 +354,6 @@ def trace(registry: Registry, src: Container, dst: Destination, *, timeout: floa
             "trace to another container or an upstream"
         )
     address = target.address
-    if not isinstance(address, ipaddress.IPv4Address):
-        raise ValueError(
-            f"dst {target.label} is an IPv6 address, and trace follows IPv4 only so far: trace "
-            "its IPv4 address, and take the verdict over IPv6 from assert_reachable(..., "
-            "family=6), whose failure names the dropping rule"
-        )
     topology = _Map(registry)
     keys = topology.points()
 

@@ -126,12 +126,12 @@ class Listener:
     def _answer_one(self) -> None:
         if self.proto == "udp":
             _, peer = self._sock.recvfrom(65535)
-            self._seen.append(Connection(_peer_address(peer[0]), peer[1]))
+            self._seen.append(Connection(peer_address(peer[0]), peer[1]))
             self._sock.sendto(self.greeting, peer)
             return
         conn, peer = self._sock.accept()
         with conn:
-            self._seen.append(Connection(_peer_address(peer[0]), peer[1]))
+            self._seen.append(Connection(peer_address(peer[0]), peer[1]))
             conn.settimeout(1.0)
             with contextlib.suppress(OSError):  # the prober closed first: it still connected
                 conn.sendall(self.greeting)
@@ -162,10 +162,10 @@ class Listener:
         return f"listener on {self.container.alias}:{self.port}/{self.proto}"
 
 
-def _peer_address(host: str) -> IPAddress:
+def peer_address(host: str) -> IPAddress:
     """A peer's address as the socket gave it, an IPv4-mapped one as IPv4.
 
-    >>> _peer_address("::ffff:10.199.3.2")
+    >>> peer_address("::ffff:10.199.3.2")
     IPv4Address('10.199.3.2')
     """
     address = ipaddress.ip_address(host.split("%")[0])

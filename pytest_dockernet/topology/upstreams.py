@@ -1,22 +1,23 @@
 """An upstream host of our own: the seed's "outside world" (example.org), kept on this machine.
 
 It is a container on Docker's network "none", so it is labelled, tracked and removed like any
-other container. The host gives it one veth pair holding a /30 of the pool: the host's end takes
-the first address, the upstream the second. The host reaches it through the link route the
-kernel adds; the upstream knows nothing but its own link (no default route), so it answers only
-what arrives from the host's address, exactly as a far host answers a masqueraded packet.
+other container. The host gives it one veth pair holding a /30 of the pool and a /64 of the
+IPv6 pool: the host's end takes the first address of each, the upstream the second. The host
+reaches it through the link routes the kernel adds; the upstream knows nothing but its own link
+(no default route), so it answers only what arrives from the host's address, exactly as a far
+host answers a masqueraded packet.
 When its container goes, its namespace goes, and the veth pair with it.
 """
 
 from __future__ import annotations
 
 import errno
-import ipaddress
 import secrets
 from typing import Any
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
+from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD
 
 from .. import addressing
 from ..engine import labels
@@ -30,6 +31,7 @@ from .containers import ContainerSpec, launch
 from .context import BuildContext
 
 PREFIX = 30
+PREFIX6 = 64
 HOST_INTERFACE_PREFIX = "dnu"
 """The host's end is ``dnu`` and 8 hex digits: 11 characters, within IFNAMSIZ."""
 LINK_UP_TIMEOUT = 3.0
@@ -64,7 +66,7 @@ def create_upstream(
     host_interface = HOST_INTERFACE_PREFIX + secrets.token_hex(4)
     with IPRoute() as ipr:
         try:
-            ipr.link(
+            ipr.link(  # the far end is made in the upstream's namespace: nothing to move
                 "add",
                 ifname=host_interface,
                 kind="veth",
@@ -81,14 +83,28 @@ def create_upstream(
             ) from exc
         index = ipr.link_lookup(ifname=host_interface)[0]
         ipr.link("set", index=index, state="up")
-        subnet = _claim_subnet(ctx, ipr, index, host_interface)
+        subnet = _claim_subnet(ctx, ipr, index, host_interface, ctx.pool, PREFIX)
+        subnet6 = _claim_subnet(ctx, ipr, index, host_interface, ctx.pool6, PREFIX6)
     host_address, address = subnet.hosts()
+    host_address6 = subnet6.network_address + 1
+    address6 = subnet6.network_address + 2
     with iproute(container.pid) as ipr:
         inner = ipr.link_lookup(ifname=UPSTREAM_INTERFACE)[0]
         ipr.addr("add", index=inner, address=str(address), prefixlen=subnet.prefixlen)
+        ipr.addr("add", index=inner, address=str(address6), prefixlen=PREFIX6, flags=IFA_F_NODAD)
         ipr.link("set", index=inner, state="up")
     _wait_until_up(container.pid, host_interface)
-    upstream = Upstream(name, address, host_address, subnet, host_interface, container)
+    upstream = Upstream(
+        name,
+        address,
+        host_address,
+        subnet,
+        host_interface,
+        container,
+        address6=address6,
+        host_address6=host_address6,
+        subnet6=subnet6,
+    )
     ctx.registry.upstreams[name] = upstream
     return upstream
 
@@ -122,26 +138,31 @@ def _wait_until_up(pid: int, host_interface: str) -> None:
 
 
 def _claim_subnet(
-    ctx: BuildContext, ipr: Any, index: int, host_interface: str
-) -> ipaddress.IPv4Network:
-    """Give the host's end the first address of a free /30 of the pool, and return the /30.
+    ctx: BuildContext, ipr: Any, index: int, host_interface: str, pool: addressing.N, prefix: int
+) -> addressing.N:
+    """Give the host's end the first address of a free subnet of ``prefix`` from ``pool`` (the
+    /30 of the IPv4 pool, the /64 of the IPv6 one), and return the subnet.
 
     Free as networks are free: no Docker network and no host route overlaps it. Another process
     may take an overlapping subnet between our look and our claim, so we look again once our
-    own link route exists, and move on when someone else's overlaps.
+    own link route exists, and move on when someone else's overlaps. An IPv6 address is used at
+    once (no duplicate address detection: the link is ours alone).
     """
-    used = subnets.occupied(ctx.client)
-    for subnet in addressing.candidates(ctx.pool, PREFIX):
+    family = pool.version
+    used = subnets.occupied(ctx.client, family)
+    for subnet in addressing.candidates(pool, prefix):
         if subnets.clash(subnet, used) is not None:
             continue
-        host = str(next(subnet.hosts()))
-        ipr.addr("add", index=index, address=host, prefixlen=PREFIX)
+        host = str(subnet.network_address + 1)
+        flags: dict[str, int] = {"flags": IFA_F_NODAD} if family == 6 else {}
+        ipr.addr("add", index=index, address=host, prefixlen=prefix, **flags)
         # Our own link route names our interface; everything else is someone else's.
-        used = [o for o in subnets.occupied(ctx.client) if host_interface not in o.owner]
+        used = [o for o in subnets.occupied(ctx.client, family) if host_interface not in o.owner]
         if subnets.clash(subnet, used) is None:
             return subnet
-        ipr.addr("del", index=index, address=host, prefixlen=PREFIX)
+        ipr.addr("del", index=index, address=host, prefixlen=prefix)
+    option = "--dockernet-pool" if family == 4 else "--dockernet-pool6"
     raise DockernetError(
-        f"no free /{PREFIX} left in the pool {ctx.pool} for an upstream: every one overlaps a "
-        "Docker network or a host route; widen --dockernet-pool"
+        f"no free /{prefix} left in the pool {pool} for an upstream: every one overlaps a "
+        f"Docker network or a host route; widen {option}"
     )
