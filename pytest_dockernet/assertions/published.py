@@ -202,7 +202,7 @@ def _observe(check: PublishedCheck) -> None:
 
 
 def _observed(container: Container, port: int, proto: str, timeout: float) -> PublishedCheck:
-    host_ip, host_port = container.published(port, proto)
+    host_ip, host_port = container.ports[(port, proto)]  # the caller checked it is published
     table = firewall.read_nat_table(container.registry.engine_info)
     rules: tuple[firewall.NatRule, ...] = ()
     for address in container.addresses.values():

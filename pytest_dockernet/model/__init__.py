@@ -313,9 +313,12 @@ class Container:
             raise ContainerStartError(exit_report(self.registry.client, self.alias, self.id))
         return self.init_pid
 
-    def published(self, port: int, proto: str = "tcp") -> tuple[ipaddress.IPv4Address, int]:
+    def published(
+        self, port: int, proto: str = "tcp", family: int = 4
+    ) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
         """The host's (address, port) that Docker bound for ``port``/``proto`` (``ports=``):
-        the IPv4 binding, as ``docker port`` shows it (0.0.0.0 means every address).
+        the IPv4 binding, as ``docker port`` shows it (0.0.0.0 means every address); the IPv6
+        one (``::``) with ``family=6``.
 
         A port that was not published raises a ValueError listing those that were.
 
@@ -327,9 +330,11 @@ class Container:
         """
         if proto not in ("tcp", "udp"):
             raise ValueError(f"proto must be 'tcp' or 'udp', got {proto!r}")
-        found = None if isinstance(port, bool) else self.ports.get((port, proto))
+        bound = self.ports if family == 4 else self.wait_started().ports6
+        found = None if isinstance(port, bool) else bound.get((port, proto))
         if found is None:
-            raise ValueError(self.not_published(port, proto))
+            over = "" if family == 4 else " over IPv6"
+            raise ValueError(self.not_published(port, proto) + over)
         return found
 
     def not_published(self, port: object, proto: str) -> str:

@@ -21,3 +21,5 @@ class Started:
     ports: dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]] = field(default_factory=dict)
     """Each published (container port, proto) with the host's IPv4 address and port Docker
     bound for it."""
+    ports6: dict[tuple[int, str], tuple[ipaddress.IPv6Address, int]] = field(default_factory=dict)
+    """The same for the IPv6 bindings (``::`` and ports Docker bound on IPv6)."""

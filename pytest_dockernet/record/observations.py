@@ -69,11 +69,16 @@ def stable_names(registry: Registry) -> dict[str, str]:
         names[net.bridge] = f"<bridge of {net.alias}>"
         names[str(net.subnet)] = f"<subnet of {net.alias}>"
         names[str(net.gateway)] = f"<gateway of {net.alias}>"
+        if net.subnet6 is not None:
+            names[str(net.subnet6)] = f"<IPv6 subnet of {net.alias}>"
+            names[str(net.gateway6)] = f"<IPv6 gateway of {net.alias}>"
     for c in registry.containers.values():
         names[c.name] = c.alias
         if c.state is not None or (c.starting is not None and c.starting.done()):
             with contextlib.suppress(Exception):  # a start that failed has no id to name
                 names[c.id] = names[c.id[:12]] = f"<id of container {c.alias}>"
+        for net, ip6 in c.addresses6.items():
+            names[str(ip6)] = f"<{c.alias} on {net.alias} over IPv6>"
         for net, ip in c.addresses.items():
             names[str(ip)] = f"<{c.alias} on {net.alias}>"
             try:
@@ -86,6 +91,10 @@ def stable_names(registry: Registry) -> dict[str, str]:
         names[str(u.address)] = f"<upstream {u.name}>"
         names[str(u.host_address)] = f"<host address facing {u.name}>"
         names[u.host_interface] = f"<host link to {u.name}>"
+        if u.address6 is not None:
+            names[str(u.address6)] = f"<upstream {u.name} over IPv6>"
+            names[str(u.host_address6)] = f"<host IPv6 address facing {u.name}>"
+            names[str(u.subnet6)] = f"<IPv6 link to {u.name}>"
     return names
 
 

@@ -41,7 +41,7 @@ from ..model.arguments import (
 )
 from .addresses import plan_addresses
 from .context import BuildContext
-from .publishing import PortSpec, plan_ports, published_ports
+from .publishing import PortSpec, plan_ports, published_ports, published_ports6
 from .routes import add_in_namespace, plan_route
 from .warm import POOL_API, POOLED, WarmPool
 
@@ -249,7 +249,10 @@ def _read_back(
         },
         registry=ctx.registry,
         state=Started(
-            cid, state["State"]["Pid"], published_ports(state["NetworkSettings"].get("Ports"))
+            cid,
+            state["State"]["Pid"],
+            published_ports(state["NetworkSettings"].get("Ports")),
+            published_ports6(state["NetworkSettings"].get("Ports")),
         ),
     )
 

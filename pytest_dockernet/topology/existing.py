@@ -18,7 +18,7 @@ import docker.errors
 from ..model import Container, Network, Registry, Started
 from .compose_cli import PROJECT, SERVICE
 from .networks import BRIDGE_NAME_OPTION, MASQUERADE_OPTION
-from .publishing import published_ports
+from .publishing import published_ports, published_ports6
 
 
 def _ipv4_pool(data: Mapping[str, Any]) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]:
@@ -34,7 +34,26 @@ def _ipv4_pool(data: Mapping[str, Any]) -> tuple[ipaddress.IPv4Network, ipaddres
             return subnet, (
                 ipaddress.IPv4Address(gateway) if gateway else next(iter(subnet.hosts()))
             )
-    raise ValueError(f"network {data.get('Name')!r} has no IPv4 subnet: only IPv4 is checked")
+    raise ValueError(
+        f"network {data.get('Name')!r} has no IPv4 subnet: IPv6-only networks are not read yet"
+    )
+
+
+def _ipv6_pool(
+    data: Mapping[str, Any],
+) -> tuple[ipaddress.IPv6Network | None, ipaddress.IPv6Address | None]:
+    """The network's IPv6 subnet and gateway when IPv6 is on (``EnableIPv6``), else Nones."""
+    if not data.get("EnableIPv6"):
+        return None, None
+    for pool in (data.get("IPAM") or {}).get("Config") or []:
+        try:
+            subnet = ipaddress.ip_network(pool.get("Subnet", ""), strict=False)
+        except ValueError:
+            continue
+        if isinstance(subnet, ipaddress.IPv6Network):
+            gateway = pool.get("Gateway")
+            return subnet, ipaddress.IPv6Address(gateway) if gateway else subnet.network_address + 1
+    return None, None
 
 
 def network_from(
@@ -56,6 +75,7 @@ def network_from(
         )
     options = data.get("Options") or {}
     subnet, gateway = _ipv4_pool(data)
+    subnet6, gateway6 = _ipv6_pool(data)
     net = Network(
         alias=alias,
         name=data["Name"],
@@ -67,6 +87,8 @@ def network_from(
         masquerade=options.get(MASQUERADE_OPTION, "true").lower() != "false",
         registry=registry,
         existing=existing,
+        subnet6=subnet6,
+        gateway6=gateway6,
     )
     registry.networks[alias] = net
     return net
@@ -118,6 +140,7 @@ def container_from(
         raise ValueError(f"{taken} {alias!r} already exists in this test")
     client = registry.client
     addresses: dict[Network, ipaddress.IPv4Address] = {}
+    addresses6: dict[Network, ipaddress.IPv6Address] = {}
     for attached in (data["NetworkSettings"].get("Networks") or {}).values():
         try:
             net_data = client.api.inspect_network(attached["NetworkID"])
@@ -127,10 +150,13 @@ def container_from(
             continue  # macvlan, an IPv6-only attachment: not read by the assertions
         net = network_from(registry, net_data, net_data["Name"], existing=existing)
         addresses[net] = ipaddress.IPv4Address(attached["IPAddress"])
+        if attached.get("GlobalIPv6Address"):
+            addresses6[net] = ipaddress.IPv6Address(attached["GlobalIPv6Address"])
     container = Container(
         alias=alias,
         name=name,
         addresses=addresses,
+        addresses6=addresses6,
         registry=registry,
         existing=existing,
         network_mode=shared_mode(client, data),
@@ -139,6 +165,7 @@ def container_from(
             data["Id"],
             data["State"]["Pid"],
             published_ports(data["NetworkSettings"].get("Ports")),
+            published_ports6(data["NetworkSettings"].get("Ports")),
         ),
     )
     registry.containers[alias] = container

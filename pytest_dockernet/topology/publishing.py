@@ -10,9 +10,10 @@ from __future__ import annotations
 import errno
 import ipaddress
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..addressing import A
 from ..model import Network
 from ..model.arguments import PortsArg
 from ..observe.ports import PROTOS, check_port
@@ -184,16 +185,31 @@ def published_ports(
     """The IPv4 binding of each published port in ``inspect_container``'s
     ``NetworkSettings.Ports`` (``{"8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "32769"},
     {"HostIp": "::", ...}]}``; an exposed, unpublished port maps to None)."""
-    found: dict[tuple[int, str], tuple[ipaddress.IPv4Address, int]] = {}
+    return _bindings(settings, ipaddress.IPv4Address, "0.0.0.0")
+
+
+def published_ports6(
+    settings: Mapping[str, object] | None,
+) -> dict[tuple[int, str], tuple[ipaddress.IPv6Address, int]]:
+    """The IPv6 binding of each published port, as :func:`published_ports` (``::`` for a
+    binding Docker made on every IPv6 address)."""
+    return _bindings(settings, ipaddress.IPv6Address, "::")
+
+
+def _bindings(
+    settings: Mapping[str, object] | None, parse: Callable[[str], A], every: str
+) -> dict[tuple[int, str], tuple[A, int]]:
+    """The first binding of each published port whose host address ``parse`` reads."""
+    found: dict[tuple[int, str], tuple[A, int]] = {}
     for key, bindings in (settings or {}).items():
         number, _, proto = key.partition("/")
         if not isinstance(bindings, list) or not number.isdigit():
             continue
         for binding in bindings:
             try:
-                ip = ipaddress.IPv4Address(binding.get("HostIp") or "0.0.0.0")
+                ip = parse(binding.get("HostIp") or every)
                 found[(int(number), proto or "tcp")] = (ip, int(binding["HostPort"]))
             except (ValueError, KeyError, TypeError, AttributeError):
-                continue  # an IPv6 binding, or one without a port
+                continue  # a binding of the other family, or one without a port
             break
     return found

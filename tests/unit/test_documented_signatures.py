@@ -191,7 +191,9 @@ def test_the_checker_reports_a_wrong_signature(line: str, problem: str) -> None:
 
 
 def test_the_checker_accepts_the_codes_signature() -> None:
-    assert check_line("container.published(port, proto='tcp') -> (IPv4Address, int)") == []
+    assert (
+        check_line("container.published(port, proto='tcp', family=4) -> (IPv4Address, int)") == []
+    )
     assert (
         check_line(
             "dockernet.router(name, networks, *, image=None, command=None, cap_add=(), sysctls=None, routes=None, env=None, ports=None)"

@@ -27,7 +27,7 @@ def test_mypy_rejects_a_misspelt_or_mistyped_argument(tmp_path: Path) -> None:
     out, _, status = api.run(["--strict", "--no-incremental", "--no-error-summary", str(snippet)])
     errors = [line.split(": error: ")[1] for line in out.splitlines() if ": error: " in line]
     assert errors == [
-        'Unexpected keyword argument "subnt"; did you mean "subnet"?  [call-arg]',
+        'Unexpected keyword argument "subnt"; did you mean "subnet" or "subnet6"?  [call-arg]',
         'Unexpected keyword argument "cap_ad"; did you mean "cap_add"?  [call-arg]',
         'Argument "image" has incompatible type "int"; expected "str | None"  [arg-type]',
     ], out

@@ -55,6 +55,14 @@ OPTIONS = [
         {"cli": "10.30.0.0/16", "env": "10.20.0.0/16", "ini": "10.10.0.0/16"},
     ),
     Option(
+        "pool6",
+        "--dockernet-pool6",
+        "DOCKERNET_POOL6",
+        "dockernet_pool6",
+        "fd64:6e65:7400::/48",
+        {"cli": "fd00:30::/48", "env": "fd00:20::/56", "ini": "fd00:10::/64"},
+    ),
+    Option(
         "prefix",
         "--dockernet-prefix",
         "DOCKERNET_PREFIX",
@@ -309,6 +317,25 @@ def test_a_bad_pool_is_a_usage_error_naming_it(
     assert message.endswith(
         "write it as address/prefix with no host bits set, e.g. '10.231.1.0/24'"
     )
+
+
+@pytest.mark.parametrize(
+    ("pool6", "detail"),
+    [
+        ("fd00::1/48", "is not an IPv6 network: "),
+        ("10.0.0.0/16", "is not an IPv6 network: "),
+        ("fd00::/65", "is smaller than one /64: give a /64 or larger"),
+    ],
+)
+def test_a_bad_ipv6_pool_is_a_usage_error_naming_it(
+    pytester: pytest.Pytester, pool6: str, detail: str
+) -> None:
+    with pytest.raises(pytest.UsageError) as info:
+        resolve(pytester, [f"--dockernet-pool6={pool6}"])
+    assert str(info.value).startswith(
+        f"--dockernet-pool6 {pool6!r}" if "not" in detail else "--dockernet-pool6 fd00::/65"
+    )
+    assert detail in str(info.value)
 
 
 # The last two: full-width "24", and "2" squared (isdigit() accepts both).
