@@ -133,7 +133,7 @@ def assert_resolves(
     expected = _expected(to, version)
     check_timeout(timeout)
     forward = _may_forward(may_forward)
-    record = "an address" if version == 4 else "an IPv6 address (AAAA)"
+    missing = "does not resolve" if version == 4 else "has no IPv6 address (AAAA)"
 
     def check() -> tuple[addressing.IPAddress, ...]:
         __tracebackhide__ = True
@@ -144,7 +144,7 @@ def assert_resolves(
         )
         _observe("assert_resolves", source, wanted, found, matched, version)
         if not found.addresses:
-            raise AssertionError(f"{wanted!r} has no {record} in {source}:\n{found}")
+            raise AssertionError(f"{wanted!r} {missing} in {source}:\n{found}")
         if not matched and expected is not None:
             raise AssertionError(
                 f"{wanted!r} resolves in {source} to "

@@ -58,6 +58,7 @@ class PlainNetwork:
     subnet: ipaddress.IPv4Network
     gateway: ipaddress.IPv4Address
     bridge: str
+    subnet6: ipaddress.IPv6Network | None = None
 
 
 @dataclass
@@ -75,20 +76,34 @@ class Plain:
         return self.identity.docker_name(f"{self.scope}-plain-{name}")
 
     def network(
-        self, name: str, *, internal: bool = False, options: dict[str, str] | None = None
+        self,
+        name: str,
+        *,
+        internal: bool = False,
+        options: dict[str, str] | None = None,
+        ipv6: bool = False,
     ) -> PlainNetwork:
-        """``docker network create`` on a free /24 of the plugin's pool, with ``options`` as
-        given and nothing else."""
+        """``docker network create`` on a free /24 of the plugin's pool (and with ``ipv6``, a
+        free /64 of its IPv6 pool: ``--ipv6 --subnet``), with ``options`` as given and nothing
+        else."""
         docker_name = self._name(name)
         pool = addressing.parse_subnet(addressing.DEFAULT_POOL)
         used = subnets.occupied(self.client)
+        subnet6 = None
+        if ipv6:
+            used6 = subnets.occupied(self.client, 6)
+            pool6 = addressing.parse_subnet6(addressing.DEFAULT_POOL6)
+            subnet6 = next(
+                s for s in addressing.candidates(pool6, 64) if subnets.clash(s, used6) is None
+            )
         for subnet in addressing.candidates(pool, addressing.DEFAULT_PREFIX):
             if subnets.clash(subnet, used) is not None:
                 continue
             gateway = next(subnet.hosts())
-            ipam = docker.types.IPAMConfig(
-                pool_configs=[docker.types.IPAMPool(subnet=str(subnet), gateway=str(gateway))]
-            )
+            pools = [docker.types.IPAMPool(subnet=str(subnet), gateway=str(gateway))]
+            if subnet6 is not None:
+                pools.append(docker.types.IPAMPool(subnet=str(subnet6)))
+            ipam = docker.types.IPAMConfig(pool_configs=pools)
             try:
                 with machine_lock().writing(f"create network {docker_name}"):
                     made = self.client.api.create_network(
@@ -99,6 +114,7 @@ class Plain:
                         labels=self.identity.labels(f"plain-{name}"),
                         options=dict(options or {}),
                         check_duplicate=True,
+                        enable_ipv6=ipv6,
                     )
             except docker.errors.APIError as exc:
                 if "overlap" in str(exc).lower():  # another worker took it meanwhile
@@ -108,7 +124,7 @@ class Plain:
             net_id = made["Id"]
             self.networks.append(net_id)
             bridge = (options or {}).get("com.docker.network.bridge.name", f"br-{net_id[:12]}")
-            return PlainNetwork(docker_name, net_id, subnet, gateway, bridge)
+            return PlainNetwork(docker_name, net_id, subnet, gateway, bridge, subnet6)
         raise RuntimeError(f"no free /24 in {pool} for plain network {name!r}")
 
     def container(
@@ -123,12 +139,16 @@ class Plain:
         """``docker run -d`` on the first network, connected to the others before it starts.
 
         A router (and every container that gets routes) has NET_ADMIN; a router also the
-        namespaced ``net.ipv4.ip_forward=1``, as the seed's router does.
+        namespaced ``net.ipv4.ip_forward=1``, as the seed's router does (and on networks with
+        IPv6, ``net.ipv6.conf.all.forwarding=1``).
         """
         api = self.client.api
+        forwarding = {"net.ipv4.ip_forward": "1"}
+        if any(net.subnet6 is not None for net in networks):
+            forwarding["net.ipv6.conf.all.forwarding"] = "1"
         host_config = api.create_host_config(
             cap_add=["NET_ADMIN"],
-            sysctls={"net.ipv4.ip_forward": "1"} if router else None,
+            sysctls=forwarding if router else None,
             port_bindings=ports,
         )
         first, *others = networks
@@ -159,20 +179,36 @@ class Plain:
         )
 
     @staticmethod
+    def ip6(container: Any, net: PlainNetwork) -> ipaddress.IPv6Address:
+        container.reload()
+        return ipaddress.IPv6Address(
+            container.attrs["NetworkSettings"]["Networks"][net.name]["GlobalIPv6Address"]
+        )
+
+    @staticmethod
+    def host_port6(container: Any, port: str) -> int | None:
+        """The host port of Docker's IPv6 binding of ``port``, or None where it made none."""
+        container.reload()
+        bindings = container.attrs["NetworkSettings"]["Ports"][port] or []
+        return next((int(b["HostPort"]) for b in bindings if ":" in b["HostIp"]), None)
+
+    @staticmethod
     def host_port(container: Any, port: str) -> int:
         container.reload()
         bindings = container.attrs["NetworkSettings"]["Ports"][port]
         return next(int(b["HostPort"]) for b in bindings if ":" not in b["HostIp"])
 
     @staticmethod
-    def route(container: Any, dst: str, via: ipaddress.IPv4Address) -> None:
+    def route(container: Any, dst: str, via: ipaddress.IPv4Address | ipaddress.IPv6Address) -> None:
         code, out = container.exec_run(f"ip route add {dst} via {via}")
         if code != 0:
             raise RuntimeError(f"ip route add {dst} via {via} failed: {out.decode()}")
 
     @staticmethod
-    def ping(src: Any, dst: ipaddress.IPv4Address, count: int = PING_COUNT) -> Ping:
-        """``ping -c count -W 1 dst`` inside ``src``."""
+    def ping(
+        src: Any, dst: ipaddress.IPv4Address | ipaddress.IPv6Address, count: int = PING_COUNT
+    ) -> Ping:
+        """``ping -c count -W 1 dst`` inside ``src`` (busybox takes the family from ``dst``)."""
         with machine_lock().reading():
             _, out = src.exec_run(f"ping -c {count} -W 1 {dst}")
         text = out.decode(errors="replace")
@@ -182,7 +218,7 @@ class Plain:
         return Ping(sent, answered, ttls, text)
 
     @staticmethod
-    def connect(src: Any, address: ipaddress.IPv4Address, port: int) -> str:
+    def connect(src: Any, address: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int) -> str:
         """``nc`` inside ``src`` to ``address:port``: what the service said, or ""."""
         with machine_lock().reading():
             _, out = src.exec_run(["sh", "-c", f"sleep 1 | nc -w 2 {address} {port}"])
