@@ -16,6 +16,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from ..addressing import IPAddress
 from ..model import Container, Upstream
 from ..model.arguments import check_timeout, need
 from ..observe import firewall
@@ -163,7 +164,7 @@ def _upstream_attempt(
     return Attempt(f"upstream {upstream.name!r}", result, expect_open, route, detail)
 
 
-def _target(check: PublishedCheck) -> tuple[ipaddress.IPv4Address, int]:
+def _target(check: PublishedCheck) -> tuple[IPAddress, int]:
     """The container's address the DNAT rules send to (the first one found), and its port."""
     address = next(
         (r.to_address for r in check.rules if r.to_address is not None),

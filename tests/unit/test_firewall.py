@@ -535,7 +535,7 @@ def test_read_nat_table_iptables_nft(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: f"/usr/sbin/{name}"
     )
-    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda: False)
+    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda family=4: False)
     calls = fake_run(
         monkeypatch,
         {
@@ -557,7 +557,7 @@ def test_read_nat_table_notes_docker_rules_in_the_other_variant(
     monkeypatch.setattr(
         "pytest_dockernet.observe.firewall.reading.shutil.which", lambda name: f"/usr/sbin/{name}"
     )
-    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda: True)
+    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda family=4: True)
     legacy_text = read("iptables-legacy-save-counters.handmade.txt")
     fake_run(
         monkeypatch,
@@ -728,7 +728,7 @@ def test_recorded_engines_masquerade_by_meaning(
             ),
         },
     )
-    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda: False)
+    monkeypatch.setattr(reading, "_legacy_nat_exists", lambda family=4: False)
     engine = info(f"docker-{tag}-info.json")
     table = read_nat_table(engine)
     assert table.backend is (

@@ -2,7 +2,9 @@
 
 Docker asks for NAT on a bridge network with one rule, "masquerade what comes from the subnet and
 leaves by any interface but the bridge". How that rule looks depends on the firewall backend, so
-this package reads the rules back the way the host's Docker wrote them:
+this package reads the rules back the way the host's Docker wrote them, for either IP family
+(``read_nat_table(info, family=6)``: ``ip6tables-*-save`` or table ``ip6 docker-bridges``, where
+Docker writes its NAT66 masquerade and its IPv6 published ports' DNAT):
 
 * :mod:`.rules`: :class:`NatRule`, :class:`NatTable` and the questions asked of them by meaning;
 * :mod:`.iptables` and :mod:`.nftables`: one parser per backend, both producing ``NatRule``

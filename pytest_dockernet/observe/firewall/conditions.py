@@ -1,7 +1,8 @@
 """Conditions shared by both parsers: what a rule matches, as alternatives of conditions on
 source, in-interface and out-interface (and, for a published port's DNAT, destination,
 protocol, destination ports and "addressed to the host"), folded into one
-:class:`~.rules.NatRule` per combination that can hold.
+:class:`~.rules.NatRule` per combination that can hold. Addresses are of either family; two
+positive address conditions of different families can never both hold.
 """
 
 from __future__ import annotations
@@ -9,14 +10,15 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network, IPv6Network
 from typing import TypeAlias
 
-from .rules import NatRule, ifname_matches, is_wildcard
+from ...addressing import IPAddress, IPNetwork
+from .rules import NatRule, ifname_matches, is_wildcard, network_within
 
 PortRange: TypeAlias = "tuple[int, int]"
 """First and last port (one port: both the same)."""
-NatTo: TypeAlias = "tuple[IPv4Address | None, PortRange | None]"
+NatTo: TypeAlias = "tuple[IPAddress | None, PortRange | None]"
 """Where a DNAT sends a packet: the address (None: one this reading does not model, such as a
 range) and the ports (None: the packet's own)."""
 
@@ -29,7 +31,7 @@ class Cond:
 
     kind: str
     negated: bool
-    value: IPv4Network | str | tuple[str, int, int]
+    value: IPNetwork | str | tuple[str, int, int]
     text: str
 
 
@@ -42,7 +44,7 @@ Alternatives = list[list[Cond]]
 
 @dataclass
 class _Normal:
-    source: IPv4Network | None = None
+    source: IPNetwork | None = None
     source_negated: bool = False
     in_interface: str | None = None
     in_negated: bool = False
@@ -51,7 +53,7 @@ class _Normal:
     other: list[str] = field(default_factory=list)
 
 
-Folded: TypeAlias = "tuple[IPv4Network | None, bool, list[str]]"
+Folded: TypeAlias = "tuple[IPNetwork | None, bool, list[str]]"
 
 
 def _fold_networks(conds: Sequence[Cond]) -> Folded | None:
@@ -59,26 +61,26 @@ def _fold_networks(conds: Sequence[Cond]) -> Folded | None:
     narrow it further; None when they can never all hold."""
     positive = [c for c in conds if not c.negated]
     negative = [c for c in conds if c.negated]
-    net: IPv4Network | None = None
+    net: IPNetwork | None = None
     narrower: list[str] = []
     for cond in positive:
-        assert isinstance(cond.value, IPv4Network)
-        if net is None or cond.value.subnet_of(net):
+        assert isinstance(cond.value, IPv4Network | IPv6Network)
+        if net is None or network_within(cond.value, net):
             net = cond.value
-        elif not net.subnet_of(cond.value):
-            return None  # disjoint networks
+        elif not network_within(net, cond.value):
+            return None  # disjoint networks, or networks of both families
     if net is not None:
         for cond in negative:
-            assert isinstance(cond.value, IPv4Network)
+            assert isinstance(cond.value, IPv4Network | IPv6Network)
             if not cond.value.overlaps(net):
-                continue  # excludes nothing of net
-            if net.subnet_of(cond.value):
+                continue  # excludes nothing of net (nor does a network of the other family)
+            if network_within(net, cond.value):
                 return None  # excludes all of net
             narrower.append(cond.text)  # excludes part of net: narrows the rule
         return net, False, narrower
     if negative:
         first = negative[0]
-        assert isinstance(first.value, IPv4Network)
+        assert isinstance(first.value, IPv4Network | IPv6Network)
         return first.value, True, [cond.text for cond in negative[1:]]
     return None, False, []
 

@@ -5,15 +5,21 @@ in ``iptables-save -t nat``, and for a published port ``-A DOCKER ! -i BRIDGE -p
 --dport HOSTPORT -j DNAT --to-destination ADDRESS:PORT`` (with ``-d 127.0.0.1/32`` for a port
 published on loopback). Both variants print the same text, so one parser serves both, as long
 as the *matching* ``*-save`` binary is run (each sees only its own kernel tables).
+
+``ip6tables-save`` prints the same layout with IPv6 networks (``-s fd00:1::/64``), Docker's DNAT
+excluding link-local sources (``! -s fe80::/10``) and its target in brackets when it names a
+port (``--to-destination [fd00:1::2]:80``, plain ``fd00:1::2`` when it does not), so the same
+parser reads it too.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 from collections.abc import Sequence
-from ipaddress import IPv4Address, IPv4Network
 
+from ...addressing import IPAddress, IPNetwork
 from .conditions import Alternatives, Cond, NatTo, PortRange, build_rule, expand
 from .rules import NatRule
 
@@ -38,8 +44,9 @@ def _join(tokens: Sequence[str]) -> str:
     return " ".join(t if _PLAIN_TOKEN_RE.fullmatch(t) else shlex.quote(t) for t in tokens)
 
 
-def _ipt_network(value: str) -> IPv4Network:
-    return IPv4Network(value, strict=False)  # "10.0.0.1" is /32; "/255.255.0.0" masks accepted
+def _ipt_network(value: str) -> IPNetwork:
+    # "10.0.0.1" is /32, "fd00::1" /128; "/255.255.0.0" masks accepted
+    return ipaddress.ip_network(value, strict=False)
 
 
 def port_range(text: str, separator: str) -> PortRange | None:
@@ -51,15 +58,35 @@ def port_range(text: str, separator: str) -> PortRange | None:
     return (low, high) if 0 <= low <= high <= 65535 else None
 
 
+def split_destination(value: str) -> tuple[str, str]:
+    """A ``--to-destination`` value as (address part, port part); the port part is ``""``
+    when there is none.
+
+    Example::
+
+        split_destination("10.0.0.2:80")  # ("10.0.0.2", "80")
+        split_destination("[fd00::2]:80")  # ("fd00::2", "80")
+        split_destination("fd00::2")  # ("fd00::2", ""): IPv6 without a port has no brackets
+    """
+    if value.startswith("["):
+        address, _, rest = value[1:].partition("]")
+        return address, rest.removeprefix(":")
+    if value.count(":") > 1:
+        return value, ""
+    address, _, ports = value.partition(":")
+    return address, ports
+
+
 def _dnat_to(target: str, options: Sequence[str]) -> NatTo | None:
-    """Where ``-j DNAT --to-destination ADDRESS[:PORT[-PORT]]`` sends a packet."""
+    """Where ``-j DNAT --to-destination ADDRESS[:PORT[-PORT]]`` (IPv6: ``[ADDRESS]:PORT``)
+    sends a packet."""
     if target != "DNAT":
         return None
     for i, token in enumerate(options[:-1]):
         if token == "--to-destination":
-            address, _, ports = options[i + 1].partition(":")
+            address, ports = split_destination(options[i + 1])
             try:
-                to_address: IPv4Address | None = IPv4Address(address)
+                to_address: IPAddress | None = ipaddress.ip_address(address)
             except ValueError:
                 to_address = None  # an address range: not modelled
             return to_address, port_range(ports, "-") if ports else None
@@ -175,7 +202,14 @@ def _parse_ipt_rule(line: str, shown: str) -> list[NatRule]:
 
 def parse_iptables_save(text: str) -> tuple[NatRule, ...]:
     """The rules (``-A`` lines, every chain) of the ``*nat`` table in `text`, the output of
-    ``iptables-save``/``iptables-legacy-save``/``iptables-nft-save`` with or without ``-c``.
+    ``iptables-save``/``iptables-legacy-save``/``iptables-nft-save`` with or without ``-c``,
+    or of their ``ip6tables`` counterparts.
+
+    Example::
+
+        text = run(["ip6tables-nft-save", "-t", "nat"])  # ... -A POSTROUTING -s fd00:1::/64 ...
+        masquerade = parse_iptables_save(text)[0]
+        masquerade.source  # IPv6Network('fd00:1::/64')
 
     Other tables, comments, chain declarations and ``COMMIT`` are skipped. Raises
     ``ValueError`` for a rule line it cannot split.

@@ -9,6 +9,11 @@ A published port is ``iifname != BRIDGE tcp dport HOSTPORT dnat to ADDRESS:PORT`
 The rule's meaning depends on the path that reaches it, so :func:`parse_nft_json` walks the
 chains from the nat base chains and gives every rule the conditions of the rules that jumped to
 it.
+
+Docker writes its IPv6 rules to table ``ip6 docker-bridges`` in the same layout: ``ip6 saddr``
+and ``ip6 daddr`` for the addresses, ``ip6 daddr != ::1`` on the nat-OUTPUT path, ``ip6 saddr
+!= fe80::/10`` in each DNAT rule, and ``dnat to [ADDRESS]:PORT``. The same parser reads it (and
+an ``inet`` table's ``dnat ip6 to``).
 """
 
 from __future__ import annotations
@@ -17,14 +22,27 @@ import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from ipaddress import IPv4Network
 from typing import Any
 
+from ...addressing import IPAddress, IPNetwork
 from .conditions import Alternatives, Cond, NatTo, PortRange, build_rule, expand
 from .rules import NatRule
 
 NFT_TABLE = ("ip", "docker-bridges")
 """Family and name of the table Docker's nftables backend writes IPv4 bridge rules to."""
+NFT_TABLE6 = ("ip6", "docker-bridges")
+"""Family and name of the table Docker's nftables backend writes IPv6 bridge rules to."""
+
+
+def nft_table(family: int) -> tuple[str, str]:
+    """The nft family and name of Docker's table for IP `family` (4 or 6).
+
+    Example::
+
+        nft_table(6)  # ("ip6", "docker-bridges"): `nft -j list table ip6 docker-bridges`
+    """
+    return NFT_TABLE6 if family == 6 else NFT_TABLE
+
 
 _NAT_STATEMENTS = {"masquerade", "snat", "dnat", "redirect"}
 _VERDICTS = {"accept", "drop", "return", "continue", "queue", "reject"}
@@ -32,6 +50,11 @@ _JUMPS = {"jump", "goto"}
 _SILENT_STATEMENTS = {"counter", "log", "mangle", "comment"}
 """Statements that neither narrow a rule nor decide its verdict."""
 _IFNAME_KEYS = {"iifname": "iif", "iif": "iif", "oifname": "oif", "oif": "oif"}
+_ADDRESS_PROTOCOLS = ("ip", "ip6")
+"""Payload protocols whose ``saddr``/``daddr`` are read as networks."""
+_L4PROTO_FIELDS = {("ip", "protocol"), ("ip6", "nexthdr")}
+_IPV6_TEXT = set("0123456789abcdefABCDEF:.-")
+"""The characters of an IPv6 address or address range as nft prints it."""
 
 
 def _nft_operand(expr: object) -> str:
@@ -94,8 +117,15 @@ def nft_statement(stmt: Mapping[str, Any]) -> str:
         quote = _IFNAME_KEYS.get(body["key"].get("meta", {}).get("key", "")) is not None
         return f"{_nft_operand(body['key'])} vmap {_nft_value(body['data'], quote)}"
     if key in ("snat", "dnat") and isinstance(body, Mapping) and "addr" in body:
-        port = f":{_nft_value(body['port'])}" if "port" in body else ""
-        return f"{key} to {_nft_value(body['addr'])}{port}"
+        address = _nft_value(body["addr"])
+        port = ""
+        if "port" in body:
+            # as nft prints it: an IPv6 address (or range) before a port is bracketed
+            ipv6 = ":" in address and set(address) <= _IPV6_TEXT
+            address = f"[{address}]" if ipv6 else address
+            port = f":{_nft_value(body['port'])}"
+        family = f" {body['family']}" if "family" in body else ""  # an inet table's dnat ip6
+        return f"{key}{family} to {address}{port}"
     if key == "counter" or (body is None and (key in _VERDICTS or key in _NAT_STATEMENTS)):
         return str(key)
     return f"{key} {_nft_value(body)}"
@@ -111,18 +141,21 @@ def _nft_elements(value: object, sets: Mapping[str, Sequence[object]]) -> list[o
     return None
 
 
-def _nft_networks(value: object) -> list[IPv4Network]:
+def _nft_networks(value: object) -> list[IPNetwork]:
     if isinstance(value, Mapping) and "elem" in value:
         value = value["elem"].get("val")
     if isinstance(value, str):
-        return [IPv4Network(value, strict=False)]
+        return [ipaddress.ip_network(value, strict=False)]
     if isinstance(value, Mapping) and "prefix" in value:
         prefix = value["prefix"]
-        return [IPv4Network(f"{prefix['addr']}/{prefix['len']}", strict=False)]
+        return [ipaddress.ip_network(f"{prefix['addr']}/{prefix['len']}", strict=False)]
     if isinstance(value, Mapping) and "range" in value:
-        low, high = (ipaddress.IPv4Address(str(end)) for end in value["range"])
-        return list(ipaddress.summarize_address_range(low, high))
-    raise ValueError(f"not an IPv4 address, prefix or range: {value!r}")
+        low, high = (ipaddress.ip_address(str(end)) for end in value["range"])
+        if isinstance(low, ipaddress.IPv4Address) and isinstance(high, ipaddress.IPv4Address):
+            return list(ipaddress.summarize_address_range(low, high))
+        if isinstance(low, ipaddress.IPv6Address) and isinstance(high, ipaddress.IPv6Address):
+            return list(ipaddress.summarize_address_range(low, high))
+    raise ValueError(f"not an IP address, prefix or range: {value!r}")
 
 
 def _nft_ports(value: object) -> PortRange | None:
@@ -153,7 +186,7 @@ def _nft_port_match(
         proto = str(payload["protocol"])
         return [[Cond("dport", False, (proto, *r), text)] for r in ranges if r is not None]
     is_l4proto = left.get("meta", {}).get("key") == "l4proto" or (
-        payload.get("protocol") == "ip" and payload.get("field") == "protocol"
+        (payload.get("protocol"), payload.get("field")) in _L4PROTO_FIELDS
     )
     if is_l4proto and right in ("tcp", "udp"):
         return [[Cond("proto", False, str(right), text)]]
@@ -168,22 +201,22 @@ def _nft_match(
 ) -> Alternatives:
     """A match expression as alternatives of conditions on saddr, daddr, iif, oif, protocol,
     destination port, "addressed to the host", or "other"."""
-    kind = "other"
+    kind, family = "other", "ip"
     if isinstance(left, Mapping):
         ports = _nft_port_match(left, op, right, text, sets)
         if ports is not None:
             return ports
         if "meta" in left:
             kind = _IFNAME_KEYS.get(left["meta"].get("key", ""), "other")
-        elif left.get("payload", {}).get("protocol") == "ip" and (
+        elif left.get("payload", {}).get("protocol") in _ADDRESS_PROTOCOLS and (
             left["payload"].get("field") in ("saddr", "daddr")
         ):
-            kind = str(left["payload"]["field"])
+            kind, family = str(left["payload"]["field"]), str(left["payload"]["protocol"])
     if kind == "other" or op not in ("==", "!=", "in"):
         return [[Cond("other", op == "!=", text, text)]]
     negated = op == "!="
     elements = _nft_elements(right, sets)
-    values: list[IPv4Network | str] = []
+    values: list[IPNetwork | str] = []
     try:
         for item in [right] if elements is None else elements:
             if kind in ("saddr", "daddr"):
@@ -201,7 +234,7 @@ def _nft_match(
     if kind == "daddr" and elements is None and len(values) == 1:
         shown = [text]  # as nft prints it: "ip daddr 127.0.0.1", not ".../32"
     elif kind in ("saddr", "daddr"):
-        shown = [f"ip {kind} {'!= ' if negated else ''}{v}" for v in values]
+        shown = [f"{family} {kind} {'!= ' if negated else ''}{v}" for v in values]
     else:
         shown = [f'{kind}name {"!= " if negated else ""}"{v}"' for v in values]
     conds = [Cond(kind, negated, v, s) for v, s in zip(values, shown, strict=True)]
@@ -228,11 +261,12 @@ class _NftRule:
 
 
 def _dnat_to(body: object) -> NatTo:
-    """Where ``dnat to ADDRESS[:PORT]`` sends a packet (an address range is not modelled)."""
+    """Where ``dnat to ADDRESS[:PORT]`` (``dnat to [ADDRESS]:PORT`` over IPv6) sends a packet
+    (an address range is not modelled)."""
     if not isinstance(body, Mapping):
         return None, None
     try:
-        address: ipaddress.IPv4Address | None = ipaddress.IPv4Address(str(body.get("addr")))
+        address: IPAddress | None = ipaddress.ip_address(str(body.get("addr")))
     except ValueError:
         address = None
     return address, _nft_ports(body["port"]) if "port" in body else None
@@ -286,7 +320,15 @@ def _nft_rule(rule: Mapping[str, Any], maps: Mapping[str, Sequence[object]]) -> 
 
 
 def parse_nft_json(text: str) -> tuple[NatRule, ...]:
-    """The nat rules in `text`, the output of ``nft -j list table ip docker-bridges``.
+    """The nat rules in `text`, the output of ``nft -j list table ip docker-bridges`` (or of
+    ``... ip6 docker-bridges``: ``ip6 saddr``/``ip6 daddr`` are read as ``ip saddr``/``ip
+    daddr`` are).
+
+    Example::
+
+        text = run(["nft", "-j", "list", "table", *nft_table(6)])
+        masquerade = [r for r in parse_nft_json(text) if r.target == "MASQUERADE"][0]
+        masquerade.source  # IPv6Network('fd49:efd7:54aa::/64')
 
     Only rules that take effect are returned: the chains are walked from every base chain of
     type ``nat``, through ``jump``/``goto`` and verdict maps (named or anonymous), and each rule

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from ...errors import DockernetError, PrivilegeError
 from .counters import Counted, parse_iptables_counters, parse_nft_counters
 from .iptables import parse_iptables_save
-from .nftables import NFT_TABLE, parse_nft_json
+from .nftables import nft_table, parse_nft_json
 from .rules import Backend, NatRule, NatTable
 
 _TIMEOUT = 30.0
@@ -25,6 +25,7 @@ _PERMISSION_MARKERS = ("permission denied", "operation not permitted", "you must
 
 
 _VARIANT_NAMES = {Backend.IPTABLES_NFT: "nf_tables", Backend.IPTABLES_LEGACY: "legacy"}
+_FAMILIES = (4, 6)
 
 
 class FirewallReadError(DockernetError):
@@ -123,34 +124,41 @@ def _iptables_variant() -> Backend:
     )
 
 
+def _iptables_tool(family: int) -> str:
+    return "iptables" if family == 4 else "ip6tables"
+
+
 def _save_command(backend: Backend, family: int = 4) -> tuple[str, ...]:
     """The ``*-save`` that reads `backend`'s nat table (``family=6``: ``ip6tables``'),
     preferring the variant-named binary."""
     variant = "nft" if backend is Backend.IPTABLES_NFT else "legacy"
-    tool = "iptables" if family == 4 else "ip6tables"
+    tool = _iptables_tool(family)
     named = f"{tool}-{variant}-save"
     binary = named if shutil.which(named) else f"{tool}-save"
     return (binary, "-t", "nat")
 
 
-def _legacy_nat_exists() -> bool:
+def _legacy_nat_exists(family: int = 4) -> bool:
     # Asking iptables-legacy-save for a table that does not exist makes the kernel create it
     # (empty), which in turn makes iptables-nft warn about legacy tables: look first.
+    names = "/proc/net/ip_tables_names" if family == 4 else "/proc/net/ip6_tables_names"
     try:
-        with open("/proc/net/ip_tables_names", encoding="ascii") as f:
+        with open(names, encoding="ascii") as f:
             return "nat" in f.read().split()
     except OSError:
         return False
 
 
-def _other_variant_note(backend: Backend) -> str:
+def _other_variant_note(backend: Backend, family: int = 4) -> str:
     """A note when the iptables variant Docker does not use also holds Docker nat rules."""
+    tool = _iptables_tool(family)
     if backend is Backend.IPTABLES_NFT:
-        other, binary = "iptables-legacy", "iptables-legacy-save"
-        if not _legacy_nat_exists():
+        other = f"{tool}-legacy"
+        if not _legacy_nat_exists(family):
             return ""
     else:
-        other, binary = "iptables-nft", "iptables-nft-save"
+        other = f"{tool}-nft"
+    binary = f"{other}-save"
     if shutil.which(binary) is None:
         return ""
     command = (binary, "-t", "nat")
@@ -161,24 +169,25 @@ def _other_variant_note(backend: Backend) -> str:
         rules = parse_iptables_save(proc.stdout)
     except (DockernetError, ValueError):
         return ""  # the note is a hint; failing to give it must not fail the read
-    docker = [r for r in rules if "DOCKER" in r.chain.upper() or "DOCKER" in r.target.upper()]
+    docker = [r for r in rules if _is_docker_rule(r)]
     if not docker:
         return ""
     return (
         f"the {other} nat table also holds Docker rules ({len(docker)} rules in "
         f"`{shlex.join(command)}`); the kernel applies both variants, and the rules above are "
-        f"only those of {backend.value}, the variant `iptables` runs"
+        f"only those of {_variant_name(backend, family)}, the variant `{tool}` runs"
     )
 
 
-def _docker_bridges_exists() -> bool:
-    """Whether Docker's native nftables table is in the kernel (``nft list tables``)."""
+def _docker_bridges_exists(family: int = 4) -> bool:
+    """Whether Docker's native nftables table for `family` is in the kernel (``nft list
+    tables``): ``ip docker-bridges``, or ``ip6 docker-bridges`` for 6."""
     listed = _checked(("nft", "list", "tables"))
-    return f"table {' '.join(NFT_TABLE)}" in listed.splitlines()
+    return f"table {' '.join(nft_table(family))}" in listed.splitlines()
 
 
-def _iptables_nat(backend: Backend) -> tuple[str, tuple[NatRule, ...]]:
-    command = _save_command(backend)
+def _iptables_nat(backend: Backend, family: int = 4) -> tuple[str, tuple[NatRule, ...]]:
+    command = _save_command(backend, family)
     text = _checked(command)
     try:
         return shlex.join(command), parse_iptables_save(text)
@@ -197,8 +206,15 @@ def reported_backend(engine_info: Mapping[str, object]) -> str:
     return driver if isinstance(driver, str) and driver else "(not reported)"
 
 
-def read_nat_table(engine_info: Mapping[str, object]) -> NatTable:
-    """Read the host's nat rules where Docker wrote them.
+def read_nat_table(engine_info: Mapping[str, object], family: int = 4) -> NatTable:
+    """Read the host's nat rules of IP `family` (4 or 6) where Docker wrote them.
+
+    Over IPv6 (``family=6``) the same backend holds them in its IPv6 tables:
+    ``ip6tables-nft-save -t nat`` / ``ip6tables-legacy-save -t nat``, or table ``ip6
+    docker-bridges`` of the native nftables backend. Example::
+
+        table = read_nat_table(client.info(), family=6)
+        table.masquerade_rules(net.subnet6, net.bridge)  # Docker's NAT66 rule, if any
 
     The engine's report decides where to look first. When it says nftables but there is no
     ``ip docker-bridges`` table and iptables holds Docker's nat rules (Debian's Docker 28.5 with
@@ -208,48 +224,61 @@ def read_nat_table(engine_info: Mapping[str, object]) -> NatTable:
     Raises :class:`~pytest_dockernet.errors.PrivilegeError` when not allowed to read the
     firewall, and :class:`FirewallReadError` when the tool is missing, fails or prints
     something unparsable. A missing ``ip docker-bridges`` table with no Docker rules in
-    iptables either (no bridge rules written yet) gives an empty table with a note.
+    iptables either (no bridge rules written yet) gives an empty table with a note. Raises
+    ``ValueError`` for a `family` other than 4 or 6.
     """
+    if family not in _FAMILIES:
+        raise ValueError(f"family must be 4 or 6, got {family!r}")
     backend = detect_backend(engine_info)
     if backend is Backend.NFTABLES:
-        if _docker_bridges_exists():
-            return _read_nft()
+        if _docker_bridges_exists(family):
+            return _read_nft(family)
+        table = " ".join(nft_table(family))
         variant = _iptables_variant()
-        source, rules = _iptables_nat(variant)
+        source, rules = _iptables_nat(variant, family)
         if any(_is_docker_rule(rule) for rule in rules):
             return NatTable(
                 variant,
                 rules,
                 f"{source} ({_VARIANT_NAMES[variant]})",
                 note=f"the engine reports the {reported_backend(engine_info)} firewall backend, "
-                f"but table {' '.join(NFT_TABLE)} does not exist: Docker's rules were found in "
-                f"{variant.value}'s nat table, and read there",
+                f"but table {table} does not exist: Docker's rules were found in "
+                f"{_variant_name(variant, family)}'s nat table, and read there",
+                family=family,
             )
+        option = "iptables" if family == 4 else "ip6tables"
         return NatTable(
             backend,
             (),
             f"nft list tables; {source}",
-            note=f"table {' '.join(NFT_TABLE)} does not exist and {variant.value} holds no Docker "
-            "nat rule: the engine reports the nftables firewall backend but has written no "
-            "bridge rules (is the daemon running with iptables=false?)",
+            note=f"table {table} does not exist and {_variant_name(variant, family)} holds no "
+            "Docker nat rule: the engine reports the nftables firewall backend but has written "
+            f"no bridge rules (is the daemon running with {option}=false?)",
+            family=family,
         )
-    source, rules = _iptables_nat(backend)
+    source, rules = _iptables_nat(backend, family)
     return NatTable(
         backend,
         rules,
         f"{source} ({_VARIANT_NAMES[backend]})",
-        note=_other_variant_note(backend),
+        note=_other_variant_note(backend, family),
+        family=family,
     )
 
 
-def _read_nft() -> NatTable:
-    command: tuple[str, ...] = ("nft", "-j", "list", "table", *NFT_TABLE)
+def _variant_name(variant: Backend, family: int) -> str:
+    """``iptables-nft``, or ``ip6tables-nft`` for the IPv6 tables of that variant."""
+    return variant.value.replace("iptables", _iptables_tool(family), 1)
+
+
+def _read_nft(family: int = 4) -> NatTable:
+    command: tuple[str, ...] = ("nft", "-j", "list", "table", *nft_table(family))
     text = _checked(command)
     try:
         rules = parse_nft_json(text)
     except ValueError as exc:
         raise FirewallReadError(f"cannot parse `{shlex.join(command)}`: {exc}") from exc
-    return NatTable(Backend.NFTABLES, rules, shlex.join(command))
+    return NatTable(Backend.NFTABLES, rules, shlex.join(command), family=family)
 
 
 def ip6tables_rules(engine_info: Mapping[str, object]) -> bool:
@@ -259,7 +288,7 @@ def ip6tables_rules(engine_info: Mapping[str, object]) -> bool:
     """
     backend = rules_location(engine_info)
     if backend is Backend.NFTABLES:
-        return "table ip6 docker-bridges" in _checked(("nft", "list", "tables")).splitlines()
+        return _docker_bridges_exists(6)
     binary = _save_command(backend, 6)[0]
     filtered = _checked((binary, "-t", "filter"))
     return any(line.startswith(":DOCKER") for line in filtered.splitlines())
