@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pyroute2 import IPRoute
@@ -80,6 +81,17 @@ def inside(pid: int, namespace: str = "net") -> Iterator[None]:
             os.close(own)
     finally:
         os.close(target)
+
+
+def enable_ipv6(pid: int, ifname: str) -> None:
+    """Turn IPv6 on for interface ``ifname`` in the namespace of ``pid``
+    (``net.ipv6.conf.<ifname>.disable_ipv6=0``): Docker turns it off in a container on network
+    "none", so the plugin's own upstream turns it on for the link the plugin made.
+
+    E.g. ``enable_ipv6(upstream.pid, "eth0")``.
+    """
+    with inside(pid):  # /proc/sys/net shows the namespace of the thread that opens it
+        Path(f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6").write_text("0")
 
 
 def set_hostname(pid: int, hostname: str) -> None:

@@ -60,6 +60,26 @@ def links(pid: int | None = None) -> tuple[Link, ...]:
         )
 
 
+IFA_F_TENTATIVE = 0x40
+"""An IPv6 address still in duplicate address detection: unusable, about 2 s after it appears."""
+
+
+def tentative(pid: int | None, ifname: str | None = None) -> tuple[str, ...]:
+    """The IPv6 addresses of the namespace of ``pid`` (of its interface ``ifname`` only, when
+    given) that are still tentative, e.g. ``('fe80::42:aff:fe00:2 on eth0',)`` in the first
+    two seconds of a container on a network with IPv6: until its link-local address is
+    usable, neighbour discovery fails and nothing is routed to or from it."""
+    with iproute(pid) as ipr:
+        names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in dumped(ipr.get_links)}
+        found = []
+        for addr in dumped(lambda: ipr.get_addr(family=socket.AF_INET6)):
+            name = names.get(addr["index"], "?")
+            flags = addr.get_attr("IFA_FLAGS") or addr["flags"]
+            if flags & IFA_F_TENTATIVE and ifname in (None, name):
+                found.append(f"{addr.get_attr('IFA_ADDRESS')} on {name}")
+        return tuple(found)
+
+
 def by_name(all_links: tuple[Link, ...], name: str) -> Link | None:
     return next((link for link in all_links if link.name == name), None)
 

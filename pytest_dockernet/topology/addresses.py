@@ -20,6 +20,8 @@ from .. import addressing
 from ..errors import DockernetError
 from ..model import Container, Network
 from ..model.arguments import AddressArg
+from ..observe.links import tentative
+from ..retry import NotYet, wait_until
 from .context import BuildContext
 
 
@@ -90,6 +92,26 @@ def plan_addresses(
             _check_free(ip6, net, taken6)
         plan.v6[net] = ip6
     return plan
+
+
+DAD_TIMEOUT = 5.0
+"""Seconds an IPv6 address may stay tentative before the container or upstream is refused."""
+
+
+def wait_for_dad(pid: int | None, who: str, ifname: str | None = None) -> None:
+    """Until no IPv6 address of ``who`` (the namespace of ``pid``; only ``ifname``'s, when
+    given) is tentative: Docker leaves a container's link-local address in duplicate address
+    detection for about 2 s, during which nothing is routed to or from it, and a verdict
+    would be about that moment rather than the topology.
+
+    E.g. ``wait_for_dad(c.pid, str(c))`` right after a container on an IPv6 network started.
+    """
+
+    def settled() -> bool | NotYet:
+        left = tentative(pid, ifname)
+        return not left or NotYet(f"tentative: {', '.join(left)}")
+
+    wait_until(settled, DAD_TIMEOUT, f"the IPv6 addresses of {who} to leave DAD", interval=0.05)
 
 
 def _static(

@@ -25,6 +25,7 @@ import docker
 import docker.errors
 import docker.types
 
+from .. import addressing
 from ..engine import images, labels, netns
 from ..engine.client import api_at_least, exit_report
 from ..engine.labels import RunIdentity
@@ -39,7 +40,7 @@ from ..model.arguments import (
     normalise_networks,
     parse_destination,
 )
-from .addresses import plan_addresses
+from .addresses import plan_addresses, wait_for_dad
 from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports, published_ports6
 from .routes import add_in_namespace, plan_route
@@ -374,7 +375,7 @@ def _bring_up(
     ctx: BuildContext,
     spec: ContainerSpec,
     container: Container,
-    planned: Sequence[tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]],
+    planned: Sequence[tuple[addressing.IPNetwork, addressing.IPAddress]],
     origin: str,
 ) -> Started:
     """The background part of start(): Docker's work, the addresses Docker picked, the routes.
@@ -390,6 +391,8 @@ def _bring_up(
         state = started.wait_started()
         for destination, gateway in planned:
             add_in_namespace(str(container), state.init_pid, destination, gateway)
+        if container.addresses6:
+            wait_for_dad(state.init_pid, str(container))
     except Exception as exc:
         if origin and hasattr(exc, "add_note"):  # Python >= 3.11 shows it under the message
             exc.add_note(f"(dockernet.container({spec.name!r}) was called at {origin})")

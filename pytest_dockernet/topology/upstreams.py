@@ -21,12 +21,13 @@ from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD
 
 from .. import addressing
 from ..engine import labels
-from ..engine.netns import PRIVILEGE_HINT, iproute, netns_path
+from ..engine.netns import PRIVILEGE_HINT, enable_ipv6, iproute, netns_path
 from ..errors import DockernetError, PrivilegeError
 from ..model import Upstream
 from ..observe import subnets
 from ..probing.ping import UPSTREAM_INTERFACE
 from ..retry import NotYet, wait_until
+from .addresses import wait_for_dad
 from .containers import ContainerSpec, launch
 from .context import BuildContext
 
@@ -88,12 +89,15 @@ def create_upstream(
     host_address, address = subnet.hosts()
     host_address6 = subnet6.network_address + 1
     address6 = subnet6.network_address + 2
+    enable_ipv6(container.pid, UPSTREAM_INTERFACE)
     with iproute(container.pid) as ipr:
         inner = ipr.link_lookup(ifname=UPSTREAM_INTERFACE)[0]
         ipr.addr("add", index=inner, address=str(address), prefixlen=subnet.prefixlen)
         ipr.addr("add", index=inner, address=str(address6), prefixlen=PREFIX6, flags=IFA_F_NODAD)
         ipr.link("set", index=inner, state="up")
     _wait_until_up(container.pid, host_interface)
+    wait_for_dad(container.pid, f"upstream {name!r}")
+    wait_for_dad(None, f"the host's end of upstream {name!r}", host_interface)
     upstream = Upstream(
         name,
         address,

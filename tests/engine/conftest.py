@@ -12,11 +12,13 @@ was selected; ``pytest tests/unit`` never loads this file.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pytest_dockernet.engine.client import DEFAULT_HOST, START_HINT, engine_answers
+from tests.engine.plain import Plain
 
 HERE = Path(__file__).resolve().parent
 REQUIRE = "DOCKERNET_REQUIRE_ENGINE"
@@ -66,3 +68,15 @@ def pick_image(request: pytest.FixtureRequest, bare_image: str) -> str | None:
     """The built-in busybox (None), and an image holding one binary: a check that passes on
     both needs nothing in the image (no server, no resolver tool, no ping)."""
     return None if request.param == "default" else bare_image
+
+
+@pytest.fixture
+def plain(client, dockernet) -> Iterator[Plain]:
+    """The plain-docker side of the faithfulness tests, labelled and named like the plugin's
+    resources of this test (``tests/engine/plain.py``)."""
+    made = Plain(client, dockernet.identity, dockernet.scope, dockernet.image)
+    try:
+        yield made
+    finally:
+        problems = made.close()
+        assert not problems, f"plain docker resources left behind: {problems}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,7 +170,23 @@ class Plain:
             api.connect_container_to_network(made["Id"], net.id)
         with machine_lock().writing(f"start container {name}"):  # Docker 28: raw-table rules
             api.start(made["Id"])
-        return self.client.containers.get(made["Id"])
+        started = self.client.containers.get(made["Id"])
+        if any(net.subnet6 is not None for net in networks):
+            self.settle6(started)
+        return started
+
+    @staticmethod
+    def settle6(container: Any, timeout: float = 5.0) -> None:
+        """Wait, as a careful user's script would, until ``ip -6 addr`` inside the container
+        shows no tentative address: Docker leaves its link-local address in duplicate
+        address detection for about 2 s, while nothing is routed to or from it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _, out = container.exec_run(["sh", "-c", "ip -6 addr | grep tentative"])
+            if not out.strip():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{container.name}: IPv6 addresses still tentative after {timeout} s")
 
     @staticmethod
     def ip(container: Any, net: PlainNetwork) -> ipaddress.IPv4Address:
@@ -225,9 +242,19 @@ class Plain:
         return out.decode(errors="replace").strip()
 
     @staticmethod
-    def connect_here(address: str, port: int) -> str:
+    def connect_here(address: str, port: int, wait: float = 0.0) -> str:
         """A TCP connection from the test's own process (the engine's namespace): what the
-        service said, or the error."""
+        service said, or the error; tried again for up to ``wait`` seconds while it fails
+        (a service just started)."""
+        deadline = time.monotonic() + wait
+        said = Plain.connect_once(address, port)
+        while said.startswith("error:") and time.monotonic() < deadline:
+            time.sleep(0.2)
+            said = Plain.connect_once(address, port)
+        return said
+
+    @staticmethod
+    def connect_once(address: str, port: int) -> str:
         try:
             with socket.create_connection((address, port), timeout=2) as conn:
                 conn.settimeout(2)

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -105,17 +105,6 @@ def engine(client, engine_version, dockernet) -> Engine:
     )
 
 
-@pytest.fixture
-def plain(client, dockernet) -> Iterator[Plain]:
-    """The plain-docker side, labelled and named like the plugin's resources of this test."""
-    made = Plain(client, dockernet.identity, dockernet.scope, dockernet.image)
-    try:
-        yield made
-    finally:
-        problems = made.close()
-        assert not problems, f"plain docker resources left behind: {problems}"
-
-
 @dataclass(frozen=True)
 class Verdict:
     value: bool | str
@@ -135,16 +124,16 @@ def plain_ping(src, dst: ipaddress.IPv4Address, *, ttl: int | None = None) -> Ve
     return Verdict(ping.verdict, str(ping))
 
 
-def plugin_ping(src, dst, *, ttl: int | None = None) -> Verdict:
+def plugin_ping(src, dst, *, ttl: int | None = None, family: int = 4) -> Verdict:
     """``assert_reachable(count=2)`` passing is reachable; failing, ``assert_unreachable``
     passing is unreachable; neither passing is a verdict that matches no pin."""
     try:
-        assert_reachable(src, dst, count=2, reply_ttl=ttl)
+        assert_reachable(src, dst, count=2, reply_ttl=ttl, family=family)
         return Verdict(True, "assert_reachable passed")
     except AssertionError as exc:
         failed = str(exc).splitlines()[0]
     try:
-        assert_unreachable(src, dst, count=2)
+        assert_unreachable(src, dst, count=2, family=family)
     except AssertionError as exc:
         return Verdict("neither", f"assert_reachable: {failed}; assert_unreachable: {exc}")
     return Verdict(False, f"assert_reachable raised: {failed}; assert_unreachable passed")

@@ -174,5 +174,5 @@ def test_family_is_4_or_6_and_agrees_with_an_address(dockernet):
         assert_reachable(a, b.ip(net), family=6)
     four = dockernet.network("four")
     c = dockernet.container("c", [four])
-    with pytest.raises(ValueError, match="has no IPv6 address .* create one with ipv6=True"):
+    with pytest.raises(ValueError, match="has no IPv6 address: .* create one with ipv6=True"):
         assert_reachable(a, c, family=6)
