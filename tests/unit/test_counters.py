@@ -85,6 +85,23 @@ def test_the_direct_routing_drop_says_what_the_host_setting_does_and_the_users_f
         assert "network(routable=True)" in text
 
 
+def test_the_ipv6_direct_routing_drop_names_the_ipv6_sysctl_and_gateway_mode():
+    found = attribute(
+        recorded("docker-28.5-ip6-raw-drop-before.txt"),
+        recorded("docker-28.5-ip6-raw-drop-after.txt"),
+        3,
+    )
+    assert found.certain
+    [drop] = found.drops
+    assert (drop.rule.table, drop.rule.chain, drop.packets) == ("raw", "PREROUTING", 3)
+    assert "-d fd64:6e65:7400:fa02::10/128 ! -i br-ec70b8ed4bad -j DROP" in drop.rule.text
+    text = found.describe()
+    assert "Docker >= 28's protection against direct routing" in text
+    assert "net.bridge.bridge-nf-call-ip6tables" in text
+    assert "gateway_mode_ipv6=nat-unprotected" in text
+    assert "gateway_mode_ipv4" not in text
+
+
 def test_a_cross_bridge_ping_through_the_host_names_the_isolation_rule():
     before = recorded("docker-28.5-isolation-drop-before.txt")
     after = recorded("docker-28.5-isolation-drop-after.txt")

@@ -28,9 +28,10 @@ def bridge_nf(name: str = BRIDGE_NF[0]) -> str:
         return "absent"
 
 
-def bridged_frames_filtered() -> bool:
-    """Whether IPv4 frames a bridge forwards pass iptables (``bridge-nf-call-iptables=1``).
+def bridged_frames_filtered(family: int = 4) -> bool:
+    """Whether IPv4 frames a bridge forwards pass iptables (``bridge-nf-call-iptables=1``);
+    IPv6 frames ip6tables with ``family=6`` (``bridge-nf-call-ip6tables=1``).
 
     E.g. ``if bridged_frames_filtered(): ...`` on a host with br_netfilter loaded.
     """
-    return bridge_nf() == "1"
+    return bridge_nf(BRIDGE_NF[0] if family == 4 else BRIDGE_NF[1]) == "1"

@@ -212,19 +212,25 @@ def _option(text: str, flag: str, negated: bool = False) -> str:
     return ""
 
 
-def direct_routing_meaning(bridge: str, filtered: bool) -> str:
+def direct_routing_meaning(bridge: str, filtered: bool, family: int = 4) -> str:
     """What Docker >= 28's drop of a packet that reached a container from a foreign interface
     means on this host, and what a user writes in their own configuration to allow it.
 
     E.g. ``direct_routing_meaning("br-1a2b3c4d5e6f", True)`` names the bridge, says that bridged
-    frames pass the firewall here, and gives the network options and compose keys that help.
+    frames pass the firewall here, and gives the network options and compose keys that help;
+    ``family=6`` names the IPv6 sysctl and gateway mode.
     """
+    sysctl = (
+        "net.bridge.bridge-nf-call-iptables"
+        if family == 4
+        else ("net.bridge.bridge-nf-call-ip6tables")
+    )
     host = (
-        "on this host bridged frames pass the firewall (net.bridge.bridge-nf-call-iptables=1), "
+        f"on this host bridged frames pass the firewall ({sysctl}=1), "
         "so a router container's packets, bridged to it from another bridge, meet this rule "
         "even with a return route"
         if filtered
-        else "on this host bridged frames skip the firewall (net.bridge.bridge-nf-call-iptables "
+        else f"on this host bridged frames skip the firewall ({sysctl} "
         "is not 1), so the packet was routed by the host itself: a route through the host, "
         "not through a router container"
     )
@@ -234,9 +240,9 @@ def direct_routing_meaning(bridge: str, filtered: bool) -> str:
         "it through, name the interfaces it comes from in the destination network's option "
         "com.docker.network.bridge.trusted_host_interfaces (compose: networks: NAME: "
         "driver_opts:; pytest-dockernet: network(routable=True) between a DockerNet's own "
-        "networks), or set com.docker.network.bridge.gateway_mode_ipv4=nat-unprotected "
+        f"networks), or set com.docker.network.bridge.gateway_mode_ipv{family}=nat-unprotected "
         "(or routed); on a host where bridged frames need not be filtered, "
-        "sysctl net.bridge.bridge-nf-call-iptables=0 with a return route via the router"
+        f"sysctl {sysctl}=0 with a return route via the router"
     )
 
 
@@ -245,11 +251,13 @@ def meaning(rule: Counted) -> str:
     if not rule.drops:
         return ""
     chain, text = rule.chain, rule.text
-    direct = rule.table == "raw" and chain == "PREROUTING" and _option(text, "-d").endswith("/32")
+    to = _option(text, "-d")
+    family = 6 if ":" in to or "ip6 daddr" in text else 4
+    direct = rule.table == "raw" and chain == "PREROUTING" and to.endswith(("/32", "/128"))
     if (direct and _option(text, "-i", negated=True)) or "DROP DIRECT ACCESS" in text:
         nft_bridge = _NFT_IIF_NOT_RE.search(text)
         bridge = _option(text, "-i", negated=True) or (nft_bridge[1] if nft_bridge else "")
-        return direct_routing_meaning(bridge, bridged_frames_filtered())
+        return direct_routing_meaning(bridge, bridged_frames_filtered(family), family)
     subnet = _option(text, "-s", negated=True) or _option(text, "-d", negated=True)
     bridge = _option(text, "-o") or _option(text, "-i")
     if chain == "DOCKER-INTERNAL" or (chain == "DOCKER-ISOLATION-STAGE-1" and subnet and bridge):
