@@ -22,6 +22,7 @@ host's ``::1`` and from the upstream through the host's IPv6 address facing it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -30,7 +31,14 @@ from pytest_dockernet import assert_port_open
 from pytest_dockernet.observe.firewall import ip6tables_rules
 from pytest_dockernet.observe.firewall.bridged import bridge_nf
 from tests.engine.plain import Plain
-from tests.engine.test_faithful import Verdict, plain_ping, plugin_ping, plugin_port, said_hi
+from tests.engine.test_faithful import (
+    Verdict,
+    plain_options_like,
+    plain_ping,
+    plugin_ping,
+    plugin_port,
+    said_hi,
+)
 
 R, U = True, False
 
@@ -40,6 +48,7 @@ PINS6: dict[str, tuple[bool, bool, bool, bool]] = {
     "through the host": (R, U, U, U),
     "router, return route": (R, R, U, R),
     "router, no return route": (R, U, U, U),
+    "routable router, return route": (R, R, R, R),
     "internal: peers": (R, R, R, R),
     "masquerade: to the upstream": (U, R, R, R),
     "published: loopback": (R, R, R, R),
@@ -106,20 +115,39 @@ def test_two_dual_stack_networks_through_the_host(dockernet, plain, engine6):
     )
 
 
-@pytest.mark.parametrize("return_route", [True, False], ids=["return-route", "no-return-route"])
-def test_router_between_two_dual_stack_networks(dockernet, plain, engine6, return_route):
-    a, b = plain.network("a", ipv6=True), plain.network("b", ipv6=True)
+@pytest.mark.parametrize(
+    ("routable", "return_route"),
+    [(False, True), (False, False), (True, True)],
+    ids=["return-route", "no-return-route", "routable-return-route"],
+)
+def test_router_between_two_dual_stack_networks(
+    dockernet, plain, engine6, client, routable, return_route
+):
+    # the plugin's side first: the plain networks copy the options it passed Docker
+    na = dockernet.network("a", ipv6=True, routable=routable)
+    nb = dockernet.network("b", ipv6=True, routable=routable)
+    wanted = [client.api.inspect_network(n.id)["Options"] for n in (na, nb)]
+    if routable:
+        family = re.fullmatch(r"dnr-([0-9a-f]{6})-\d+", na.bridge)
+        assert family, f"a routable network's bridge is {na.bridge}, not dnr-<6 hex>-<n>"
+        mine = format(int(family[1], 16) ^ 0xFFFFFF, "06x")  # another family, never the same
+        wanted = [plain_options_like(o, family[1], mine) for o in wanted]
+    else:
+        assert wanted == [{}, {}], f"the plugin passed options unasked: {wanted}"
+    r = dockernet.router("router", [na, nb])
+    c1 = dockernet.container("h1", [na], routes={str(nb.subnet6): r})
+    c2 = dockernet.container("h2", [nb], routes={str(na.subnet6): r} if return_route else None)
+
+    a = plain.network("a", ipv6=True, options=wanted[0])
+    b = plain.network("b", ipv6=True, options=wanted[1])
     router = plain.container("router", [a, b], router=True)
     h1, h2 = plain.container("h1", [a]), plain.container("h2", [b])
     Plain.route(h1, str(b.subnet6), Plain.ip6(router, a))
     if return_route:
         Plain.route(h2, str(a.subnet6), Plain.ip6(router, b))
-
-    na, nb = dockernet.network("a", ipv6=True), dockernet.network("b", ipv6=True)
-    r = dockernet.router("router", [na, nb])
-    c1 = dockernet.container("h1", [na], routes={str(nb.subnet6): r})
-    c2 = dockernet.container("h2", [nb], routes={str(na.subnet6): r} if return_route else None)
-    topology = "router, return route" if return_route else "router, no return route"
+    topology = ("routable router" if routable else "router") + (
+        ", return route" if return_route else ", no return route"
+    )
     agree6(
         engine6,
         topology,
