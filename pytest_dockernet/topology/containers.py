@@ -393,6 +393,8 @@ def _bring_up(
             add_in_namespace(str(container), state.init_pid, destination, gateway)
         if container.addresses6:
             wait_for_dad(state.init_pid, str(container))
+        for net in container.addresses6:  # the host's end routes to it through the bridge
+            wait_for_dad(None, f"the bridge of network {net.shown}", net.bridge)
     except Exception as exc:
         if origin and hasattr(exc, "add_note"):  # Python >= 3.11 shows it under the message
             exc.add_note(f"(dockernet.container({spec.name!r}) was called at {origin})")

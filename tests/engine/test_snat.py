@@ -27,9 +27,16 @@ def test_upstream_knows_only_its_own_link(dockernet, internet, client):
     assert re.fullmatch(r"dnu[0-9a-f]{8}", internet.host_interface)
     assert routes.routes(internet.pid) == (routes.Route(internet.subnet, None, "eth0"),)
     assert routes.Route(internet.subnet, None, internet.host_interface) in routes.routes(None)
+    assert {r.dst for r in routes.routes(internet.pid, family=6)} == {
+        internet.subnet6,
+        ipaddress.IPv6Network("fe80::/64"),
+    }  # over IPv6 too, its link and nothing else
     inside = [link for link in links.links(internet.pid) if link.name != "lo"]
-    assert [(link.name, link.addresses) for link in inside] == [
-        ("eth0", (ipaddress.IPv4Interface(f"{internet.address}/30"),))
+    assert [link.name for link in inside] == ["eth0"]
+    global_addresses = [a for a in inside[0].addresses if not a.ip.is_link_local]
+    assert global_addresses == [
+        ipaddress.IPv4Interface(f"{internet.address}/30"),
+        ipaddress.IPv6Interface(f"{internet.address6}/64"),
     ]
     attrs = client.api.inspect_container(internet.container.id)
     assert attrs["HostConfig"]["NetworkMode"] == "none"
