@@ -54,7 +54,7 @@ def test_a_full_run_leaves_the_host_as_it_was(pytester, dockernet_factory):
     dockernet_factory.settle()  # earlier tests' background teardowns are part of "before"
     before = snapshot()
     result = pytester.runpytest_subprocess(str(EXAMPLES), "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=8)  # seed scenarios (and dual-stack), packet walk, NAT, tiers, compose
+    result.assert_outcomes(passed=8)  # seed scenarios, dual-stack, packet walk, NAT, tiers, compose
     after = snapshot()
     for key in before:
         assert after[key] == before[key], key

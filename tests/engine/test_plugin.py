@@ -153,7 +153,7 @@ def test_examples_pass_on_an_image_with_no_tools(pytester, bare_image, monkeypat
     """The seed's scenarios on an image holding one binary: no shell, no ip, no ping."""
     monkeypatch.setenv("EXAMPLES_IMAGE", bare_image)
     result = pytester.runpytest_subprocess(str(EXAMPLES), "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=8)  # seed scenarios (and dual-stack), packet walk, NAT, tiers, compose
+    result.assert_outcomes(passed=8)  # seed scenarios, dual-stack, packet walk, NAT, tiers, compose
 
 
 def test_the_bare_image_really_has_no_tools(dockernet, bare_image):
