@@ -33,60 +33,54 @@ IPAddress: TypeAlias = "ipaddress.IPv4Address | ipaddress.IPv6Address"
 IPNetwork: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
 
 
-def parse_subnet(value: object, what: str = "subnet") -> ipaddress.IPv4Network:
-    if isinstance(value, ipaddress.IPv4Network):
+V = TypeVar(
+    "V", ipaddress.IPv4Network, ipaddress.IPv6Network, ipaddress.IPv4Address, ipaddress.IPv6Address
+)
+_EXAMPLES = {
+    ipaddress.IPv4Network: ("an IPv4 network", "10.231.1.0/24"),
+    ipaddress.IPv6Network: ("an IPv6 network", "fd64:6e65:7400:1::/64"),
+    ipaddress.IPv4Address: ("an IPv4 address", "10.231.1.4"),
+    ipaddress.IPv6Address: ("an IPv6 address", "fd64:6e65:7400:1::4"),
+}
+
+
+def _parsed(value: object, what: str, kind: type[V]) -> V:
+    """``value`` as a ``kind``: passed through when it is one, read when it is a str; a
+    TypeError or ValueError naming ``what``, the value and the form it takes otherwise."""
+    if isinstance(value, kind):
         return value
+    noun, example = _EXAMPLES[kind]
     if not isinstance(value, str):
-        raise TypeError(f"{what} must be a str like '10.231.1.0/24', got {type(value).__name__}")
+        raise TypeError(f"{what} must be a str like {example!r}, got {type(value).__name__}")
     try:
-        return ipaddress.IPv4Network(value, strict=True)
+        return kind(value)  # a network is read strictly: host bits set are an error
     except ValueError as exc:
-        raise ValueError(
-            f"{what} {value!r} is not an IPv4 network: {exc}; write it as address/prefix with "
-            "no host bits set, e.g. '10.231.1.0/24'"
-        ) from None
+        if kind in (ipaddress.IPv4Network, ipaddress.IPv6Network):
+            raise ValueError(
+                f"{what} {value!r} is not {noun}: {exc}; write it as address/prefix with no "
+                f"host bits set, e.g. {example!r}"
+            ) from None
+        raise ValueError(f"{what} {value!r} is not {noun}, e.g. {example!r}") from None
+
+
+def parse_subnet(value: object, what: str = "subnet") -> ipaddress.IPv4Network:
+    """An IPv4 subnet, e.g. ``parse_subnet("10.231.1.0/24")``."""
+    return _parsed(value, what, ipaddress.IPv4Network)
 
 
 def parse_address(value: object, what: str = "address") -> ipaddress.IPv4Address:
-    if isinstance(value, ipaddress.IPv4Address):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be a str like '10.231.1.4', got {type(value).__name__}")
-    try:
-        return ipaddress.IPv4Address(value)
-    except ValueError:
-        raise ValueError(f"{what} {value!r} is not an IPv4 address, e.g. '10.231.1.4'") from None
+    """An IPv4 address, e.g. ``parse_address("10.231.1.4")``."""
+    return _parsed(value, what, ipaddress.IPv4Address)
 
 
 def parse_subnet6(value: object, what: str = "subnet6") -> ipaddress.IPv6Network:
-    if isinstance(value, ipaddress.IPv6Network):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{what} must be a str like 'fd64:6e65:7400:1::/64', got {type(value).__name__}"
-        )
-    try:
-        return ipaddress.IPv6Network(value, strict=True)
-    except ValueError as exc:
-        raise ValueError(
-            f"{what} {value!r} is not an IPv6 network: {exc}; write it as address/prefix with "
-            "no host bits set, e.g. 'fd64:6e65:7400:1::/64'"
-        ) from None
+    """An IPv6 subnet, e.g. ``parse_subnet6("fd64:6e65:7400:1::/64")``."""
+    return _parsed(value, what, ipaddress.IPv6Network)
 
 
 def parse_address6(value: object, what: str = "address") -> ipaddress.IPv6Address:
-    if isinstance(value, ipaddress.IPv6Address):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{what} must be a str like 'fd64:6e65:7400:1::4', got {type(value).__name__}"
-        )
-    try:
-        return ipaddress.IPv6Address(value)
-    except ValueError:
-        raise ValueError(
-            f"{what} {value!r} is not an IPv6 address, e.g. 'fd64:6e65:7400:1::4'"
-        ) from None
+    """An IPv6 address, e.g. ``parse_address6("fd64:6e65:7400:1::4")``."""
+    return _parsed(value, what, ipaddress.IPv6Address)
 
 
 def parse_any_address(value: object, what: str = "address") -> IPAddress:

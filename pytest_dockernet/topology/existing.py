@@ -15,45 +15,24 @@ from typing import Any
 import docker
 import docker.errors
 
+from .. import addressing
 from ..model import Container, Network, Registry, Started
 from .compose_cli import PROJECT, SERVICE
 from .networks import BRIDGE_NAME_OPTION, MASQUERADE_OPTION
 from .publishing import published_ports, published_ports6
 
 
-def _ipv4_pool(data: Mapping[str, Any]) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Address]:
-    """The network's IPv4 subnet and gateway (Docker omits the gateway on some versions: the
-    subnet's first address is the one it uses)."""
+def _pool(data: Mapping[str, Any], kind: type[addressing.N]) -> tuple[addressing.N, str] | None:
+    """The network's subnet of ``kind`` (IPv4Network or IPv6Network) in ``inspect_network``'s
+    ``data``, with its gateway as Docker wrote it ("" where it omits it); None without one."""
     for pool in (data.get("IPAM") or {}).get("Config") or []:
         try:
             subnet = ipaddress.ip_network(pool.get("Subnet", ""), strict=False)
         except ValueError:
             continue
-        if isinstance(subnet, ipaddress.IPv4Network):
-            gateway = pool.get("Gateway")
-            return subnet, (
-                ipaddress.IPv4Address(gateway) if gateway else next(iter(subnet.hosts()))
-            )
-    raise ValueError(
-        f"network {data.get('Name')!r} has no IPv4 subnet: IPv6-only networks are not read yet"
-    )
-
-
-def _ipv6_pool(
-    data: Mapping[str, Any],
-) -> tuple[ipaddress.IPv6Network | None, ipaddress.IPv6Address | None]:
-    """The network's IPv6 subnet and gateway when IPv6 is on (``EnableIPv6``), else Nones."""
-    if not data.get("EnableIPv6"):
-        return None, None
-    for pool in (data.get("IPAM") or {}).get("Config") or []:
-        try:
-            subnet = ipaddress.ip_network(pool.get("Subnet", ""), strict=False)
-        except ValueError:
-            continue
-        if isinstance(subnet, ipaddress.IPv6Network):
-            gateway = pool.get("Gateway")
-            return subnet, ipaddress.IPv6Address(gateway) if gateway else subnet.network_address + 1
-    return None, None
+        if isinstance(subnet, kind):
+            return subnet, str(pool.get("Gateway") or "")
+    return None
 
 
 def network_from(
@@ -74,8 +53,19 @@ def network_from(
             f"network name {alias!r} already names {registry.networks[alias]} in this test"
         )
     options = data.get("Options") or {}
-    subnet, gateway = _ipv4_pool(data)
-    subnet6, gateway6 = _ipv6_pool(data)
+    found = _pool(data, ipaddress.IPv4Network)
+    if found is None:
+        raise ValueError(
+            f"network {data.get('Name')!r} has no IPv4 subnet: IPv6-only networks are not read yet"
+        )
+    # Docker omits the gateway on some versions: the subnet's first address is the one it uses
+    subnet = found[0]
+    gateway = ipaddress.IPv4Address(found[1]) if found[1] else next(iter(subnet.hosts()))
+    found6 = _pool(data, ipaddress.IPv6Network) if data.get("EnableIPv6") else None
+    subnet6 = gateway6 = None
+    if found6 is not None:
+        subnet6 = found6[0]
+        gateway6 = ipaddress.IPv6Address(found6[1]) if found6[1] else subnet6.network_address + 1
     net = Network(
         alias=alias,
         name=data["Name"],
