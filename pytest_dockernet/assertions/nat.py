@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..addressing import IPAddress
+from ..addressing import IPAddress, IPNetwork
 from ..model import Container, Network, Upstream
 from ..model.arguments import check_family, need
 from ..observe import firewall
@@ -15,27 +15,47 @@ from ..record import observations as recording
 # -- NAT ------------------------------------------------------------------------------------
 
 
-def _nat_report(net: Network, table: firewall.NatTable) -> str:
-    mentioning = table.rules_mentioning(net.subnet, net.bridge)
+def _subnet(net: Network, family: int) -> IPNetwork:
+    """``net``'s subnet of ``family``; a ValueError for IPv6 on a network without it."""
+    need(net, Network, "net")
+    if check_family(family) == 4:
+        return net.subnet
+    if net.subnet6 is None:
+        raise ValueError(f"{net} has no IPv6: create it with ipv6=True to check NAT66")
+    return net.subnet6
+
+
+def _nat_report(net: Network, subnet: IPNetwork, table: firewall.NatTable) -> str:
+    mentioning = table.rules_mentioning(subnet, net.bridge)
     rules = "\n".join(f"    {r.text}" for r in mentioning) or "    (none)"
     note = f"\n  note: {table.note}" if table.note else ""
+    why = f"\n  {ipv6_rules(net.registry)}" if subnet.version == 6 else ""
     return (
-        f"  expected: MASQUERADE of {net.subnet} leaving by any interface but {net.bridge}\n"
+        f"  expected: MASQUERADE of {subnet} leaving by any interface but {net.bridge}\n"
         f"  firewall: {table.backend.value}, read with {table.source}{note}\n"
-        f"  nat rules mentioning {net.subnet} or {net.bridge}:\n{rules}"
+        f"  nat rules mentioning {subnet} or {net.bridge}:\n{rules}{why}"
     )
 
 
 def _observe_nat(
-    kind: str, net: Network, table: firewall.NatTable, masqueraded: bool, *, passed: bool
+    kind: str,
+    net: Network,
+    subnet: IPNetwork,
+    table: firewall.NatTable,
+    masqueraded: bool,
+    *,
+    passed: bool,
 ) -> None:
-    rules = [r.text for r in table.rules_mentioning(net.subnet, net.bridge)]
+    rules = [r.text for r in table.rules_mentioning(subnet, net.bridge)]
     context = {"rules_found_in": table.backend.value, "rules": rules}
-    recording.observe(kind, net.registry, net.alias, passed, {"masqueraded": masqueraded}, context)
+    subject = net.alias + (" over IPv6" if subnet.version == 6 else "")
+    recording.observe(kind, net.registry, subject, passed, {"masqueraded": masqueraded}, context)
 
 
-def assert_masquerade(net: Network) -> None:
-    """The nat table masquerades ``net``'s subnet when it leaves by another interface.
+def assert_masquerade(net: Network, *, family: int = 4) -> None:
+    """The nat table masquerades ``net``'s subnet when it leaves by another interface; with
+    ``family=6``, its IPv6 subnet in the IPv6 nat table (NAT66, which an engine writes only
+    where its ``ip6tables`` is on: by default from Docker 27).
 
     Example:
         ```python
@@ -44,16 +64,17 @@ def assert_masquerade(net: Network) -> None:
         ```
     """
     __tracebackhide__ = True
-    need(net, Network, "net")
-    table = firewall.read_nat_table(net.registry.engine_info)
-    found = bool(table.masquerade_rules(net.subnet, net.bridge))
-    _observe_nat("assert_masquerade", net, table, found, passed=found)
+    subnet = _subnet(net, family)
+    table = firewall.read_nat_table(net.registry.engine_info, subnet.version)
+    found = bool(table.masquerade_rules(subnet, net.bridge))
+    _observe_nat("assert_masquerade", net, subnet, table, found, passed=found)
     if not found:
-        raise AssertionError(f"no masquerade rule for {net}\n{_nat_report(net, table)}")
+        raise AssertionError(f"no masquerade rule for {net}\n{_nat_report(net, subnet, table)}")
 
 
-def assert_no_masquerade(net: Network) -> None:
-    """No nat rule masquerades ``net``'s subnet (e.g. ``masquerade=False``).
+def assert_no_masquerade(net: Network, *, family: int = 4) -> None:
+    """No nat rule masquerades ``net``'s subnet (e.g. ``masquerade=False``); its IPv6 subnet
+    with ``family=6``.
 
     Example:
         ```python
@@ -62,10 +83,10 @@ def assert_no_masquerade(net: Network) -> None:
         ```
     """
     __tracebackhide__ = True
-    need(net, Network, "net")
-    table = firewall.read_nat_table(net.registry.engine_info)
-    found = table.masquerade_rules(net.subnet, net.bridge)
-    _observe_nat("assert_no_masquerade", net, table, bool(found), passed=not found)
+    subnet = _subnet(net, family)
+    table = firewall.read_nat_table(net.registry.engine_info, subnet.version)
+    found = table.masquerade_rules(subnet, net.bridge)
+    _observe_nat("assert_no_masquerade", net, subnet, table, bool(found), passed=not found)
     if found:
         rules = "\n".join(f"    {r.text}" for r in found)
         raise AssertionError(f"{net} is masqueraded, expected it not to be:\n{rules}")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_dockernet import assert_port_open
+from pytest_dockernet import assert_masquerade, assert_port_open
 from pytest_dockernet.observe.firewall import ip6tables_rules
 from pytest_dockernet.observe.firewall.bridged import bridge_nf
 from tests.engine.plain import Plain
@@ -176,12 +176,15 @@ def test_nat66_decides_whether_the_upstream_answers(dockernet, plain, engine6):
     lan = dockernet.network("lan", ipv6=True)
     c1 = dockernet.container("h1", [lan])
     assert internet.address6 is not None
-    agree6(
+    pinned = agree6(
         engine6,
         "masquerade: to the upstream",
         plain_ping(h1, internet.address6),
         plugin_ping(c1, internet, family=6),
     )
+    # the rule read by meaning agrees with what the upstream saw
+    rule = plugin_port(lambda: assert_masquerade(lan, family=6))
+    assert rule.value == pinned, rule
 
 
 def test_published_port_answers_over_ipv6(dockernet, plain, engine6, client):
