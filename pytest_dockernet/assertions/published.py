@@ -8,24 +8,34 @@ bridge's gateway. A connection from elsewhere to one of the host's addresses (he
 upstream to the host's address facing it) is rewritten by the DNAT rule in nat PREROUTING and
 arrives with its own source address. A port published on 127.0.0.1 must be reachable through
 loopback only: reaching it from an upstream is the exposure moby/moby#45610 describes.
+
+Over IPv6 (``family=6``) the binding is Docker's IPv6 one (``::``), reached through ``::1`` and
+from each upstream through the host's IPv6 address facing it. An engine that writes no IPv6
+rules (the daemon's ``ip6tables`` off, the default before Docker 27) has no IPv6 DNAT: its
+docker-proxy on ``::`` carries every connection, so no rule is expected there, nor for a
+container without an IPv6 address, which docker-proxy reaches over IPv4.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..addressing import IPAddress
 from ..model import Container, Upstream
-from ..model.arguments import check_timeout, need
+from ..model.arguments import check_family, check_timeout, need
 from ..observe import firewall
 from ..observe.ports import PortResult, check_port, check_proto, connect
 from ..observe.proxy import UserlandProxy, serving
+from ..probing.diagnosis import ipv6_rules
 from ..record import observations as recording
 from ..retry import until_holds
 
-LOOPBACK = ipaddress.IPv4Address("127.0.0.1")
+LOOPBACK: dict[int, IPAddress] = {
+    4: ipaddress.IPv4Address("127.0.0.1"),
+    6: ipaddress.IPv6Address("::1"),
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +76,9 @@ class PublishedCheck:
     container: Container
     port: int
     proto: str
-    host_ip: ipaddress.IPv4Address
+    host_ip: IPAddress
+    """The address Docker bound: IPv4 (``0.0.0.0`` for every address), or IPv6 (``::``) for a
+    check with ``family=6``."""
     host_port: int
     table: firewall.NatTable
     rules: tuple[firewall.NatRule, ...]
@@ -74,22 +86,32 @@ class PublishedCheck:
     proxies: tuple[UserlandProxy, ...]
     """The docker-proxy processes serving the host port for this container."""
     attempts: tuple[Attempt, ...]
+    no_rule_expected: str = ""
+    """Why no DNAT rule is expected (over IPv6: the engine writes no IPv6 rules, or the
+    container has no IPv6 address), or "" where one must be found."""
+
+    @property
+    def family(self) -> int:
+        """4 or 6: the binding's address family."""
+        return self.host_ip.version
 
     @property
     def ok(self) -> bool:
-        return bool(self.rules) and all(a.ok for a in self.attempts)
+        rule = bool(self.rules) or bool(self.no_rule_expected)
+        return rule and all(a.ok for a in self.attempts)
 
     def report(self) -> str:
         """The observed state, as a failure message shows it."""
         note = f"\n  note: {self.table.note}" if self.table.note else ""
         rules = self.rules or self.table.rules_for_port(
-            self.host_port, self.proto, _first_address(self.container)
+            self.host_port, self.proto, _first_address(self.container, self.family)
         )
-        title = (
-            "DNAT rules sending it to the container"
-            if self.rules
-            else "NO DNAT rule sends it to the container; DNAT rules for that port or address"
-        )
+        if self.rules:
+            title = "DNAT rules sending it to the container"
+        elif self.no_rule_expected:
+            title = f"no DNAT rule, none expected: {self.no_rule_expected}"
+        else:
+            title = "NO DNAT rule sends it to the container; DNAT rules for that port or address"
         proxies = "\n".join(f"    {p}" for p in self.proxies) or (
             "    none serves it (the userland proxy is off, or dockerd runs in another PID "
             "namespace)"
@@ -100,9 +122,9 @@ class PublishedCheck:
             upstreams = (
                 "\n  (this DockerNet has no upstream: nothing connected from outside the host)"
             )
-        addresses = ", ".join(str(ip) for ip in self.container.addresses.values())
+        addresses = ", ".join(str(ip) for ip in _addresses(self.container, self.family))
         return (
-            f"  binding: {self.host_ip}:{self.host_port} -> {self.container.alias} "
+            f"  binding: {_host(self)}:{self.host_port} -> {self.container.alias} "
             f"({addresses}) port {self.port}/{self.proto}\n"
             f"  firewall: {self.table.backend.value}, read with {self.table.source}{note}\n"
             f"  {title}:\n{firewall.format_rules(rules)}\n"
@@ -111,20 +133,32 @@ class PublishedCheck:
         )
 
 
-def _first_address(container: Container) -> ipaddress.IPv4Address | None:
-    return next(iter(container.addresses.values()), None)
+def _host(check: PublishedCheck) -> str:
+    """The bound address as a URL writes it: ``[::]`` over IPv6."""
+    return f"[{check.host_ip}]" if check.family == 6 else str(check.host_ip)
+
+
+def _addresses(container: Container, family: int) -> list[IPAddress]:
+    """The container's addresses of ``family``, one per network."""
+    found = container.addresses if family == 4 else container.addresses6
+    return list(found.values())
+
+
+def _first_address(container: Container, family: int) -> IPAddress | None:
+    return next(iter(_addresses(container, family)), None)
 
 
 def _path(
     from_host: bool,
     proxies: tuple[UserlandProxy, ...],
     rules: tuple[firewall.NatRule, ...],
-    address: ipaddress.IPv4Address,
+    address: IPAddress,
 ) -> tuple[str, str]:
     """Which path a connection to ``address`` takes (and what showed it), from the rules that
     DNAT it and the proxies listening there: the host's own loopback connections are left to
     docker-proxy by Docker's nat OUTPUT path whenever one listens; the rest is DNAT's."""
-    listening = [p for p in proxies if p.host_ip in ("0.0.0.0", str(address))]
+    every = "0.0.0.0" if address.version == 4 else "::"
+    listening = [p for p in proxies if p.host_ip in (every, str(address))]
     proxy = "docker-proxy (userland)"
     if from_host and listening:
         return proxy, f": {listening[0]}; it connects from the bridge's gateway"
@@ -139,39 +173,39 @@ def _upstream_attempt(
     upstream: Upstream,
     check: PublishedCheck,
     timeout: float,
-) -> Attempt:
-    """From the upstream to the host's address facing it: open exactly when the port is
-    published on every address, or on that address."""
+) -> Attempt | None:
+    """From the upstream to the host's address facing it (of the binding's family): open
+    exactly when the port is published on every address, or on that address. None for an
+    upstream without an address of that family."""
     host_ip = check.host_ip
-    expect_open = host_ip.is_unspecified or host_ip == upstream.host_address
+    facing = upstream.host_address if check.family == 4 else upstream.host_address6
+    if facing is None:
+        return None
+    expect_open = host_ip.is_unspecified or host_ip == facing
     result = connect(
         upstream.pid,
-        upstream.host_address,
+        facing,
         check.host_port,
         proto=check.proto,
         timeout=timeout,
         source=str(upstream),
     )
-    rules = check.table.dnat_rules(
-        check.host_port,
-        check.proto,
-        *_target(check),
-        upstream.host_address,
-    )
-    route, detail = _path(False, check.proxies, rules, upstream.host_address)
+    target = _target(check)
+    rules = check.table.dnat_rules(check.host_port, check.proto, *target, facing) if target else ()
+    route, detail = _path(False, check.proxies, rules, facing)
     if not expect_open:
         detail += f" (the port is bound to {host_ip} only)"
     return Attempt(f"upstream {upstream.name!r}", result, expect_open, route, detail)
 
 
-def _target(check: PublishedCheck) -> tuple[IPAddress, int]:
-    """The container's address the DNAT rules send to (the first one found), and its port."""
+def _target(check: PublishedCheck) -> tuple[IPAddress, int] | None:
+    """The container's address the DNAT rules send to (the first one found), and its port;
+    None for a container without an address of the binding's family."""
     address = next(
         (r.to_address for r in check.rules if r.to_address is not None),
-        _first_address(check.container),
+        _first_address(check.container, check.family),
     )
-    assert address is not None
-    return address, check.port
+    return None if address is None else (address, check.port)
 
 
 def _observe(check: PublishedCheck) -> None:
@@ -198,33 +232,67 @@ def _observe(check: PublishedCheck) -> None:
         "outcomes": {a.via: a.result.outcome for a in check.attempts},
     }
     subject = f"{check.container.alias} {check.port}/{check.proto}"
+    subject += " over IPv6" if check.family == 6 else ""
     registry = check.container.registry
     recording.observe("assert_published", registry, subject, check.ok, facts, context)
 
 
-def _observed(container: Container, port: int, proto: str, timeout: float) -> PublishedCheck:
-    host_ip, host_port = container.ports[(port, proto)]  # the caller checked it is published
-    table = firewall.read_nat_table(container.registry.engine_info)
+def _no_rule_expected(container: Container, family: int) -> str:
+    """Why no IPv6 DNAT rule can be expected for ``container``, or "" where one must be."""
+    if family == 4:
+        return ""
+    if not container.addresses6:
+        return (
+            f"{container.alias} has no IPv6 address: docker-proxy on [::] forwards to its IPv4 "
+            "address"
+        )
+    if not firewall.ip6tables_rules(container.registry.engine_info):
+        return ipv6_rules(container.registry)
+    return ""
+
+
+def _observed(
+    container: Container, port: int, proto: str, timeout: float, family: int
+) -> PublishedCheck:
+    # the caller checked it is published
+    host_ip, host_port = container.published(port, proto, family)
+    table = firewall.read_nat_table(container.registry.engine_info, family)
     rules: tuple[firewall.NatRule, ...] = ()
-    for address in container.addresses.values():
+    for address in _addresses(container, family):
         rules += table.dnat_rules(host_port, proto, address, port, host_ip)
-    ours = set(str(ip) for ip in container.addresses.values())
+    # docker-proxy on [::] forwards to the container's IPv4 address when it has no IPv6 one
+    ours = {str(ip) for ip in [*container.addresses.values(), *container.addresses6.values()]}
     proxies = tuple(
-        p for p in serving(host_port, proto) if p.container_ip in ours and p.container_port == port
+        p
+        for p in serving(host_port, proto)
+        if p.container_ip in ours
+        and p.container_port == port
+        and ipaddress.ip_address(p.host_ip).version == family
     )
-    check = PublishedCheck(container, port, proto, host_ip, host_port, table, rules, proxies, ())
+    check = PublishedCheck(
+        container,
+        port,
+        proto,
+        host_ip,
+        host_port,
+        table,
+        rules,
+        proxies,
+        (),
+        _no_rule_expected(container, family),
+    )
     attempts: list[Attempt] = []
     if host_ip.is_unspecified or host_ip.is_loopback:
-        target, via = (LOOPBACK if host_ip.is_unspecified else host_ip), "loopback"
+        target, via = (LOOPBACK[family] if host_ip.is_unspecified else host_ip), "loopback"
     else:
         target, via = host_ip, "the host"
     result = connect(None, target, host_port, proto=proto, timeout=timeout, source="the host")
     attempts.append(Attempt(via, result, True, *_path(True, proxies, rules, target)))
     for upstream in container.registry.upstreams.values():
-        attempts.append(_upstream_attempt(upstream, check, timeout))
-    return PublishedCheck(
-        container, port, proto, host_ip, host_port, table, rules, proxies, tuple(attempts)
-    )
+        attempt = _upstream_attempt(upstream, check, timeout)
+        if attempt is not None:
+            attempts.append(attempt)
+    return replace(check, attempts=tuple(attempts))
 
 
 def assert_published(
@@ -234,6 +302,7 @@ def assert_published(
     proto: str = "tcp",
     timeout: float = 1.0,
     within: float | None = None,
+    family: int = 4,
 ) -> PublishedCheck:
     """``container``'s ``port``/``proto`` is published as ``ports=`` asked, and works.
 
@@ -247,6 +316,11 @@ def assert_published(
     connection took (docker-proxy or kernel DNAT). A port Docker does not publish fails the
     assertion, naming what it publishes.
 
+    With ``family=6``, Docker's IPv6 binding (``::``): reached through ``::1`` and from each
+    upstream's IPv6 side. A DNAT rule is required only where the engine writes IPv6 rules
+    (``ip6tables``, on by default from Docker 27) and the container has an IPv6 address;
+    elsewhere docker-proxy carries the connections, and the report says so.
+
     Example:
         ```python
         web = dockernet.container("web", [net], ports={8080: None})  # docker run -p 8080
@@ -254,6 +328,7 @@ def assert_published(
         dockernet.upstream("internet")  # also tried from outside, through the host's address
         check = assert_published(web, 8080)
         print(check.host_ip, check.host_port)  # 0.0.0.0 32769: Docker chose the port
+        assert_published(web, 8080, family=6)  # [::]:32769, on a network with ipv6=True
         ```
     """
     __tracebackhide__ = True
@@ -262,19 +337,22 @@ def assert_published(
     check_port(port)
     check_proto(proto)
     timeout = check_timeout(timeout)
+    family = check_family(family)
 
     def check() -> PublishedCheck:
         __tracebackhide__ = True
-        if (port, proto) not in container.ports:
-            subject = f"{container.alias} {port}/{proto}"
+        bound = container.ports if family == 4 else container.wait_started().ports6
+        if (port, proto) not in bound:
+            subject = f"{container.alias} {port}/{proto}" + (" over IPv6" if family == 6 else "")
             facts = {"published": False}
             recording.observe("assert_published", container.registry, subject, False, facts)
-            raise AssertionError(container.not_published(port, proto))
-        observed = _observed(container, port, proto, timeout)
+            over = "" if family == 4 else " over IPv6: Docker made no IPv6 binding for it"
+            raise AssertionError(container.not_published(port, proto) + over)
+        observed = _observed(container, port, proto, timeout, family)
         _observe(observed)
         if not observed.ok:
             problems = []
-            if not observed.rules:
+            if not observed.rules and not observed.no_rule_expected:
                 problems.append("no DNAT rule sends the host port to it")
             wrong = [a for a in observed.attempts if not a.ok]
             problems += [
@@ -282,7 +360,7 @@ def assert_published(
             ]
             raise AssertionError(
                 f"{container} port {port}/{proto}, published on "
-                f"{observed.host_ip}:{observed.host_port}: {'; '.join(problems)}\n"
+                f"{_host(observed)}:{observed.host_port}: {'; '.join(problems)}\n"
                 f"{observed.report()}"
             )
         return observed

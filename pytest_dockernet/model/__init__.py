@@ -16,6 +16,7 @@ from typing import Any
 
 import docker
 
+from ..addressing import IPAddress
 from ..engine.client import exit_report
 from ..errors import ContainerStartError
 from .messages import no_namespace, not_published
@@ -344,7 +345,12 @@ class Container:
         "container 'web' does not publish port 9000/tcp (it publishes: 8080/tcp on
         0.0.0.0:32769); pass ports={9000: None} to container()"
         """
-        return not_published(str(self), port, proto, self.ports, self.known_as)
+        started = self.wait_started()
+        bindings: list[tuple[tuple[int, str], tuple[IPAddress, int]]] = [
+            *started.ports.items(),
+            *started.ports6.items(),
+        ]
+        return not_published(str(self), port, proto, bindings, self.known_as)
 
     @property
     def host(self) -> Any:

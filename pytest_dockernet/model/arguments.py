@@ -25,10 +25,13 @@ AddressArg: TypeAlias = (
 None lets the plugin pick."""
 NetworksArg: TypeAlias = "Network | Sequence[Network] | Mapping[Network, AddressArg]"
 ViaArg: TypeAlias = "str | ipaddress.IPv4Address | ipaddress.IPv6Address | Container"
-HostBinding: TypeAlias = "int | tuple[str | ipaddress.IPv4Address, int | None]"
+HostBinding: TypeAlias = (
+    "int | tuple[str | ipaddress.IPv4Address | ipaddress.IPv6Address, int | None]"
+)
 PortsArg: TypeAlias = "Mapping[int | str, HostBinding | None]"
 """``ports=``: container port (an int is TCP, or Docker's ``"8080/udp"``) to the host port
-(None: Docker picks one), or to ``(host_ip, host_port or None)``."""
+(None: Docker picks one), or to ``(host_ip, host_port or None)``; ``host_ip`` is an address of
+either family (``"::1"`` binds IPv6 loopback only)."""
 Destination: TypeAlias = (
     "Container | Upstream | str | ipaddress.IPv4Address | ipaddress.IPv6Address"
 )

@@ -10,8 +10,9 @@ Example::
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable
+
+from ..addressing import IPAddress
 
 
 def no_namespace(who: str, network_mode: str) -> str:
@@ -48,16 +49,19 @@ def not_published(
     who: str,
     port: object,
     proto: str,
-    ports: Mapping[tuple[int, str], tuple[ipaddress.IPv4Address, int]],
+    ports: Iterable[tuple[tuple[int, str], tuple[IPAddress, int]]],
     service: str | None,
 ) -> str:
-    """That ``port``/``proto`` is not published by ``who``, what is (``ports``), and how to
-    publish it: in the compose file of ``service``, else through ``container()``.
+    """That ``port``/``proto`` is not published by ``who``, what is (``ports``: the bindings
+    of both families), and how to publish it: in the compose file of ``service``, else through
+    ``container()``.
 
-    >>> not_published("container 'web'", 9000, "tcp", {}, None)  # doctest: +ELLIPSIS
+    >>> not_published("container 'web'", 9000, "tcp", [], None)  # doctest: +ELLIPSIS
     "container 'web' does not publish port 9000/tcp (it publishes: nothing); pass ports=..."
     """
-    shown = ", ".join(f"{p}/{pr} on {ip}:{hp}" for (p, pr), (ip, hp) in sorted(ports.items()))
+    shown = ", ".join(
+        f"{p}/{pr} on {f'[{ip}]' if ip.version == 6 else ip}:{hp}" for (p, pr), (ip, hp) in ports
+    )
     key = repr(port) if proto == "tcp" else repr(f"{port}/{proto}")
     fix = (
         f"add {port}/{proto} to the `ports:` of service {service!r}"

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..addressing import A
+from ..addressing import A, IPAddress
 from ..model import Network
 from ..model.arguments import PortsArg
 from ..observe.ports import PROTOS, check_port
@@ -26,7 +26,7 @@ class PortSpec:
 
     port: int
     proto: str
-    host_ip: ipaddress.IPv4Address | None = None
+    host_ip: IPAddress | None = None
     host_port: int | None = None
 
     @property
@@ -71,20 +71,25 @@ def _container_port(key: object, who: str) -> tuple[int, str]:
     return _port_number(key, f"{who}: ports= key {key!r}"), "tcp"
 
 
-def _host_ip(value: object, what: str) -> ipaddress.IPv4Address:
-    """An IPv4 address this host holds (or 0.0.0.0): Docker cannot bind anything else."""
-    if isinstance(value, bool) or not isinstance(value, (str, ipaddress.IPv4Address)):
-        raise TypeError(f"{what} must be an IPv4 address (str), got {value!r}")
+_CHOICES = "'0.0.0.0' or '::' (every address), '127.0.0.1' or '::1' (loopback only)"
+
+
+def _host_ip(value: object, what: str) -> IPAddress:
+    """An address this host holds (or 0.0.0.0, ``::``): Docker cannot bind anything else."""
+    if isinstance(value, bool) or not isinstance(
+        value, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)
+    ):
+        raise TypeError(f"{what} must be an IPv4 or IPv6 address (str), got {value!r}")
     try:
-        ip = ipaddress.IPv4Address(value)
+        ip = ipaddress.ip_address(value)
     except ValueError:
         raise ValueError(
-            f"{what} {value!r} is not an IPv4 address: use '0.0.0.0' (every address), "
-            "'127.0.0.1' (loopback only) or an address of this host"
+            f"{what} {value!r} is not an IP address: use {_CHOICES} or an address of this host"
         ) from None
     if ip.is_unspecified:
         return ip
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+    family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
+    with socket.socket(family, socket.SOCK_DGRAM) as probe:
         try:
             probe.bind((str(ip), 0))
         except OSError as exc:
@@ -92,15 +97,12 @@ def _host_ip(value: object, what: str) -> ipaddress.IPv4Address:
                 raise
             raise ValueError(
                 f"{what} {ip} is not an address of this host, so Docker cannot bind it: use "
-                "'0.0.0.0' (every address), '127.0.0.1' (loopback only) or one of the host's "
-                "own addresses"
+                f"{_CHOICES} or one of the host's own addresses"
             ) from None
     return ip
 
 
-def _host_binding(
-    value: object, who: str, key: object
-) -> tuple[ipaddress.IPv4Address | None, int | None]:
+def _host_binding(value: object, who: str, key: object) -> tuple[IPAddress | None, int | None]:
     """A ``ports=`` value: None, a host port, or ``(host_ip, host_port or None)``."""
     what = f"{who}: ports[{key!r}]"
     if value is None:
@@ -117,11 +119,12 @@ def _host_binding(
     )
 
 
-def _in_use(ip: ipaddress.IPv4Address | None, port: int, proto: str) -> bool:
+def _in_use(ip: IPAddress | None, port: int, proto: str) -> bool:
     """Whether something on this host already holds ``port``/``proto`` (a listener, a
     docker-proxy): Docker would then fail to start the container."""
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as probe:
+    family = socket.AF_INET6 if ip is not None and ip.version == 6 else socket.AF_INET
+    with socket.socket(family, kind) as probe:
         if proto == "tcp":  # a connection in TIME_WAIT does not hold the port for a listener
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -131,6 +134,14 @@ def _in_use(ip: ipaddress.IPv4Address | None, port: int, proto: str) -> bool:
                 return True
             raise
     return False
+
+
+def _clash(one: IPAddress | None, other: IPAddress | None) -> bool:
+    """Whether two bindings of one host port meet: None binds both families' every address,
+    0.0.0.0 (``::``) every address of its family."""
+    if one is None or other is None or one == other:
+        return True
+    return one.version == other.version and (one.is_unspecified or other.is_unspecified)
 
 
 def plan_ports(who: str, ports: PortsArg | None, networks: Sequence[Network]) -> list[PortSpec]:
@@ -160,12 +171,7 @@ def plan_ports(who: str, ports: PortsArg | None, networks: Sequence[Network]) ->
         for other in fixed[i + 1 :]:
             if (one.host_port, one.proto) != (other.host_port, other.proto):
                 continue
-            everywhere = {None, ipaddress.IPv4Address(0)}
-            if (
-                one.host_ip in everywhere
-                or other.host_ip in everywhere
-                or one.host_ip == other.host_ip
-            ):
+            if _clash(one.host_ip, other.host_ip):
                 raise ValueError(
                     f"{who}: ports= binds host port {one.host_port}/{one.proto} for both "
                     f"{one.key} and {other.key}: give one another host port (or None)"

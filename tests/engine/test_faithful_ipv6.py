@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_dockernet import assert_masquerade, assert_port_open
+from pytest_dockernet import assert_masquerade, assert_port_open, assert_published
 from pytest_dockernet.observe.firewall import ip6tables_rules
 from pytest_dockernet.observe.firewall.bridged import bridge_nf
 from tests.engine.plain import Plain
@@ -206,9 +206,12 @@ def test_published_port_answers_over_ipv6(dockernet, plain, engine6, client):
         said_hi(Plain.connect_here("::1", plain_port, wait=3.0)),  # nc has just started
         plugin_port(lambda: assert_port_open("host", "::1", plugin_port_number)),
     )
-    agree6(
+    pinned = agree6(
         engine6,
         "published: upstream",
         said_hi(Plain.connect(outside, internet.host_address6, plain_port)),
         plugin_port(lambda: assert_port_open(internet, internet.host_address6, plugin_port_number)),
     )
+    # the assertion of the binding as a whole (loopback and the upstream) agrees with both
+    published = plugin_port(lambda: assert_published(served, 8080, family=6))
+    assert published.value == pinned, published

@@ -221,7 +221,7 @@ def test_routers_publish_too_and_published_waits_for_the_start(dockernet, pick_i
         ({"8080/sctp": None}, ValueError, "use 'tcp' or 'udp'"),
         ({8080: -1}, ValueError, "host port must be an int from 1 to 65535"),
         ({8080: ("10.255.255.254", None)}, ValueError, "not an address of this host"),
-        ({8080: ("::", None)}, ValueError, "not an IPv4 address"),
+        ({8080: ("2001:db8::9", None)}, ValueError, "not an address of this host"),
         ({8080: [None]}, TypeError, "must be None"),
         ({8080: None, "8080/tcp": 1}, ValueError, "names 8080/tcp twice"),
     ],

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address
 from pathlib import Path
 
 import pytest
@@ -371,10 +371,12 @@ def test_ports_planned(nets: list[Network]) -> None:
         ({"http": None}, ValueError, "is not a port"),
         ({8080: 0}, ValueError, "host port must be an int from 1 to 65535"),
         ({8080: "8080"}, TypeError, r"must be None .*, a host port \(int\) or a tuple"),
-        ({8080: ("localhost", 1)}, ValueError, "'localhost' is not an IPv4 address"),
-        ({8080: ("::1", None)}, ValueError, "is not an IPv4 address"),
+        ({8080: ("localhost", 1)}, ValueError, r"'localhost' is not an IP address: use '0\.0"),
         ({8080: ("198.51.100.77", None)}, ValueError, "not an address of this host"),
-        ({8080: (127, None)}, TypeError, "host_ip must be an IPv4 address"),
+        ({8080: ("2001:db8::77", None)}, ValueError, "not an address of this host"),
+        ({8080: (127, None)}, TypeError, "host_ip must be an IPv4 or IPv6 address"),
+        ({80: ("::", 18080), 81: ("::1", 18080)}, ValueError, "binds host port 18080/tcp for"),
+        ({80: 18080, 81: ("::1", 18080)}, ValueError, "binds host port 18080/tcp for both"),
         ({8080: ("127.0.0.1",)}, TypeError, "must be None"),
         ({8080: None, "8080/tcp": None}, ValueError, "names 8080/tcp twice"),
         ({80: 18080, 81: ("127.0.0.1", 18080)}, ValueError, "binds host port 18080/tcp for both"),
@@ -389,6 +391,14 @@ def test_bad_ports_name_the_value_and_the_fix(
 ) -> None:
     with pytest.raises(error, match=match):
         plan_ports("container 'c'", ports, nets)  # type: ignore[arg-type]
+
+
+def test_one_host_port_on_each_family_is_fine(nets: list[Network]) -> None:
+    planned = plan_ports("c", {80: ("0.0.0.0", 45380), 81: ("::1", 45380)}, nets)
+    assert [(p.host_ip, p.host_port) for p in planned] == [
+        (IPv4Address("0.0.0.0"), 45380),
+        (IPv6Address("::1"), 45380),
+    ]
 
 
 def test_same_host_port_for_tcp_and_udp_is_fine(nets: list[Network]) -> None:

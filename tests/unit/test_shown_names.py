@@ -46,6 +46,10 @@ def test_a_port_not_published_names_what_is_and_the_fix_where_it_is_made() -> No
     assert web.not_published(80, "tcp").endswith(
         "(it publishes: 8080/tcp on 0.0.0.0:32769); add 80/tcp to the `ports:` of service 'web'"
     )
+    web.state.ports6[(8080, "tcp")] = (ipaddress.IPv6Address("::1"), 32770)
+    assert "(it publishes: 8080/tcp on 0.0.0.0:32769, 8080/tcp on [::1]:32770); " in (
+        web.not_published(80, "tcp")
+    )
 
 
 @pytest.mark.parametrize("name", ["", ".", " . ", None, 42])
