@@ -3,7 +3,8 @@
 Scenarios (``--only`` takes these names, or matrix/suite/scenario/ports for a group):
 scenario1, scenario2 (3 x K runs each: they are cheap), suite1, suite2, matrix<N> for each
 of --sizes (plugin, CLI step by step and batched; docker-py too with --full), ports<N> at
-the biggest of --sizes (every pair opens TCP 5432: plugin and CLI), and memory (a session of
+the biggest of --sizes (every pair opens TCP 5432: plugin and CLI), dual<N> at the biggest
+(the plugin's matrix on a dual-stack bridge, over both families), and memory (a session of
 50 tests, with --memory, --full or --only memory). The suites also run the plugin with a
 warm pool of 4 (plugin-warm; Docker >= 28). On an idle 2-core machine the default run
 takes about five minutes, --quick under a minute.
@@ -124,8 +125,8 @@ def selected(names: list[str], scenarios: list[Scenario]) -> tuple[list[Scenario
     wanted = {w for name in names for w in name.split(",") if w}
     if not wanted:
         return [s for s in scenarios if s.impls], False
-    groups = {"matrix", "suite", "scenario", "ports"} & wanted
-    known = {s.name for s in scenarios} | {"matrix", "suite", "scenario", "ports", "memory"}
+    groups = {"matrix", "suite", "scenario", "ports", "dual"} & wanted
+    known = {s.name for s in scenarios} | {"matrix", "suite", "scenario", "ports", "dual", "memory"}
     unknown = wanted - known
     if unknown:
         raise SystemExit(

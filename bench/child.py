@@ -1,8 +1,9 @@
 """One plugin matrix in a fresh process, so its resident memory is the plugin's alone.
 
-``python -m bench.child N SESSION TAG`` builds and probes an N-container
-matrix with DockerNet, labelled with the parent's SESSION, and prints one JSON line: the
-timings, how it probed, and VmRSS before and after plus ru_maxrss (KiB).
+``python -m bench.child N SESSION TAG [--ipv6]`` builds and probes an N-container matrix with
+DockerNet (on a dual-stack bridge, over both families, with ``--ipv6``), labelled with the
+parent's SESSION, and prints one JSON line: the timings, how it probed, and VmRSS before and
+after plus ru_maxrss (KiB).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("n", type=int)
     parser.add_argument("session")
     parser.add_argument("tag")
+    parser.add_argument("--ipv6", action="store_true")
     args = parser.parse_args(argv)
     interrupt_on_sigterm()
     client = docker.from_env()
@@ -38,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         BenchSession(args.session),
         args.n,
         stem=f"mx{args.tag}-",
+        ipv6=args.ipv6,
     )
     result = {
         "timings": timings,

@@ -73,10 +73,14 @@ def scenario2(client: docker.DockerClient, session: BenchSession) -> dict[str, f
     return phases(t0, t1, t2, time.perf_counter())
 
 
-def probe_matrix(containers: Sequence[Container]) -> str:
-    """Probe every ordered pair with the plugin's matrix helper; returns how it probed."""
+def probe_matrix(containers: Sequence[Container], ipv6: bool = False) -> str:
+    """Probe every ordered pair with the plugin's matrix helper (over both families with
+    ``ipv6``); returns how it probed."""
     assert_reachability(list(containers))
-    return "assert_reachability(containers)"
+    if not ipv6:
+        return "assert_reachability(containers)"
+    assert_reachability(list(containers), family=6)
+    return "assert_reachability(containers), then with family=6"
 
 
 def matrix(
@@ -84,19 +88,21 @@ def matrix(
     session: BenchSession,
     n: int,
     stem: str = "mx-",
+    ipv6: bool = False,
 ) -> tuple[dict[str, float], str]:
     """N containers on one bridge, every ordered pair probed; set-up/probing/teardown timed.
+    With ``ipv6``, the bridge is dual-stack and every pair is probed over both families.
 
     Returns the timings and how the pairs were probed.
     """
     t0 = time.perf_counter()
     dn = _dockernet(client, session, stem)
     try:
-        net = dn.network("mx")
+        net = dn.network("mx", ipv6=ipv6)
         containers = [dn.container(f"c{i}", networks=[net]) for i in range(1, n + 1)]
         settled(containers)
         t1 = time.perf_counter()
-        how = probe_matrix(containers)
+        how = probe_matrix(containers, ipv6)
         t2 = time.perf_counter()
     finally:
         _closed(dn)

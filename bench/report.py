@@ -224,6 +224,13 @@ def targets(results: Results) -> list[str]:
                 f"{biggest}: plugin probing {probing:.3f} s = {probing / total:.1%} of its total "
                 f"(target <= 5%): {verdict(probing / total <= 0.05)}"
             )
+        dual = results.median(f"dual{biggest[len('matrix') :]}", PLUGIN, "total")
+        if total and dual is not None:
+            lines.append(
+                f"dual{biggest[len('matrix') :]}: dual-stack, both families probed, plugin "
+                f"total {dual:.2f} s / the IPv4 {biggest} {total:.2f} s = {dual / total:.2f} "
+                f"(target <= 2): {verdict(dual / total <= 2)}"
+            )
         setups = [
             (size, setup)
             for size, name in matrices

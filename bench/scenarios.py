@@ -40,19 +40,23 @@ class Context:
     suite_dir: suites.SuiteDir = field(default_factory=suites.SuiteDir)
 
 
-def plugin_matrix_child(ctx: Context, n: int) -> dict[str, Any]:
-    """One plugin matrix in a fresh process (``bench.child``): timings and resident memory."""
+def plugin_matrix_child(ctx: Context, n: int, ipv6: bool = False) -> dict[str, Any]:
+    """One plugin matrix in a fresh process (``bench.child``): timings and resident memory;
+    dual-stack, probed over both families, with ``ipv6``."""
     cmd = [sys.executable, "-m", "bench.child", str(n), ctx.session.id]
     cmd.append(ctx.session.unique("c"))
+    name = f"dual{n}" if ipv6 else f"matrix{n}"
+    if ipv6:
+        cmd.append("--ipv6")
     done = run_process(cmd, ctx.session, cwd=BENCH_DIR.parent)
     try:
         result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError) as exc:
         raise BenchError(f"bench.child printed no JSON result:\n{done.stdout}") from exc
-    ctx.results.memory.setdefault(f"matrix{n}", []).append(
+    ctx.results.memory.setdefault(name, []).append(
         {k: v for k, v in result.items() if k != "timings"}
     )
-    ctx.results.note(f"matrix{n}", f"plugin probing: {result['probing']}")
+    ctx.results.note(name, f"plugin probing: {result['probing']}")
     return result
 
 
@@ -135,6 +139,15 @@ def build(
         for n in sizes
     ]
     biggest = max(sizes)
+    found.append(
+        Scenario(
+            f"dual{biggest}",
+            f"{biggest} containers on one dual-stack bridge, all {biggest * (biggest - 1)} "
+            "ordered pairs pinged over IPv4, then over IPv6 (judged against the plugin's "
+            f"matrix{biggest})",
+            {PLUGIN: lambda: [plugin_matrix_child(ctx, biggest, ipv6=True)["timings"]]},
+        )
+    )
     found.append(
         Scenario(
             f"ports{biggest}",
