@@ -13,7 +13,8 @@ SUITE = """
 import os
 from pytest_dockernet import (
     assert_bridge_members, assert_host_route, assert_masquerade, assert_no_masquerade,
-    assert_path, assert_reachability, assert_reachable, assert_route, assert_unreachable,
+    assert_path, assert_reachability, assert_reachable, assert_resolves, assert_route,
+    assert_unreachable,
 )
 
 CHANGE = os.environ.get("CHANGE", "")
@@ -42,6 +43,17 @@ def test_router(dockernet):
     assert_path(h1, h2, via=r)
     assert_reachability([h1, h2, r])
     assert_no_masquerade(b)
+
+def test_dual_stack(dockernet):
+    lan = dockernet.network("lan6", ipv6=True)
+    c1 = dockernet.container("c1", networks=[lan])
+    c2 = dockernet.container("c2", networks=[lan])
+    if CHANGE == "route6":
+        dockernet.add_route(c1, "fd00:dead:beef::/64", via=c2)
+    assert_host_route(lan.subnet6, dev=lan.bridge)
+    assert_route(c1, "default", via=lan.gateway6, family=6)
+    assert_reachable(c1, c2, count=2, family=6, reply_ttl=64)
+    assert_resolves(c1, "c2", to=c2, family=6)
 """
 
 
@@ -60,7 +72,7 @@ def run(pytester, monkeypatch):
 @pytest.mark.serial  # a verdict across bridges needs an engine no other test churns
 def test_a_record_compares_unchanged_with_itself(run, tmp_path):
     record = tmp_path / "record.json"
-    run("-n", "4", f"--dockernet-record={record}").assert_outcomes(passed=2)
+    run("-n", "4", f"--dockernet-record={record}").assert_outcomes(passed=3)
     body = json.loads(record.read_text())
     assert body["engine"]["summary"].startswith("Docker ")
     observations = body["tests"]["test_suite.py::test_router"]
@@ -75,16 +87,16 @@ def test_a_record_compares_unchanged_with_itself(run, tmp_path):
     assert observations[1]["facts"]["reply_ttls"] == [63]
     for args in (("-n", "4"), (), ("-n", "4"), (), ("-n", "4")):
         result = run(*args, f"--dockernet-compare={record}")
-        result.assert_outcomes(passed=2)
+        result.assert_outcomes(passed=3)
         result.stdout.fnmatch_lines(["*observations compared: 0 differ, in 0 tests (failed)*"])
 
 
 @pytest.mark.serial  # a verdict across bridges needs an engine no other test churns
 def test_a_route_more_fails_exactly_the_test_that_saw_it(run, tmp_path):
     record = tmp_path / "record.json"
-    run(f"--dockernet-record={record}").assert_outcomes(passed=2)
+    run(f"--dockernet-record={record}").assert_outcomes(passed=3)
     result = run("-n", "4", f"--dockernet-compare={record}", change="route")
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*dockernet compare: what this test observed changed*",
@@ -99,10 +111,34 @@ def test_a_route_more_fails_exactly_the_test_that_saw_it(run, tmp_path):
 @pytest.mark.serial  # a verdict across bridges needs an engine no other test churns
 def test_masquerade_switched_off_is_named(run, tmp_path):
     record = tmp_path / "record.json"
-    run(f"--dockernet-record={record}").assert_outcomes(passed=2)
+    run(f"--dockernet-record={record}").assert_outcomes(passed=3)
     result = run(f"--dockernet-compare={record}", change="masquerade")
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*#5 assert_masquerade sample: masqueraded: true -> false*"])
+
+
+@pytest.mark.serial  # a verdict across bridges needs an engine no other test churns
+def test_an_ipv6_route_more_fails_exactly_the_test_that_saw_it(run, tmp_path):
+    record = tmp_path / "record.json"
+    run(f"--dockernet-record={record}").assert_outcomes(passed=3)
+    observations = json.loads(record.read_text())["tests"]["test_suite.py::test_dual_stack"]
+    assert [o["kind"] for o in observations] == [
+        "assert_host_route",
+        "assert_route",
+        "assert_reachable",
+        "assert_resolves",
+    ]
+    assert "<IPv6 subnet of lan6>" in observations[0]["subject"]
+    assert observations[2]["facts"]["reply_ttls"] == [64]
+    result = run(f"--dockernet-compare={record}", change="route6")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*dockernet compare: what this test observed changed*",
+            "*#2 assert_route*fd00:dead:beef::/64 via <c2 on lan6 over IPv6>*",
+        ]
+    )
+    assert "test_suite.py::test_dual_stack FAILED" in result.stdout.str()
 
 
 def test_a_record_that_is_not_one_is_a_usage_error(run, tmp_path):
