@@ -66,7 +66,7 @@ def assert_bridge_members(
     ports = ports_of(host_links, bridge)
     known = {}  # host ifindex -> container alias, for every container of the factory on net
     for c in net.registry.containers.values():
-        if net in c.addresses:
+        if net in c.networks:
             port = host_port(c, net, host_links)
             if port is not None:
                 known[port.index] = c.alias
@@ -74,7 +74,7 @@ def assert_bridge_members(
     port_indexes = {p.index for p in ports}
     missing = []
     for c in expected:
-        if net not in c.addresses:
+        if net not in c.networks:
             missing.append(f"{c.alias} (not on {net.alias!r}: {_veths_of(c, host_links)})")
             continue
         port = host_port(c, net, host_links)

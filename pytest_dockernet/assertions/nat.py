@@ -19,6 +19,8 @@ def _subnet(net: Network, family: int) -> IPNetwork:
     """``net``'s subnet of ``family``; a ValueError for IPv6 on a network without it."""
     need(net, Network, "net")
     if check_family(family) == 4:
+        if net.subnet is None:
+            raise ValueError(f"{net} is IPv6-only: pass family=6 to check its NAT66")
         return net.subnet
     if net.subnet6 is None:
         raise ValueError(f"{net} has no IPv6: create it with ipv6=True to check NAT66")

@@ -16,7 +16,6 @@ from typing import Any
 
 import docker
 
-from ..addressing import IPAddress
 from ..engine.client import exit_report
 from ..errors import ContainerStartError
 from .messages import no_namespace, not_published
@@ -98,10 +97,10 @@ class Network:
     """Docker's name for it: unique per run."""
     id: str
     """Docker's id of the network."""
-    subnet: ipaddress.IPv4Network
-    """Its IPv4 subnet, e.g. ``10.199.3.0/24``."""
-    gateway: ipaddress.IPv4Address
-    """Its gateway: the bridge's address on the host, the first host address by default."""
+    subnet: ipaddress.IPv4Network | None
+    """Its IPv4 subnet, e.g. ``10.199.3.0/24``; None on an IPv6-only network (``ipv4=False``)."""
+    gateway: ipaddress.IPv4Address | None
+    """The bridge's address on the host (the first host address by default), or None."""
     bridge: str
     """The host's bridge interface, ``br-`` and the first 12 hex digits of the id by default."""
     internal: bool
@@ -191,6 +190,9 @@ class Container:
     """Its compose service (``web``; ``web-2`` for a later replica), when it is one."""
     addresses6: dict[Network, ipaddress.IPv6Address] = field(default_factory=dict)
     """Its IPv6 address on each of its networks that has IPv6."""
+    attached: tuple[Network, ...] = field(default=(), repr=False)
+    """Its networks in the order they were given, where that order is not the one of
+    ``addresses`` (an IPv6-only network has no IPv4 address to list there)."""
 
     @property
     def shown(self) -> str:
@@ -254,15 +256,20 @@ class Container:
             assert h1.ip(a) == ipaddress.IPv4Address("10.231.1.4")
             ```
         """
-        if network not in self.addresses and self.starting is not None:
-            self.wait_started()
+        self._check_on(network)
         try:
             return self.addresses[network]
         except KeyError:
-            joined = ", ".join(n.shown for n in self.addresses) or "none"
-            raise ValueError(
-                f"{self} is not on network {network.shown} (it is on: {joined})"
-            ) from None
+            only6 = f"{self} has no IPv4 address on {network}, which is IPv6-only: use ip6()"
+            raise ValueError(only6) from None
+
+    def _check_on(self, network: Network) -> None:
+        """A ValueError naming the networks it is on when ``network`` is not one of them."""
+        if network not in self.networks and self.starting is not None:
+            self.wait_started()
+        if network not in self.networks:
+            joined = ", ".join(n.shown for n in self.networks) or "none"
+            raise ValueError(f"{self} is not on network {network.shown} (it is on: {joined})")
 
     def ip6(self, network: Network) -> ipaddress.IPv6Address:
         """This container's IPv6 address on ``network``; a ValueError when it has none there
@@ -274,7 +281,7 @@ class Container:
             assert h1.ip6(a) == ipaddress.IPv6Address("fd00:a::4")
             ```
         """
-        self.ip(network)  # a ValueError naming its networks when it is not on this one
+        self._check_on(network)
         if network not in self.addresses6 and self.starting is not None:
             self.wait_started()
         found = self.addresses6.get(network)
@@ -346,11 +353,8 @@ class Container:
         0.0.0.0:32769); pass ports={9000: None} to container()"
         """
         started = self.wait_started()
-        bindings: list[tuple[tuple[int, str], tuple[IPAddress, int]]] = [
-            *started.ports.items(),
-            *started.ports6.items(),
-        ]
-        return not_published(str(self), port, proto, bindings, self.known_as)
+        bound = (started.ports, started.ports6)
+        return not_published(str(self), port, proto, bound, self.known_as)
 
     @property
     def host(self) -> Any:
@@ -377,7 +381,7 @@ class Container:
             assert api.networks == (front, back)
             ```
         """
-        return tuple(self.addresses)
+        return tuple(dict.fromkeys([*self.attached, *self.addresses, *self.addresses6]))
 
     def shared_networks(self, other: Container) -> tuple[Network, ...]:
         """The networks this container and ``other`` are both on, in this one's order.
@@ -387,7 +391,7 @@ class Container:
             assert api.shared_networks(web) == (front,)
             ```
         """
-        return tuple(n for n in self.addresses if n in other.addresses)
+        return tuple(n for n in self.networks if n in other.networks)
 
     def __repr__(self) -> str:
         addrs = ", ".join(f"{n.alias}={ip}" for n, ip in self.addresses.items())

@@ -10,7 +10,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..addressing import IPAddress
 
@@ -49,18 +49,20 @@ def not_published(
     who: str,
     port: object,
     proto: str,
-    ports: Iterable[tuple[tuple[int, str], tuple[IPAddress, int]]],
+    ports: Iterable[Mapping[tuple[int, str], tuple[IPAddress, int]]],
     service: str | None,
 ) -> str:
     """That ``port``/``proto`` is not published by ``who``, what is (``ports``: the bindings
-    of both families), and how to publish it: in the compose file of ``service``, else through
+    of each family), and how to publish it: in the compose file of ``service``, else through
     ``container()``.
 
-    >>> not_published("container 'web'", 9000, "tcp", [], None)  # doctest: +ELLIPSIS
+    >>> not_published("container 'web'", 9000, "tcp", [{}], None)  # doctest: +ELLIPSIS
     "container 'web' does not publish port 9000/tcp (it publishes: nothing); pass ports=..."
     """
     shown = ", ".join(
-        f"{p}/{pr} on {f'[{ip}]' if ip.version == 6 else ip}:{hp}" for (p, pr), (ip, hp) in ports
+        f"{p}/{pr} on {f'[{ip}]' if ip.version == 6 else ip}:{hp}"
+        for bound in ports
+        for (p, pr), (ip, hp) in sorted(bound.items())
     )
     key = repr(port) if proto == "tcp" else repr(f"{port}/{proto}")
     fix = (

@@ -86,9 +86,12 @@ def _container_target(src: Container, dst: Container, family: int = 4) -> Target
     held = dst.addresses if family == 4 else dst.addresses6
     on = [n for n in dst.networks if n in held]
     if not on:
+        joined = ", ".join(n.shown for n in dst.networks)
         raise ValueError(
-            f"dst {dst} has no IPv6 address: it is on {', '.join(n.shown for n in dst.networks)}, "
-            "none with IPv6; create one with ipv6=True (or pass family=4)"
+            f"dst {dst} has no IPv6 address: it is on {joined}, none with IPv6; create one "
+            "with ipv6=True (or pass family=4)"
+            if family == 6
+            else f"dst {dst} has no IPv4 address: it is on {joined}, all IPv6-only; pass family=6"
         )
     common = [n for n in src.shared_networks(dst) if n in held]
     net = common[0] if common else on[0]

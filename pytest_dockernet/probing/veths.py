@@ -7,15 +7,22 @@ Example::
 
 from __future__ import annotations
 
+from ..addressing import IPAddress
 from ..model import Container, Network
 from ..observe.links import Link, by_index, holding, links
+
+
+def _address_on(container: Container, network: Network) -> IPAddress:
+    """What identifies ``container``'s interface on ``network``: its IPv4 address there, or
+    its IPv6 one on an IPv6-only network."""
+    return container.addresses.get(network) or container.ip6(network)
 
 
 def host_port(
     container: Container, network: Network, host_links: tuple[Link, ...] | None = None
 ) -> Link | None:
     """The host end of ``container``'s veth on ``network``: its eth peer's index in the host."""
-    inside = holding(links(container.pid), container.ip(network))
+    inside = holding(links(container.pid), _address_on(container, network))
     if inside is None or inside.peer_index is None:
         return None
     return by_index(links(None) if host_links is None else host_links, inside.peer_index)
@@ -34,5 +41,5 @@ def host_veth(container: Container, network: Network) -> str:
     """
     port = host_port(container, network)
     if port is None:
-        raise ValueError(f"{container} has no veth holding {container.ip(network)}")
+        raise ValueError(f"{container} has no veth holding {_address_on(container, network)}")
     return port.name

@@ -67,8 +67,9 @@ def stable_names(registry: Registry) -> dict[str, str]:
         names[net.name] = net.alias
         names[net.id] = names[net.id[:12]] = f"<id of network {net.alias}>"
         names[net.bridge] = f"<bridge of {net.alias}>"
-        names[str(net.subnet)] = f"<subnet of {net.alias}>"
-        names[str(net.gateway)] = f"<gateway of {net.alias}>"
+        if net.subnet is not None:
+            names[str(net.subnet)] = f"<subnet of {net.alias}>"
+            names[str(net.gateway)] = f"<gateway of {net.alias}>"
         if net.subnet6 is not None:
             names[str(net.subnet6)] = f"<IPv6 subnet of {net.alias}>"
             names[str(net.gateway6)] = f"<IPv6 gateway of {net.alias}>"
@@ -180,8 +181,9 @@ def interface_names(container: Container) -> dict[str, str]:
     except (DockernetError, OSError):
         return {}
     names = {}
-    for net, ip in container.addresses.items():
-        link = holding(inside, ip)
+    for net in container.networks:  # an IPv6-only network's link holds its IPv6 address
+        ip = container.addresses.get(net) or container.addresses6.get(net)
+        link = None if ip is None else holding(inside, ip)
         if link is not None:
             names[link.name] = f"<{container.alias}'s link on {net.alias}>"
     return names

@@ -28,7 +28,8 @@ from .context import BuildContext
 @dataclass
 class AddressPlan:
     """Each network with the container's IPv4 address (None where Docker picks it: a network
-    the plugin did not create), in order, and its IPv6 address on each network with IPv6."""
+    the plugin did not create; and on an IPv6-only network), in order, and its IPv6 address on
+    each network with IPv6."""
 
     v4: list[tuple[Network, ipaddress.IPv4Address | None]] = field(default_factory=list)
     v6: dict[Network, ipaddress.IPv6Address] = field(default_factory=dict)
@@ -69,7 +70,13 @@ def plan_addresses(
                 f"{what}: {v6} is an IPv6 address, and {net} has no IPv6: create it with "
                 "ipv6=True (or subnet6=...)"
             )
-        if v4 is None:
+        if net.subnet is None:  # IPv6-only
+            if v4 is not None:
+                raise ValueError(
+                    f"{what}: {v4} is an IPv4 address, and {net} is IPv6-only: give an IPv6 address"
+                )
+            ip = None
+        elif v4 is None:
             taken = {c.addresses.get(net) for c in containers}
             ip = None if net.existing else _first_free(net, net.subnet.hosts(), net.gateway, taken)
         else:
@@ -80,7 +87,9 @@ def plan_addresses(
             continue
         taken6 = {c: c.addresses6.get(net) for c in containers}
         if v6 is None:
-            mirrored = None if ip is None else _mirror(ip, net.subnet, net.subnet6)
+            mirrored = (
+                None if ip is None or net.subnet is None else _mirror(ip, net.subnet, net.subnet6)
+            )
             free = mirrored not in taken6.values() and mirrored != net.gateway6
             ip6 = (
                 mirrored

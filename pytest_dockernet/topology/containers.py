@@ -241,7 +241,9 @@ def _read_back(
         alias=spec.name,
         name=docker_name,
         addresses={
-            net: ipaddress.IPv4Address(attached[net.name]["IPAddress"]) for net, _ in spec.attach
+            net: ipaddress.IPv4Address(attached[net.name]["IPAddress"])
+            for net, _ in spec.attach
+            if attached[net.name].get("IPAddress")  # none on an IPv6-only network
         },
         addresses6={
             net: ipaddress.IPv6Address(attached[net.name]["GlobalIPv6Address"])
@@ -249,6 +251,7 @@ def _read_back(
             if attached[net.name].get("GlobalIPv6Address")
         },
         registry=ctx.registry,
+        attached=tuple(net for net, _ in spec.attach),
         state=Started(
             cid,
             state["State"]["Pid"],
@@ -365,6 +368,7 @@ def start(ctx: BuildContext, spec: ContainerSpec, origin: str = "") -> Container
         addresses={n: ip for n, ip in spec.attach if ip is not None},
         addresses6=dict(spec.attach6),
         registry=ctx.registry,
+        attached=tuple(on),
     )
     ctx.registry.containers[spec.name] = container
     container.starting = ctx.submit(_bring_up, ctx, spec, container, planned, origin)

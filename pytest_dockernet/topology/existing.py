@@ -53,15 +53,16 @@ def network_from(
             f"network name {alias!r} already names {registry.networks[alias]} in this test"
         )
     options = data.get("Options") or {}
-    found = _pool(data, ipaddress.IPv4Network)
-    if found is None:
-        raise ValueError(
-            f"network {data.get('Name')!r} has no IPv4 subnet: IPv6-only networks are not read yet"
-        )
-    # Docker omits the gateway on some versions: the subnet's first address is the one it uses
-    subnet = found[0]
-    gateway = ipaddress.IPv4Address(found[1]) if found[1] else next(iter(subnet.hosts()))
+    # EnableIPv4 is false on an IPv6-only network (Docker >= 28); older engines do not say
+    found = _pool(data, ipaddress.IPv4Network) if data.get("EnableIPv4", True) else None
     found6 = _pool(data, ipaddress.IPv6Network) if data.get("EnableIPv6") else None
+    if found is None and found6 is None:
+        raise ValueError(f"network {data.get('Name')!r} has no subnet: it cannot be read")
+    subnet = gateway = None
+    if found is not None:
+        # Docker omits the gateway on some versions: the subnet's first address is the one used
+        subnet = found[0]
+        gateway = ipaddress.IPv4Address(found[1]) if found[1] else next(iter(subnet.hosts()))
     subnet6 = gateway6 = None
     if found6 is not None:
         subnet6 = found6[0]
@@ -131,23 +132,28 @@ def container_from(
     client = registry.client
     addresses: dict[Network, ipaddress.IPv4Address] = {}
     addresses6: dict[Network, ipaddress.IPv6Address] = {}
+    on: list[Network] = []
     for attached in (data["NetworkSettings"].get("Networks") or {}).values():
         try:
             net_data = client.api.inspect_network(attached["NetworkID"])
         except docker.errors.NotFound:
             continue  # removed while we read
-        if net_data.get("Driver") != "bridge" or not attached.get("IPAddress"):
-            continue  # macvlan, an IPv6-only attachment: not read by the assertions
+        ip, ip6 = attached.get("IPAddress"), attached.get("GlobalIPv6Address")
+        if net_data.get("Driver") != "bridge" or not (ip or ip6):
+            continue  # macvlan, an attachment without address: not read by the assertions
         net = network_from(registry, net_data, net_data["Name"], existing=existing)
-        addresses[net] = ipaddress.IPv4Address(attached["IPAddress"])
-        if attached.get("GlobalIPv6Address"):
-            addresses6[net] = ipaddress.IPv6Address(attached["GlobalIPv6Address"])
+        on.append(net)
+        if ip:
+            addresses[net] = ipaddress.IPv4Address(ip)
+        if ip6:
+            addresses6[net] = ipaddress.IPv6Address(ip6)
     container = Container(
         alias=alias,
         name=name,
         addresses=addresses,
         addresses6=addresses6,
         registry=registry,
+        attached=tuple(on),
         existing=existing,
         network_mode=shared_mode(client, data),
         service=(data["Config"].get("Labels") or {}).get(SERVICE, ""),

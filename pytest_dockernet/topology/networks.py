@@ -30,6 +30,7 @@ import docker.types
 
 from .. import addressing
 from ..engine import labels
+from ..engine.client import version_of
 from ..engine.lock import machine_lock
 from ..errors import DockernetError
 from ..model import Network
@@ -40,6 +41,10 @@ MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 TRUSTED_OPTION = "com.docker.network.bridge.trusted_host_interfaces"
 GATEWAY_MODE_OPTION = "com.docker.network.bridge.gateway_mode_ipv4"
+ENABLE_IPV4_OPTION = "com.docker.network.enable_ipv4"
+"""How ``ipv4=False`` reaches Docker >= 28 (``docker network create --ipv4=false``): docker-py
+has no field for the API's ``EnableIPv4``, and dockerd reads this option as that field."""
+IPV6_ONLY_SINCE = (28, 0)
 IPV6_TRIES = 16
 """Free IPv6 subnets tried in turn when other processes take them first."""
 ROUTABLE_PREFIX = "dnr"
@@ -149,6 +154,7 @@ def create_network(
     ipv6: bool = False,
     subnet6: str | ipaddress.IPv6Network | None = None,
     gateway6: str | ipaddress.IPv6Address | None = None,
+    ipv4: bool = True,
 ) -> Network:
     """Create a user-defined bridge network (``docker network create``), labelled and
     recorded before anything else can fail.
@@ -168,12 +174,18 @@ def create_network(
     (``ip6tables`` in the daemon's configuration: on by default from Docker 27): the plugin
     changes nothing there.
 
+    ``ipv4=False`` makes an IPv6-only network (Docker >= 28, ``--ipv4=false``; it implies
+    ``ipv6=True``): ``subnet`` and ``gateway`` are None, and its containers hold IPv6 addresses
+    only. An older engine would make a dual-stack network of it: a ValueError names its
+    version instead.
+
     Example::
 
         a = dockernet.network("a", routable=True)
         b = dockernet.network("b", subnet="10.98.0.0/24", routable=True)
         dockernet.router("r", [a, b])
         lan = dockernet.network("lan", ipv6=True)  # lan.subnet6: a /64 of fd64:6e65:7400::/48
+        v6 = dockernet.network("v6", ipv4=False)  # IPv6-only: v6.subnet is None
     """
     labels.check_name(name, "network")
     if name in ctx.registry.networks:
@@ -184,27 +196,37 @@ def create_network(
         raise ValueError(f"gateway={gw} needs subnet= too, so that it can be checked")
     if wanted is not None and gw is not None:
         addressing.check_host_address(gw, wanted, "gateway")
-    if not isinstance(ipv6, bool):
-        raise TypeError(f"ipv6 must be True or False, got {ipv6!r}")
+    for flag, value in (("ipv6", ipv6), ("ipv4", ipv4)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be True or False, got {value!r}")
+    if not ipv4:
+        _check_ipv6_only(ctx, name, subnet, gateway)
     wanted6 = addressing.parse_subnet6(subnet6) if subnet6 is not None else None
     gw6 = addressing.parse_address6(gateway6, "gateway6") if gateway6 is not None else None
     if gw6 is not None and wanted6 is None:
         raise ValueError(f"gateway6={gw6} needs subnet6= too, so that it can be checked")
     if wanted6 is not None and gw6 is not None:
         addressing.check_host_address(gw6, wanted6, "gateway6")
-    ipv6 = ipv6 or wanted6 is not None
+    ipv6 = ipv6 or wanted6 is not None or not ipv4
     opts = _options(ctx, masquerade, routable, options)
+    if not ipv4:
+        opts[ENABLE_IPV4_OPTION] = "false"
     docker_name = ctx.docker_name(name)
     candidates6: list[ipaddress.IPv6Network | None] = [None]
     if ipv6:
         candidates6 = list(
             _candidates(ctx, name, wanted6, ctx.pool6, addressing.DEFAULT_PREFIX6, "subnet6")
         )
-    for attempt, candidate in enumerate(_candidates(ctx, name, wanted, ctx.pool, ctx.prefix)):
-        gw_here = gw or next(candidate.hosts())
+    candidates: list[ipaddress.IPv4Network | None] = [None] * len(candidates6)
+    if ipv4:
+        candidates = list(_candidates(ctx, name, wanted, ctx.pool, ctx.prefix))
+    for attempt, candidate in enumerate(candidates):
+        gw_here = None if candidate is None else gw or next(candidate.hosts())
         candidate6 = candidates6[attempt % len(candidates6)]
         gw6_here = None if candidate6 is None else gw6 or candidate6.network_address + 1
-        pools = [docker.types.IPAMPool(subnet=str(candidate), gateway=str(gw_here))]
+        pools = []
+        if candidate is not None:
+            pools.append(docker.types.IPAMPool(subnet=str(candidate), gateway=str(gw_here)))
         if candidate6 is not None:
             pools.append(docker.types.IPAMPool(subnet=str(candidate6), gateway=str(gw6_here)))
         ipam = docker.types.IPAMConfig(pool_configs=pools)
@@ -228,9 +250,10 @@ def create_network(
                 )
         except docker.errors.APIError as exc:
             # Another process took the subnet between our look and Docker's: try the next.
-            if (wanted is None or (ipv6 and wanted6 is None)) and "overlap" in str(exc).lower():
+            free = (ipv4 and wanted is None) or (ipv6 and wanted6 is None)
+            if free and "overlap" in str(exc).lower():
                 continue
-            shown = candidate if candidate6 is None else f"{candidate} and {candidate6}"
+            shown = " and ".join(str(c) for c in (candidate, candidate6) if c is not None)
             raise DockernetError(
                 f"docker refused network {name!r} ({shown}): {exc.explanation}"
             ) from exc
@@ -250,7 +273,25 @@ def create_network(
         )
         ctx.registry.networks[name] = net
         return net
+    pool, option = (ctx.pool, "--dockernet-pool") if ipv4 else (ctx.pool6, "--dockernet-pool6")
     raise DockernetError(
-        f"every free subnet of the pool {ctx.pool} was taken by other processes while "
-        f"creating network {name!r}: widen --dockernet-pool"
+        f"every free subnet of the pool {pool} was taken by other processes while "
+        f"creating network {name!r}: widen {option}"
     )
+
+
+def _check_ipv6_only(ctx: BuildContext, name: str, subnet: object, gateway: object) -> None:
+    """``ipv4=False`` asks for no IPv4 subnet, on an engine that makes IPv6-only networks."""
+    for what, value in (("subnet", subnet), ("gateway", gateway)):
+        if value is not None:
+            raise ValueError(
+                f"network {name!r}: {what}={value!r} is IPv4, and ipv4=False makes an "
+                f"IPv6-only network: drop {what}=, or give subnet6=/gateway6= instead"
+            )
+    info = ctx.registry.engine_info
+    if version_of(info) < IPV6_ONLY_SINCE:
+        raise ValueError(
+            f"network {name!r}: ipv4=False needs Docker 28.0 or later (IPv6-only networks); "
+            f"this engine is Docker {info.get('ServerVersion', '?')}, which would make a "
+            "dual-stack network of it: use ipv6=True, or run the test on Docker >= 28"
+        )

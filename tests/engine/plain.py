@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,8 +57,8 @@ class Ping:
 class PlainNetwork:
     name: str
     id: str
-    subnet: ipaddress.IPv4Network
-    gateway: ipaddress.IPv4Address
+    subnet: ipaddress.IPv4Network | None
+    gateway: ipaddress.IPv4Address | None
     bridge: str
     subnet6: ipaddress.IPv6Network | None = None
 
@@ -127,6 +128,36 @@ class Plain:
             bridge = (options or {}).get("com.docker.network.bridge.name", f"br-{net_id[:12]}")
             return PlainNetwork(docker_name, net_id, subnet, gateway, bridge, subnet6)
         raise RuntimeError(f"no free /24 in {pool} for plain network {name!r}")
+
+    def network_ipv6_only(self, name: str) -> PlainNetwork:
+        """``docker network create --ipv4=false --ipv6 --subnet <free /64>`` (Docker >= 28),
+        typed as a user would: the CLI's own flag, not the plugin's way of asking for it."""
+        docker_name = self._name(name)
+        used6 = subnets.occupied(self.client, 6)
+        pool6 = addressing.parse_subnet6(addressing.DEFAULT_POOL6)
+        subnet6 = next(
+            s for s in addressing.candidates(pool6, 64) if subnets.clash(s, used6) is None
+        )
+        tags = [f"--label={k}={v}" for k, v in self.identity.labels(f"plain-{name}").items()]
+        with machine_lock().writing(f"create network {docker_name}"):
+            made = subprocess.run(
+                [
+                    "docker",
+                    "network",
+                    "create",
+                    "--ipv4=false",
+                    "--ipv6",
+                    f"--subnet={subnet6}",
+                    *tags,
+                    docker_name,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        net_id = made.stdout.strip()
+        self.networks.append(net_id)
+        return PlainNetwork(docker_name, net_id, None, None, f"br-{net_id[:12]}", subnet6)
 
     def container(
         self,
