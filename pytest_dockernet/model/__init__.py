@@ -265,8 +265,8 @@ class Container:
 
     def _check_on(self, network: Network) -> None:
         """A ValueError naming the networks it is on when ``network`` is not one of them."""
-        if network not in self.networks and self.starting is not None:
-            self.wait_started()
+        if self.starting is not None and network not in {*self.addresses, *self.addresses6}:
+            self.wait_started()  # on a network the plugin did not create, Docker picks them
         if network not in self.networks:
             joined = ", ".join(n.shown for n in self.networks) or "none"
             raise ValueError(f"{self} is not on network {network.shown} (it is on: {joined})")

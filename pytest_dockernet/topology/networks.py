@@ -190,17 +190,17 @@ def create_network(
     labels.check_name(name, "network")
     if name in ctx.registry.networks:
         raise ValueError(f"network {name!r} already exists in this test: pick another name")
+    for flag, value in (("ipv6", ipv6), ("ipv4", ipv4)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{flag} must be True or False, got {value!r}")
+    if not ipv4:
+        _check_ipv6_only(ctx, name, subnet, gateway)
     wanted = addressing.parse_subnet(subnet) if subnet is not None else None
     gw = addressing.parse_address(gateway, "gateway") if gateway is not None else None
     if gw is not None and wanted is None:
         raise ValueError(f"gateway={gw} needs subnet= too, so that it can be checked")
     if wanted is not None and gw is not None:
         addressing.check_host_address(gw, wanted, "gateway")
-    for flag, value in (("ipv6", ipv6), ("ipv4", ipv4)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{flag} must be True or False, got {value!r}")
-    if not ipv4:
-        _check_ipv6_only(ctx, name, subnet, gateway)
     wanted6 = addressing.parse_subnet6(subnet6) if subnet6 is not None else None
     gw6 = addressing.parse_address6(gateway6, "gateway6") if gateway6 is not None else None
     if gw6 is not None and wanted6 is None:
