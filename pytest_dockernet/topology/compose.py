@@ -114,6 +114,10 @@ def _read(registry: Registry, project: str, *, existing: bool) -> ComposeProject
     replicas: dict[str, list[tuple[int, Container]]] = {}
     for summary in found:
         data = api.inspect_container(summary["Id"])
+        if not data["State"]["Running"]:  # it ended since it was listed
+            if data["State"].get("ExitCode"):
+                raise ComposeError(exit_report(registry.client, data["Name"][1:], data["Id"]))
+            continue  # a one-shot service that did its work
         container = container_from(registry, data, data["Name"].lstrip("/"), existing=existing)
         own = data["Config"].get("Labels") or {}
         number = int(own.get(NUMBER, "1") or 1)
