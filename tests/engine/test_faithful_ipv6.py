@@ -27,7 +27,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_dockernet import assert_masquerade, assert_port_open, assert_published
+from pytest_dockernet import (
+    assert_masquerade,
+    assert_no_masquerade,
+    assert_no_snat,
+    assert_port_open,
+    assert_published,
+    assert_snat,
+)
 from pytest_dockernet.observe.firewall import ip6tables_rules
 from pytest_dockernet.observe.firewall.bridged import bridge_nf
 from tests.engine.plain import Plain
@@ -184,7 +191,12 @@ def test_nat66_decides_whether_the_upstream_answers(dockernet, plain, engine6):
     )
     # the rule read by meaning agrees with what the upstream saw
     rule = plugin_port(lambda: assert_masquerade(lan, family=6))
-    assert rule.value == pinned, rule
+    no_rule = plugin_port(lambda: assert_no_masquerade(lan, family=6))
+    assert (rule.value, no_rule.value) == (pinned, not pinned), (rule, no_rule)
+    # and so does the source the upstream captured: the host's address, or c1's own
+    host = plugin_port(lambda: assert_snat(c1, internet, family=6))
+    own = plugin_port(lambda: assert_no_snat(c1, internet, family=6))
+    assert (host.value, own.value) == (pinned, not pinned), (host, own)
 
 
 def test_published_port_answers_over_ipv6(dockernet, plain, engine6, client):
