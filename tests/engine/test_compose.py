@@ -265,10 +265,13 @@ def test_wait_for_healthy(dockernet, client):
 
 
 def test_a_service_that_dies_is_named_with_its_logs(dockernet, client, tmp_path):
+    # it dies before its first health check (5 s in), so it is never up: without one, a
+    # service that dies a moment after Docker starts it may already have been read as running
     file = tmp_path / "compose.yaml"
     file.write_text(
         "services:\n  dies:\n    image: ${IMAGE}\n"
         '    command: ["/bin/sh", "-c", "echo about to fail; exit 3"]\n'
+        '    healthcheck: {test: ["CMD", "true"], interval: 5s}\n'
     )
     with pytest.raises(ComposeError, match=r"(?s)exited with code 3.*about to fail"):
         dockernet.compose(file, project="dies", env={"IMAGE": dockernet.image})
