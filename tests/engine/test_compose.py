@@ -150,9 +150,13 @@ def test_bad_input_leaves_nothing_behind(dockernet, client):
     with pytest.raises(ValueError, match="no running container belongs to compose project 'no"):
         dockernet.compose(project="no-such-project-here")
     run = dockernet.identity.run_id
+    mine = f"dn-{run}-{dockernet.scope}-"  # this test's: an earlier one's may still be going
     made = client.containers.list(all=True, filters={"label": f"{labels.SESSION}={run}"})
-    assert [c.name for c in made if c.labels[labels.NAME] != POOLED] == []  # the run's pool stays
-    assert client.networks.list(filters={"label": f"{labels.SESSION}={run}"}) == []
+    assert [
+        c.name for c in made if c.name.startswith(mine) and c.labels[labels.NAME] != POOLED
+    ] == []
+    nets = client.networks.list(filters={"label": f"{labels.SESSION}={run}"})
+    assert [n.name for n in nets if n.name.startswith(mine)] == []
 
 
 def test_a_service_behind_a_profile_starts_when_named(dockernet, client):
