@@ -114,11 +114,12 @@ def _read(registry: Registry, project: str, *, existing: bool) -> ComposeProject
     replicas: dict[str, list[tuple[int, Container]]] = {}
     for summary in found:
         data = api.inspect_container(summary["Id"])
+        name = data["Name"].lstrip("/")
         if not data["State"]["Running"]:  # it ended since it was listed
             if data["State"].get("ExitCode"):
-                raise ComposeError(exit_report(registry.client, data["Name"][1:], data["Id"]))
+                raise ComposeError(exit_report(registry.client, name, data["Id"]))
             continue  # a one-shot service that did its work
-        container = container_from(registry, data, data["Name"].lstrip("/"), existing=existing)
+        container = container_from(registry, data, name, existing=existing)
         own = data["Config"].get("Labels") or {}
         number = int(own.get(NUMBER, "1") or 1)
         replicas.setdefault(own.get(SERVICE, container.name), []).append((number, container))
