@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
-from .engine.client import connect
+from .engine.client import connect, ipv6_bridges
 from .engine.teardown import Removal, interrupt_on_sigterm, sweep
 from .errors import DockernetError
 from .model import Container, Registry
@@ -99,10 +99,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if config.option.collectonly:
         return lines
     try:
-        info = connect().info()
+        client = connect()
+        info = client.info()
     except DockernetError as exc:
         return [*lines, f"dockernet engine: none ({str(exc).splitlines()[0]})"]
-    facts = config.stash[ENGINE] = engine_facts(info)
+    facts = config.stash[ENGINE] = engine_facts(info, ipv6_bridges(client))
     lines.append(f"dockernet engine: {facts}")
     lines.append(f"dockernet: {routable_summary()}")
     return lines

@@ -31,7 +31,7 @@ def _nat_report(net: Network, subnet: IPNetwork, table: firewall.NatTable) -> st
     mentioning = table.rules_mentioning(subnet, net.bridge)
     rules = "\n".join(f"    {r.text}" for r in mentioning) or "    (none)"
     note = f"\n  note: {table.note}" if table.note else ""
-    why = f"\n  {ipv6_rules(net.registry)}" if subnet.version == 6 else ""
+    why = f"\n  {ipv6_rules(net.registry, [net])}" if subnet.version == 6 else ""
     return (
         f"  expected: MASQUERADE of {subnet} leaving by any interface but {net.bridge}\n"
         f"  firewall: {table.backend.value}, read with {table.source}{note}\n"
@@ -108,7 +108,7 @@ def _arrival_report(
     if not seen.sources:
         kind, verdict = "none", "not seen at all"
         verdict += f" ({seen.send_error})" if seen.send_error else ""
-        verdict += f"\n  {ipv6_rules(src.registry)}" if family == 6 else ""
+        verdict += f"\n  {ipv6_rules(src.registry, src.addresses6)}" if family == 6 else ""
     elif seen.sources[0] == host_address:
         kind, verdict = "host", f"seen with host address {host_address}"
     elif seen.sources[0] in own:

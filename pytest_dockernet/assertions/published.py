@@ -246,8 +246,9 @@ def _no_rule_expected(container: Container, family: int) -> str:
             f"{container.alias} has no IPv6 address: docker-proxy on [::] forwards to its IPv4 "
             "address"
         )
-    if not firewall.ip6tables_rules(container.registry.engine_info):
-        return ipv6_rules(container.registry)
+    bridges = [net.bridge for net in container.addresses6]
+    if not firewall.ip6tables_rules(container.registry.engine_info, bridges):
+        return ipv6_rules(container.registry, container.addresses6)
     return ""
 
 

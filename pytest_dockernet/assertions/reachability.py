@@ -106,7 +106,9 @@ def assert_unreachable(
         answered = result is not None and result.received > 0
         _observe_ping("assert_unreachable", src, dst, label, result, not answered)
         if result is not None and answered:
-            why = f"\n{ipv6_rules(src.registry)}" if result.destination.version == 6 else ""
+            why = ""
+            if result.destination.version == 6:
+                why = f"\n{ipv6_rules(src.registry, src.addresses6)}"
             raise AssertionError(f"{src} can reach {label}, expected it not to:\n{result}{why}")
 
     until_holds(check, within)

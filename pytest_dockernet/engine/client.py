@@ -13,6 +13,7 @@ import re
 import socket
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 from urllib.parse import urlparse
 
 import docker
@@ -84,6 +85,36 @@ def version_of(info: Mapping[str, object]) -> tuple[int, int]:
     docs/guides/docker-versions.md)."""
     found = re.match(r"(\d+)\.(\d+)", str(info.get("ServerVersion", "")))
     return (int(found[1]), int(found[2])) if found else (0, 0)
+
+
+BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
+"""The driver option that names a bridge network's host interface."""
+
+
+def bridge_of(network: Mapping[str, Any]) -> str:
+    """The host interface of the bridge network that ``network`` describes (``inspect_network``
+    or the network list): the name its options give, else Docker's ``br-`` and 12 hex digits.
+
+    Example:
+        ```python
+        bridge_of(client.api.inspect_network("lan"))  # 'br-3f2a9c1d0e4b'
+        ```
+    """
+    options = network.get("Options") or {}
+    return str(options.get(BRIDGE_NAME_OPTION) or f"br-{network['Id'][:12]}")
+
+
+def ipv6_bridges(client: docker.DockerClient) -> tuple[str, ...]:
+    """The host interfaces of the engine's bridge networks with IPv6, the user's included:
+    where the engine's IPv6 firewall rules, if it writes any, name them.
+
+    Example:
+        ```python
+        ipv6_bridges(connect())  # ('br-3f2a9c1d0e4b',) with one dual-stack network
+        ```
+    """
+    listed = client.api.networks(filters={"driver": "bridge"})
+    return tuple(bridge_of(net) for net in listed if net.get("EnableIPv6"))
 
 
 def api_at_least(client: docker.DockerClient, wanted: tuple[int, int]) -> bool:

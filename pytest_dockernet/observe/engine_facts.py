@@ -8,6 +8,7 @@ sees. The report header prints them, so that a run's output says which engine it
 from __future__ import annotations
 
 import platform
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +53,20 @@ class EngineFacts:
         )
 
 
-def engine_facts(info: dict[str, Any]) -> EngineFacts:
+def engine_facts(info: dict[str, Any], ipv6_bridges: Collection[str]) -> EngineFacts:
     """The facts from ``docker info`` and the host; a firewall that cannot be read is named as
-    such rather than failing the run, which the assertions that need it will do."""
+    such rather than failing the run, which the assertions that need it will do. Whether the
+    engine writes IPv6 rules is read from the rules naming ``ipv6_bridges``, the bridges of its
+    networks with IPv6 (:func:`~pytest_dockernet.engine.client.ipv6_bridges`): without one it
+    is not known yet.
+
+    Example:
+        ```python
+        client = connect()
+        print(engine_facts(client.info(), ipv6_bridges(client)))
+        # Docker 28.5.2, firewall backend iptables (rules found in iptables-nft), ...
+        ```
+    """
     try:
         found = read_nat_table(info).backend.value
     except DockernetError as exc:
@@ -64,7 +76,10 @@ def engine_facts(info: dict[str, Any]) -> EngineFacts:
     except DockernetError:
         variant = "(not found)"
     try:
-        ip6 = "on" if ip6tables_rules(info) else "off"
+        if not ipv6_bridges:
+            ip6 = "(not known: no network with IPv6 to read them by)"
+        else:
+            ip6 = "on" if ip6tables_rules(info, ipv6_bridges) else "off"
     except DockernetError as exc:
         ip6 = f"(unreadable: {str(exc).splitlines()[0]})"
     return EngineFacts(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..addressing import IPAddress
 from ..errors import DockernetError, FirewallChurnError
-from ..model import Container, Registry
+from ..model import Container, Network, Registry
 from ..model.arguments import Destination
 from ..observe import firewall, routes
 from ..observe.ping import ping
@@ -88,22 +88,27 @@ def dropped_by(src: Container, address: IPAddress, count: int, timeout: float) -
     return lost_again(src.registry, resend, count, family=address.version).lines
 
 
-def ipv6_rules(registry: Registry) -> str:
-    """Whether the engine writes IPv6 firewall rules and the host forwards IPv6, and what
-    follows, for a message about a probe over IPv6."""
+def ipv6_rules(registry: Registry, networks: Iterable[Network]) -> str:
+    """Whether the engine writes IPv6 firewall rules for ``networks`` (those with IPv6 count)
+    and the host forwards IPv6, and what follows, for a message about a probe over IPv6."""
     forwards = routes.forwarding(6)
     state = "forwards" if forwards else "does not forward"
     host = f"net.ipv6.conf.all.forwarding={int(forwards)} (the host {state} IPv6)"
+    bridges = [net.bridge for net in networks if net.subnet6 is not None]
+    named = ", ".join(bridges) or "(no network with IPv6)"
     try:
-        on = firewall.ip6tables_rules(registry.engine_info)
+        on = firewall.ip6tables_rules(registry.engine_info, bridges)
     except DockernetError as exc:
         return f"ip6tables: cannot tell whether the engine writes IPv6 rules ({exc}); {host}"
     if on:
-        return f"ip6tables: the engine writes IPv6 rules (the daemon's ip6tables is on); {host}"
+        return (
+            f"ip6tables: the engine writes IPv6 rules for {named} (the daemon's ip6tables is "
+            f"on); {host}"
+        )
     return (
-        "ip6tables: the engine writes no IPv6 rules (the daemon's ip6tables is off, the default "
-        "before Docker 27): nothing isolates its networks from each other or masquerades them "
-        f"over IPv6, and only the kernel decides what is forwarded: {host}. "
+        f"ip6tables: the engine writes no IPv6 rules for {named} (the daemon's ip6tables is "
+        "off, the default before Docker 27): nothing isolates its networks from each other or "
+        f"masquerades them over IPv6, and only the kernel decides what is forwarded: {host}. "
         '"ip6tables": true in daemon.json turns Docker\'s IPv6 rules on (Docker >= 27 has it on '
         "by default)"
     )
@@ -116,7 +121,7 @@ def why_unanswered(
     engine writes IPv6 rules at all, too)."""
     lines = [dropped_by(src, address, count, timeout)]
     if address.version == 6:
-        lines.append(ipv6_rules(src.registry))
+        lines.append(ipv6_rules(src.registry, src.addresses6))
     try:
         walked = trace(src.registry, src, dst, timeout=timeout, family=address.version)
     except (DockernetError, ValueError) as exc:

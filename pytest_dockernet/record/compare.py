@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ..engine.client import connect
+from ..engine.client import connect, ipv6_bridges
 from ..errors import DockernetError
 from ..model import Registry
 from ..observe.engine_facts import EngineFacts, engine_facts
@@ -32,7 +32,8 @@ def current_engine(known: EngineFacts | None = None) -> dict[str, str]:
     facts = known
     if facts is None:
         try:
-            facts = engine_facts(connect().info())
+            client = connect()
+            facts = engine_facts(client.info(), ipv6_bridges(client))
         except DockernetError as exc:
             return {"summary": f"(no engine: {str(exc).splitlines()[0]})"}
     return {**dataclasses.asdict(facts), "summary": str(facts)}

@@ -16,9 +16,10 @@ import docker
 import docker.errors
 
 from .. import addressing
+from ..engine.client import bridge_of
 from ..model import Container, Network, Registry, Started
 from .compose_cli import PROJECT, SERVICE
-from .networks import BRIDGE_NAME_OPTION, MASQUERADE_OPTION
+from .networks import MASQUERADE_OPTION
 from .publishing import published_ports, published_ports6
 
 
@@ -73,7 +74,7 @@ def network_from(
         id=data["Id"],
         subnet=subnet,
         gateway=gateway,
-        bridge=options.get(BRIDGE_NAME_OPTION, f"br-{data['Id'][:12]}"),
+        bridge=bridge_of(data),
         internal=bool(data.get("Internal")),
         masquerade=options.get(MASQUERADE_OPTION, "true").lower() != "false",
         registry=registry,

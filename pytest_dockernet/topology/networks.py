@@ -30,7 +30,7 @@ import docker.types
 
 from .. import addressing
 from ..engine import labels
-from ..engine.client import version_of
+from ..engine.client import BRIDGE_NAME_OPTION, bridge_of, version_of
 from ..engine.lock import machine_lock
 from ..errors import DockernetError
 from ..model import Network
@@ -38,7 +38,6 @@ from ..observe import subnets
 from .context import BuildContext
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
-BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 TRUSTED_OPTION = "com.docker.network.bridge.trusted_host_interfaces"
 GATEWAY_MODE_OPTION = "com.docker.network.bridge.gateway_mode_ipv4"
 ENABLE_IPV4_OPTION = "com.docker.network.enable_ipv4"
@@ -263,7 +262,7 @@ def create_network(
             id=net_id,
             subnet=candidate,
             gateway=gw_here,
-            bridge=opts.get(BRIDGE_NAME_OPTION, f"br-{net_id[:12]}"),
+            bridge=bridge_of({"Id": net_id, "Options": opts}),
             internal=internal,
             masquerade=masquerade,
             routable=routable,

@@ -12,6 +12,9 @@ xdist worker's network create cannot open a gap in the rules under it).
 from __future__ import annotations
 
 import ipaddress
+import itertools
+import json
+import os
 import re
 import socket
 import subprocess
@@ -28,6 +31,41 @@ from pytest_dockernet.engine.lock import machine_lock
 from pytest_dockernet.observe import subnets
 
 PING_COUNT = 2
+
+
+def daemon_ip6tables(version: tuple[int, int]) -> bool:
+    """Whether the running dockerd was configured to write IPv6 firewall rules, read from its
+    configuration alone, never from the firewall: ``--ip6tables[=bool]`` on its command line,
+    else ``"ip6tables"`` in its daemon.json, else the default (on from Docker 27). The oracle the
+    plugin's own reading (rules naming a network's bridge) is checked against."""
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    commands = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().decode().split("\0")
+        except OSError:
+            continue
+        if os.path.basename(argv[0]) == "dockerd":
+            commands.append(argv)
+    assert len(commands) == 1, f"expected one dockerd, found {commands}"
+    (argv,) = commands
+    config = "/etc/docker/daemon.json"
+    for arg, following in itertools.pairwise([*argv, ""]):
+        if arg in ("--ip6tables", "--ip6tables=true"):
+            return True
+        if arg == "--ip6tables=false":
+            return False
+        if arg == "--config-file":
+            config = following
+        elif arg.startswith("--config-file="):
+            config = arg.partition("=")[2]
+    if os.path.exists(config):
+        with open(config) as f:
+            settings = json.load(f)
+        if "ip6tables" in settings:
+            return bool(settings["ip6tables"])
+    return version >= (27, 0)
 
 
 @dataclass(frozen=True)

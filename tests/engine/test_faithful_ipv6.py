@@ -37,7 +37,7 @@ from pytest_dockernet import (
 )
 from pytest_dockernet.observe.firewall import ip6tables_rules
 from pytest_dockernet.observe.firewall.bridged import bridge_nf
-from tests.engine.plain import Plain
+from tests.engine.plain import Plain, daemon_ip6tables
 from tests.engine.test_faithful import (
     Verdict,
     plain_options_like,
@@ -80,7 +80,7 @@ class Engine6:
 
 @pytest.fixture
 def engine6(engine_version, dockernet) -> Engine6:
-    return Engine6(engine_version, ip6tables_rules(dockernet.engine_info))
+    return Engine6(engine_version, daemon_ip6tables(engine_version))
 
 
 def agree6(engine: Engine6, topology: str, plain: Verdict, plugin: Verdict) -> bool:
@@ -107,6 +107,17 @@ def test_two_containers_on_one_dual_stack_network(dockernet, plain, engine6):
         plain_ping(h1, Plain.ip6(h2, net), ttl=64),
         plugin_ping(c1, c2, ttl=64, family=6),
     )
+
+
+def test_the_plugin_reads_ip6tables_as_the_daemon_is_configured(dockernet, plain, engine6):
+    """Whether the engine writes IPv6 rules, as the plugin reads it (rules naming the bridges),
+    is what the daemon's configuration says; chains an engine that ran before left behind do
+    not count (stop 32's CI ran 20.10 after 28.5 without a reboot)."""
+    lan = dockernet.network("lan", ipv6=True)
+    mine = plain.network("lan", ipv6=True)
+    bridge = "br-" + mine.id[:12]
+    assert ip6tables_rules(dockernet.engine_info, [lan.bridge]) is engine6.ip6tables, engine6
+    assert ip6tables_rules(dockernet.engine_info, [bridge]) is engine6.ip6tables, engine6
 
 
 def test_two_dual_stack_networks_through_the_host(dockernet, plain, engine6):

@@ -16,12 +16,12 @@ import socket
 import pytest
 
 from pytest_dockernet.assertions.published import assert_published
-from pytest_dockernet.observe.firewall import ip6tables_rules
+from tests.engine.plain import daemon_ip6tables
 
 ANY6 = ipaddress.IPv6Address("::")
 
 
-def test_a_dual_stack_container_is_reached_over_ipv6_by_the_engines_path(dockernet):
+def test_a_dual_stack_container_is_reached_over_ipv6_by_the_engines_path(dockernet, engine_version):
     lan = dockernet.network("lan", ipv6=True)
     internet = dockernet.upstream("internet")
     web = dockernet.container("web", [lan], ports={8080: None})
@@ -33,8 +33,9 @@ def test_a_dual_stack_container_is_reached_over_ipv6_by_the_engines_path(dockern
     assert loopback.via == "loopback" and loopback.result.destination == ipaddress.ip_address("::1")
     assert upstream.result.destination == internet.host_address6 and upstream.result.open
     assert upstream.result.answer == b"pytest-dockernet web:8080/tcp\n"
-    rules6 = ip6tables_rules(dockernet.engine_info)
-    if rules6:  # the engine's IPv6 DNAT: the container sees the upstream's own address
+    # the daemon's configuration says which path: the engine's IPv6 DNAT, where the container
+    # sees the upstream's own address, or docker-proxy alone
+    if daemon_ip6tables(engine_version):
         (rule, *_) = check.rules
         assert (rule.target, rule.to_address) == ("DNAT", web.ip6(lan))
         assert check.no_rule_expected == "" and upstream.path.startswith("kernel DNAT")
@@ -67,7 +68,7 @@ def test_an_ipv4_only_container_is_reached_over_ipv6_through_docker_proxy(docker
     assert listener.peers == (lan.gateway, lan.gateway)  # docker-proxy's, both times
 
 
-def test_nothing_listening_fails_over_ipv6_with_what_was_seen(dockernet):
+def test_nothing_listening_fails_over_ipv6_with_what_was_seen(dockernet, engine_version):
     lan = dockernet.network("lan", ipv6=True)
     internet = dockernet.upstream("internet")
     web = dockernet.container("web", [lan], ports={8080: None})
@@ -79,7 +80,7 @@ def test_nothing_listening_fails_over_ipv6_with_what_was_seen(dockernet):
     assert "loopback cannot reach it" in text and "upstream 'internet' cannot reach it" in text
     assert f"to ::1:{host_port}: " in text or f"to [::1]:{host_port}: " in text
     assert str(internet.host_address6) in text
-    if not ip6tables_rules(dockernet.engine_info):
+    if not daemon_ip6tables(engine_version):
         assert "no DNAT rule, none expected: ip6tables: the engine writes no IPv6 rules" in text
 
 

@@ -141,3 +141,64 @@ def test_family_other_than_4_or_6_is_a_value_error(monkeypatch: pytest.MonkeyPat
 def test_nft_table_names() -> None:
     assert nft_table(4) == ("ip", "docker-bridges")
     assert nft_table(6) == NFT_TABLE6 == ("ip6", "docker-bridges")
+
+
+LEFTOVER = "br-ddb641e0a1b7"
+"""The dual-stack network's bridge in docker-20.10-after-28.5-ip6-filter.txt."""
+
+
+@pytest.mark.usefixtures("named_binaries")
+def test_chains_another_engine_left_are_not_ipv6_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Docker 28.5 stopped, 20.10 started without a reboot: 28.5's chains are still in the IPv6
+    filter table, and 20.10 (ip6tables off) writes no rule naming its dual-stack network's
+    bridge. The chains alone once read as "on" (stop 32's CI, on the machine the session left)."""
+    calls = fake_run(
+        monkeypatch,
+        {
+            "iptables": (0, "iptables v1.8.9 (nf_tables)\n", ""),
+            "ip6tables-nft-save": (0, read("docker-20.10-after-28.5-ip6-filter.txt"), ""),
+        },
+    )
+    assert not reading.ip6tables_rules({}, [LEFTOVER])
+    assert calls[-1] == ["ip6tables-nft-save", "-t", "filter"]
+
+
+@pytest.mark.usefixtures("named_binaries")
+def test_rules_naming_the_bridge_are_ipv6_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_run(
+        monkeypatch,
+        {
+            "iptables": (0, "iptables v1.8.9 (nf_tables)\n", ""),
+            "ip6tables-nft-save": (0, read("docker-28.5-ip6-raw-drop-before.txt"), ""),
+        },
+    )
+    assert reading.ip6tables_rules({}, ["br-c320e37328ba"])
+    assert reading.ip6tables_rules({}, [LEFTOVER, "br-ec70b8ed4bad"])
+    assert not reading.ip6tables_rules({}, [LEFTOVER])
+
+
+def test_native_nftables_rules_name_the_bridge(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = fake_run(
+        monkeypatch,
+        {
+            "nft list tables": (0, BOTH_TABLES, ""),
+            "nft": (0, read("moby-nftables-portmap-ip6.nft"), ""),
+        },
+    )
+    assert reading.ip6tables_rules(NFTABLES, [BRIDGE])
+    assert calls[-1] == ["nft", "list", "table", "ip6", "docker-bridges"]
+    assert not reading.ip6tables_rules(NFTABLES, [LEFTOVER])
+    fake_run(monkeypatch, {"nft list tables": (0, IP4_ONLY, "")})
+    assert not reading.ip6tables_rules(NFTABLES, [BRIDGE])  # no ip6 table: ip6tables off
+
+
+def test_no_bridge_reads_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = fake_run(monkeypatch, {})
+    assert not reading.ip6tables_rules({}, [])
+    assert calls == []
+
+
+def test_bridges_named_reads_both_layouts() -> None:
+    saved = "-A DOCKER ! -i br-a -o br-b -j DROP\n:DOCKER-USER - [0:0]\n[3:180] -A X -i dn-+ -j A"
+    assert reading.bridges_named(saved, nft=False) == {"br-a", "br-b", "dn-+"}
+    assert reading.bridges_named(read("moby-nftables-portmap-ip6.nft"), nft=True) >= {BRIDGE}

@@ -6,12 +6,13 @@ empty chains under nf_tables.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from ...errors import DockernetError, PrivilegeError
 from .counters import Counted, parse_iptables_counters, parse_nft_counters
@@ -281,17 +282,55 @@ def _read_nft(family: int = 4) -> NatTable:
     return NatTable(Backend.NFTABLES, rules, shlex.join(command), family=family)
 
 
-def ip6tables_rules(engine_info: Mapping[str, object]) -> bool:
-    """Whether the engine writes IPv6 firewall rules (the daemon's ``ip6tables``: off by
-    default before Docker 27, on from 27): a chain or table of Docker's in the IPv6 filter
-    rules where its IPv4 rules are. Read, never set: e.g. False on Debian's 20.10 as installed.
+def ip6tables_rules(engine_info: Mapping[str, object], bridges: Collection[str]) -> bool:
+    """Whether the engine writes IPv6 firewall rules for `bridges`, the host interfaces of
+    networks with IPv6 (the daemon's ``ip6tables``: off by default before Docker 27, on from
+    27): a rule in Docker's IPv6 filter rules, where its IPv4 rules are, names one of them.
+    Docker's chains alone prove nothing: an engine that ran on this host before (Docker 28 has
+    ``ip6tables`` on) leaves them behind when it stops, and the next engine writes no rule in
+    them. Read, never set; False without a bridge to look for.
+
+    Example:
+        ```python
+        lan = dockernet.network("lan", ipv6=True)
+        ip6tables_rules(dockernet.engine_info, [lan.bridge])  # False on Debian's 20.10
+        ```
     """
+    if not bridges:
+        return False
     backend = rules_location(engine_info)
     if backend is Backend.NFTABLES:
-        return _docker_bridges_exists(6)
+        if not _docker_bridges_exists(6):
+            return False
+        listed = _checked(("nft", "list", "table", *nft_table(6)))
+        return bool(bridges_named(listed, nft=True) & set(bridges))
     binary = _save_command(backend, 6)[0]
     filtered = _checked((binary, "-t", "filter"))
-    return any(line.startswith(":DOCKER") for line in filtered.splitlines())
+    return bool(bridges_named(filtered, nft=False) & set(bridges))
+
+
+def bridges_named(saved: str, *, nft: bool) -> set[str]:
+    """The interfaces that rules in ``saved`` match on: ``iptables-save`` output (``-i``/``-o``,
+    negated or not, ``+`` wildcards as written), or with ``nft=True`` the quoted names of
+    ``nft list`` output (``iifname "br-…"``, a verdict map's keys).
+
+    Example:
+        ```python
+        bridges_named("-A DOCKER-FORWARD -i br-1a2b3c4d5e6f -j ACCEPT", nft=False)
+        # {"br-1a2b3c4d5e6f"}
+        ```
+    """
+    if nft:
+        return set(re.findall(r'"([^"\s]+)"', saved))
+    named: set[str] = set()
+    for line in saved.splitlines():
+        tokens = line.split()
+        if "-A" not in tokens:
+            continue
+        for flag, name in itertools.pairwise(tokens):
+            if flag in ("-i", "-o", "--in-interface", "--out-interface"):
+                named.add(name)
+    return named
 
 
 def rules_location(engine_info: Mapping[str, object]) -> Backend:
