@@ -8,12 +8,13 @@ call that cannot mean anything (a wrong type, a port 70000, an unknown protocol)
 Each one also reports what it observed to :mod:`pytest_dockernet.record.observations`, which
 keeps it only when the run records or compares (``--dockernet-record``/``--dockernet-compare``).
 One module per kind of fact: bridges, routes, reachability (ping and paths), the all-pairs
-matrix, ports, published ports, dns, nat.
+matrix, ports, published ports, dns, nat, mtu.
 """
 
 from .bridges import assert_bridge_members
 from .dns import assert_not_resolvable, assert_resolves
 from .matrix import assert_reachability
+from .mtu import assert_mtu
 from .nat import assert_masquerade, assert_no_masquerade, assert_no_snat, assert_snat
 from .ports import assert_port_closed, assert_port_open
 from .published import assert_published
@@ -24,6 +25,7 @@ __all__ = [
     "assert_bridge_members",
     "assert_host_route",
     "assert_masquerade",
+    "assert_mtu",
     "assert_no_masquerade",
     "assert_no_snat",
     "assert_not_resolvable",

@@ -63,6 +63,20 @@ def check_family(family: object) -> int:
     raise ValueError(f"family must be 4 or 6, got {family!r}")
 
 
+MTU_RANGE = (68, 65535)
+"""IPv4's smallest MTU and the largest a Linux bridge takes."""
+
+
+def check_mtu(mtu: object, what: str = "mtu") -> int:
+    """An MTU in bytes: an int in :data:`MTU_RANGE` (``check_mtu(1400)`` is 1400)."""
+    if isinstance(mtu, bool) or not isinstance(mtu, int):
+        raise TypeError(f"{what} must be an int, got {mtu!r}")
+    low, high = MTU_RANGE
+    if not low <= mtu <= high:
+        raise ValueError(f"{what}={mtu} is outside {low}..{high}: pick an MTU in that range")
+    return mtu
+
+
 def check_count(count: object) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"count must be a positive int, got {count!r}")

@@ -26,6 +26,8 @@ class Link:
     """IFLA_LINK: for a container's veth end, the ifindex of its peer in the host namespace."""
     up: bool
     addresses: tuple[Interface, ...]
+    mtu: int = 0
+    """IFLA_MTU: the largest packet the interface sends, in bytes."""
 
     def __str__(self) -> str:
         addrs = ",".join(str(a) for a in self.addresses) or "-"
@@ -44,6 +46,7 @@ def _link(msg: Any, addresses: tuple[Interface, ...]) -> Link:
         peer_index=msg.get_attr("IFLA_LINK"),
         up=msg.get_attr("IFLA_OPERSTATE") in ("UP", "UNKNOWN"),
         addresses=addresses,
+        mtu=msg.get_attr("IFLA_MTU") or 0,
     )
 
 

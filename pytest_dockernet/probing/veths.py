@@ -18,11 +18,23 @@ def _address_on(container: Container, network: Network) -> IPAddress:
     return container.addresses.get(network) or container.ip6(network)
 
 
+def container_link(container: Container, network: Network) -> Link | None:
+    """``container``'s own interface on ``network``, in its namespace: the one holding its
+    address there; None when no interface holds it.
+
+    Example:
+        ```python
+        container_link(h1, lan).name  # 'eth0'
+        ```
+    """
+    return holding(links(container.pid), _address_on(container, network))
+
+
 def host_port(
     container: Container, network: Network, host_links: tuple[Link, ...] | None = None
 ) -> Link | None:
     """The host end of ``container``'s veth on ``network``: its eth peer's index in the host."""
-    inside = holding(links(container.pid), _address_on(container, network))
+    inside = container_link(container, network)
     if inside is None or inside.peer_index is None:
         return None
     return by_index(links(None) if host_links is None else host_links, inside.peer_index)

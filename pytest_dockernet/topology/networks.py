@@ -35,11 +35,11 @@ from ..engine.lock import machine_lock
 from ..errors import DockernetError
 from ..model import Network
 from ..observe import subnets
+from .bridge_options import BridgeOptions
 from .context import BuildContext
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 TRUSTED_OPTION = "com.docker.network.bridge.trusted_host_interfaces"
-GATEWAY_MODE_OPTION = "com.docker.network.bridge.gateway_mode_ipv4"
 ENABLE_IPV4_OPTION = "com.docker.network.enable_ipv4"
 """How ``ipv4=False`` reaches Docker >= 28 (``docker network create --ipv4=false``): docker-py
 has no field for the API's ``EnableIPv4``, and dockerd reads this option as that field."""
@@ -154,6 +154,11 @@ def create_network(
     subnet6: str | ipaddress.IPv6Network | None = None,
     gateway6: str | ipaddress.IPv6Address | None = None,
     ipv4: bool = True,
+    icc: bool = True,
+    gateway_mode: str | tuple[str, str] | None = None,
+    mtu: int | None = None,
+    host_binding: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
+    bridge_name: str | None = None,
 ) -> Network:
     """Create a user-defined bridge network (``docker network create``), labelled and
     recorded before anything else can fail.
@@ -178,6 +183,14 @@ def create_network(
     only. An older engine would make a dual-stack network of it: a ValueError names its
     version instead.
 
+    The bridge driver's options as keywords (:mod:`~pytest_dockernet.topology.bridge_options`):
+    ``icc=False`` (containers on the network cannot reach each other), ``gateway_mode``
+    (``nat``, ``routed`` from Docker 27; ``nat-unprotected``, ``isolated`` from 28; one mode or
+    ``(ipv4, ipv6)``), ``mtu``, ``host_binding`` (the host address published ports bind to by
+    default) and ``bridge_name``. One the engine does not support is a ValueError naming the
+    version that added it, never passed to an engine that would ignore it; ``options=`` stays
+    for any other.
+
     Example::
 
         a = dockernet.network("a", routable=True)
@@ -185,6 +198,7 @@ def create_network(
         dockernet.router("r", [a, b])
         lan = dockernet.network("lan", ipv6=True)  # lan.subnet6: a /64 of fd64:6e65:7400::/48
         v6 = dockernet.network("v6", ipv4=False)  # IPv6-only: v6.subnet is None
+        quiet = dockernet.network("quiet", icc=False, mtu=1400)
     """
     labels.check_name(name, "network")
     if name in ctx.registry.networks:
@@ -207,7 +221,10 @@ def create_network(
     if wanted6 is not None and gw6 is not None:
         addressing.check_host_address(gw6, wanted6, "gateway6")
     ipv6 = ipv6 or wanted6 is not None or not ipv4
-    opts = _options(ctx, masquerade, routable, options)
+    keywords = BridgeOptions(icc, gateway_mode, mtu, host_binding, bridge_name)
+    given = dict(options or {})
+    given.update(keywords.options(version_of(ctx.registry.engine_info), given, internal))
+    opts = _options(ctx, masquerade, routable, given)
     if not ipv4:
         opts[ENABLE_IPV4_OPTION] = "false"
     docker_name = ctx.docker_name(name)

@@ -19,7 +19,6 @@ from pytest_dockernet import (
 from pytest_dockernet.observe.firewall import bridged_frames_filtered
 from pytest_dockernet.topology.networks import (
     BRIDGE_NAME_OPTION,
-    GATEWAY_MODE_OPTION,
     TRUSTED_OPTION,
 )
 
@@ -166,9 +165,14 @@ def test_report_header_names_the_engine(pytester, client):
 def test_routed_mode_answers_ping_and_drops_unpublished_ports(dockernet, engine_version):
     """moby/moby#48724: in routed mode Docker 28 lets ICMP in from outside and filters ports
     one by one, so a ping-only gate passes while an unpublished service port is dropped."""
+    if engine_version < (27, 0):  # the engine would ignore the option: refused, nothing made
+        with pytest.raises(ValueError, match=r"gateway_mode='routed' needs Docker >= 27\.0"):
+            dockernet.network("routed", gateway_mode="routed")
+        assert dockernet.networks == {}
+        return
     if engine_version < (28, 0):
-        pytest.skip("gateway_mode_ipv4=routed and its per-port filtering came with Docker 28")
-    net = dockernet.network("routed", options={GATEWAY_MODE_OPTION: "routed"})
+        pytest.skip("routed mode's per-port filtering came with Docker 28")
+    net = dockernet.network("routed", gateway_mode="routed")
     web = dockernet.container("web", [net], ports={8080: None})
     dockernet.listen(web, 8080)
     dockernet.listen(web, 9090)

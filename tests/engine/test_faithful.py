@@ -365,7 +365,7 @@ def test_icc_false_keeps_containers_on_one_network_apart(dockernet, plain, engin
     # Docker's own doing: without bnf=1 its `-i br -o br -j DROP` would never see the frames
     assert bnf == "1", f"{engine} left bnf={bnf} (was {before}) after an icc=false network"
     h1, h2 = plain.container("h1", [net]), plain.container("h2", [net])
-    quiet = dockernet.network("quiet", options={ICC_OPTION: "false"})
+    quiet = dockernet.network("quiet", icc=False)
     c1, c2 = dockernet.container("h1", [quiet]), dockernet.container("h2", [quiet])
     same_options(client.api.inspect_network(quiet.id)["Options"], net, client)
     print(f"VERDICT icc=false: bnf was {before} before the first icc=false network")

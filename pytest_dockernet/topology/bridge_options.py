@@ -1,0 +1,139 @@
+"""The bridge driver's options as keywords of ``network()``: ``icc``, ``gateway_mode``, ``mtu``,
+``host_binding`` and ``bridge_name``, each checked before Docker sees it.
+
+An engine ignores a driver option it does not know (Docker 20.10 and 26.1 create a network with
+``gateway_mode_ipv4=routed`` as if it were not there): a verdict on such a network would be on
+a configuration the user did not get. So an option the running engine does not support is a
+``ValueError`` naming the Docker version that added it, and the same option given both as a
+keyword and in ``options=`` is refused rather than one of them winning.
+
+Docker's versions, from moby's history: ``gateway_mode`` ``nat`` and ``routed`` from 27.0,
+``nat-unprotected`` and ``isolated`` from 28.0; the others are older than 20.10.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..engine.client import BRIDGE_NAME_OPTION
+from ..model.arguments import check_mtu
+
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
+MTU_OPTION = "com.docker.network.driver.mtu"
+HOST_BINDING_OPTION = "com.docker.network.bridge.host_binding_ipv4"
+GATEWAY_MODE_OPTIONS = (
+    "com.docker.network.bridge.gateway_mode_ipv4",
+    "com.docker.network.bridge.gateway_mode_ipv6",
+)
+GATEWAY_MODES_SINCE = {
+    "nat": (27, 0),
+    "routed": (27, 0),
+    "nat-unprotected": (28, 0),
+    "isolated": (28, 0),
+}
+"""Each gateway mode and the Docker version that added it."""
+_IFNAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")
+"""A Linux interface name: at most 15 characters (IFNAMSIZ less the NUL), no slash or space."""
+
+
+@dataclass(frozen=True)
+class BridgeOptions:
+    """What ``network()``'s bridge keywords ask of Docker, unchecked until :meth:`options`.
+
+    Example:
+        ```python
+        BridgeOptions(icc=False, mtu=1400).options((28, 5), {})
+        # {'com.docker.network.bridge.enable_icc': 'false',
+        #  'com.docker.network.driver.mtu': '1400'}
+        ```
+    """
+
+    icc: bool = True
+    gateway_mode: str | tuple[str, str] | None = None
+    """One mode for both families, or ``(ipv4 mode, ipv6 mode)``."""
+    mtu: int | None = None
+    host_binding: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
+    bridge_name: str | None = None
+
+    def options(
+        self, version: tuple[int, int], given: Mapping[str, str], internal: bool = False
+    ) -> dict[str, str]:
+        """Docker's driver options for these keywords on an engine of ``version``, for a
+        network that is ``internal`` or not, checked against the ``given`` options: a keyword
+        and an option that say the same thing twice are refused, as is an option this engine
+        would ignore.
+
+        Example:
+            ```python
+            BridgeOptions(gateway_mode="routed").options((26, 1), {})
+            # ValueError: gateway_mode='routed' needs Docker >= 27.0; this engine is 26.1 ...
+            ```
+        """
+        wanted: dict[str, str] = {}
+        if not isinstance(self.icc, bool):
+            raise TypeError(f"icc must be True or False, got {self.icc!r}")
+        if not self.icc:
+            wanted[ICC_OPTION] = "false"
+        wanted.update(self._gateway_modes(version, internal))
+        if self.mtu is not None:
+            wanted[MTU_OPTION] = str(check_mtu(self.mtu))
+        if self.host_binding is not None:
+            wanted[HOST_BINDING_OPTION] = str(self._host_binding())
+        if self.bridge_name is not None:
+            wanted[BRIDGE_NAME_OPTION] = self._bridge_name()
+        for key, value in wanted.items():
+            if key in given:
+                raise ValueError(
+                    f"options={{{key!r}: {given[key]!r}}} and a keyword both set {key} "
+                    f"(to {value!r}): keep the keyword, drop it from options="
+                )
+        return wanted
+
+    def _gateway_modes(self, version: tuple[int, int], internal: bool) -> dict[str, str]:
+        mode = self.gateway_mode
+        if mode is None:
+            return {}
+        modes = (mode, mode) if isinstance(mode, str) else mode
+        if not (isinstance(modes, tuple) and len(modes) == 2):
+            raise TypeError(f"gateway_mode must be a mode or (ipv4 mode, ipv6 mode), got {mode!r}")
+        for each in modes:
+            since = GATEWAY_MODES_SINCE.get(each) if isinstance(each, str) else None
+            if since is None:
+                raise ValueError(
+                    f"gateway_mode {each!r} is not one of Docker's: pick "
+                    f"{', '.join(map(repr, GATEWAY_MODES_SINCE))}"
+                )
+            if version < since:
+                raise ValueError(
+                    f"gateway_mode={each!r} needs Docker >= {since[0]}.{since[1]}; this engine "
+                    f"is {version[0]}.{version[1]}, which would ignore the option and make a "
+                    "network with the default mode (nat): leave gateway_mode unset on it, or "
+                    "skip the test before that version"
+                )
+        if "isolated" in modes and not internal:
+            raise ValueError(
+                f"gateway_mode={mode!r} needs internal=True: Docker makes an isolated gateway "
+                "only on an internal network (it has no address to leave by)"
+            )
+        return dict(zip(GATEWAY_MODE_OPTIONS, modes, strict=True))
+
+    def _host_binding(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        try:
+            return ipaddress.ip_address(self.host_binding)  # type: ignore[arg-type]
+        except ValueError:
+            raise ValueError(
+                f"host_binding={self.host_binding!r} is not an IP address: give the host "
+                "address published ports bind to by default, e.g. '127.0.0.1'"
+            ) from None
+
+    def _bridge_name(self) -> str:
+        name = self.bridge_name
+        if not isinstance(name, str) or not _IFNAME.fullmatch(name):
+            raise ValueError(
+                f"bridge_name={name!r} is not a Linux interface name: 1 to 15 letters, digits, "
+                "'_', '.' or '-'"
+            )
+        return name
