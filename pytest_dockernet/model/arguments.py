@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import TypeAlias
 
@@ -32,6 +33,9 @@ PortsArg: TypeAlias = "Mapping[int | str, HostBinding | None]"
 """``ports=``: container port (an int is TCP, or Docker's ``"8080/udp"``) to the host port
 (None: Docker picks one), or to ``(host_ip, host_port or None)``; ``host_ip`` is an address of
 either family (``"::1"`` binds IPv6 loopback only)."""
+AliasesArg: TypeAlias = "Sequence[str] | Mapping[Network, Sequence[str]]"
+"""``aliases=``: more names a container answers to in Docker's DNS, on every network (a list)
+or on some (``{net: [names]}``)."""
 Destination: TypeAlias = (
     "Container | Upstream | str | ipaddress.IPv4Address | ipaddress.IPv6Address"
 )
@@ -151,3 +155,49 @@ def normalise_networks(networks: NetworksArg, what: str) -> dict[Network, Addres
     if not result:
         raise ValueError(f"{what}: networks= is empty; give at least one Network")
     return result
+
+
+_ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}")
+
+
+def normalise_aliases(
+    aliases: object, networks: Sequence[Network], what: str
+) -> dict[Network, tuple[str, ...]]:
+    """``aliases=`` as names per network: a list holds on every one of ``networks``; a mapping
+    names networks the container is on.
+
+    Example:
+        ```python
+        normalise_aliases(["db"], [lan, admin], "container 'db'")
+        # {lan: ('db',), admin: ('db',)}
+        ```
+    """
+    if aliases is None:
+        return {}
+    if isinstance(aliases, Mapping):
+        wanted = dict(aliases)
+    elif isinstance(aliases, Sequence) and not isinstance(aliases, (str, bytes)):
+        wanted = dict.fromkeys(networks, aliases)
+    else:
+        raise TypeError(
+            f"{what}: aliases must be a list of names or {{network: [names]}}, got {aliases!r}"
+        )
+    named: dict[Network, tuple[str, ...]] = {}
+    for net, names in wanted.items():
+        need(net, Network, f"{what}: each key of aliases")
+        if net not in networks:
+            on = ", ".join(repr(n.alias) for n in networks) or "no network"
+            raise ValueError(
+                f"{what}: aliases name network {net.alias!r}, which it is not on (it is on "
+                f"{on}): add the network to its networks, or drop it from aliases"
+            )
+        if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+            raise TypeError(f"{what}: the aliases on {net.alias!r} must be a list, got {names!r}")
+        for name in names:
+            if not isinstance(name, str) or not _ALIAS.fullmatch(name):
+                raise ValueError(
+                    f"{what}: alias {name!r} is not a name Docker's DNS answers: 1-253 letters, "
+                    "digits, '_', '.' or '-', starting with a letter or digit"
+                )
+        named[net] = tuple(names)
+    return named

@@ -34,9 +34,11 @@ from ..engine.teardown import Ledger
 from ..errors import ContainerStartError, DockernetError
 from ..model import Container, Network, Started
 from ..model.arguments import (
+    AliasesArg,
     NetworksArg,
     PortsArg,
     ViaArg,
+    normalise_aliases,
     normalise_networks,
     parse_destination,
 )
@@ -73,6 +75,18 @@ class ContainerSpec:
     """The IPv6 address on each network with IPv6 (where Docker does not pick it)."""
     routes: Mapping[str, ViaArg] = field(default_factory=dict)
     ports: list[PortSpec] = field(default_factory=list)
+    aliases: dict[Network, tuple[str, ...]] = field(default_factory=dict)
+    """The names beside its own that it answers to on each network (``--network-alias``)."""
+
+    def aliases_on(self, net: Network) -> list[str]:
+        """Docker's aliases for the endpoint on ``net``: the container's name, then the test's.
+
+        Example:
+            ```python
+            spec.aliases_on(lan)  # ['db', 'postgres']
+            ```
+        """
+        return [self.name, *self.aliases.get(net, ())]
 
 
 ADDRESS_RULES_API = (1, 48)
@@ -98,6 +112,7 @@ def container(
     routes: Mapping[str, ViaArg] | None = None,
     env: Mapping[str, str] | None = None,
     ports: PortsArg | None = None,
+    aliases: AliasesArg | None = None,
 ) -> Container:
     """A container on ``networks`` (``docker run --net``), returned at once while Docker
     creates and starts it in the background: its addresses are known now, and whatever
@@ -110,10 +125,13 @@ def container(
     ``ports`` publishes container ports (``docker run -p``): ``{8080: None}`` lets Docker
     pick the host port, ``{8080: 18080}`` fixes it, ``{"53/udp": ("127.0.0.1", None)}``
     binds loopback only; ``container.published(8080)`` tells what Docker bound.
+    ``aliases`` are more names it answers to in Docker's DNS (``--network-alias``): a list for
+    every network, or ``{net: [names]}`` for some; they hold on that network only.
 
     Example::
 
         web = dockernet.container("web", net, routes={"default": router}, ports={8080: None})
+        db = dockernet.container("db", [lan, admin], aliases={lan: ["postgres"]})
     """
     labels.check_name(name, "container")
     taken = ctx.registry.name_taken(name)
@@ -123,6 +141,7 @@ def container(
     for dst in routes or {}:
         parse_destination(dst)
     published = plan_ports(f"container {name!r}", ports, [net for net, _ in plan.v4])
+    named = normalise_aliases(aliases, [net for net, _ in plan.v4], f"container {name!r}")
     spec = ContainerSpec(
         name,
         ctx.image(image),
@@ -134,6 +153,7 @@ def container(
         plan.v6,
         dict(routes or {}),
         published,
+        named,
     )
     return start(ctx, spec, origin=_called_from())
 
@@ -162,7 +182,7 @@ def _create(ctx: BuildContext, spec: ContainerSpec, docker_name: str) -> str:
     endpoints = {}
     if first:
         endpoints[first[0].name] = api.create_endpoint_config(
-            aliases=[spec.name], **_addresses(spec, *first)
+            aliases=spec.aliases_on(first[0]), **_addresses(spec, *first)
         )
     try:
         return ctx.ledger.record(
@@ -219,7 +239,7 @@ def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
         with machine_lock().writing(f"start container {docker_name}", when=rewrites):
             for net, ip in spec.attach[1:]:
                 api.connect_container_to_network(
-                    cid, net.id, aliases=[spec.name], **_addresses(spec, net, ip)
+                    cid, net.id, aliases=spec.aliases_on(net), **_addresses(spec, net, ip)
                 )
             api.start(cid)
     except docker.errors.APIError as exc:
@@ -331,7 +351,7 @@ def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
             api.disconnect_container_from_network(cid, "none")
             for net, ip in spec.attach:
                 api.connect_container_to_network(
-                    cid, net.id, aliases=[spec.name], **_addresses(spec, net, ip)
+                    cid, net.id, aliases=spec.aliases_on(net), **_addresses(spec, net, ip)
                 )
     except docker.errors.APIError as exc:
         raise ContainerStartError(

@@ -196,7 +196,7 @@ def test_the_checker_accepts_the_codes_signature() -> None:
     )
     assert (
         check_line(
-            "dockernet.router(name, networks, *, image=None, command=None, cap_add=(), sysctls=None, routes=None, env=None, ports=None)"
+            "dockernet.router(name, networks, *, image=None, command=None, cap_add=(), sysctls=None, routes=None, env=None, ports=None, aliases=None)"
         )
         == []
     )
