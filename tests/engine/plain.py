@@ -38,16 +38,15 @@ def daemon_ip6tables(version: tuple[int, int]) -> bool:
     configuration alone, never from the firewall: ``--ip6tables[=bool]`` on its command line,
     else ``"ip6tables"`` in its daemon.json, else the default (on from Docker 27). The oracle the
     plugin's own reading (rules naming a network's bridge) is checked against."""
-    pids = [p for p in os.listdir("/proc") if p.isdigit()]
-    commands = []
-    for pid in pids:
+    commands = set()
+    for pid in (p for p in os.listdir("/proc") if p.isdigit()):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().decode().split("\0")
+                argv = tuple(f.read().decode().split("\0"))
         except OSError:
             continue
         if os.path.basename(argv[0]) == "dockerd":
-            commands.append(argv)
+            commands.add(argv)  # a child between fork and exec shows its parent's command line
     assert len(commands) == 1, f"expected one dockerd, found {commands}"
     (argv,) = commands
     config = "/etc/docker/daemon.json"
