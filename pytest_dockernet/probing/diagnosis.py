@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..addressing import IPAddress
+from ..engine.lock import machine_lock
 from ..errors import DockernetError, FirewallChurnError
 from ..model import Container, Network, Registry
 from ..model.arguments import Destination
@@ -47,21 +48,26 @@ def lost_again(
     ``path`` holds the words (bridges, addresses) a rule must name to count as proof that it
     dropped this probe rather than another test's packet at the same moment; ``family=6``
     reads the IPv6 rules."""
-    try:
-        where = firewall.rules_location(registry.engine_info)
-        before = firewall.read_counters(where, family)
-    except DockernetError as exc:
-        return Resent(f"why: the firewall's counters could not be read ({exc})", False)
-    try:
-        lost = resend()
-    except FirewallChurnError as exc:
-        return Resent(
-            f"why: not found, since the probe sent again met a changing firewall: {exc}", False
-        )
-    try:
-        after = firewall.read_counters(where, family)
-    except DockernetError as exc:
-        return Resent(f"why: the firewall's counters could not be read ({exc})", False)
+    # Shared, as a probe holds it: no process of the plugin makes Docker rewrite its rules
+    # meanwhile (20.10 re-inserts FORWARD's isolation jump on every network create, and a
+    # probe sent again in that gap is answered where the first one was dropped).
+    with machine_lock().reading("sending a lost probe again to find what dropped it"):
+        try:
+            where = firewall.rules_location(registry.engine_info)
+            before = firewall.read_counters(where, family)
+        except DockernetError as exc:
+            return Resent(f"why: the firewall's counters could not be read ({exc})", False)
+        try:
+            lost = resend()
+        except FirewallChurnError as exc:
+            return Resent(
+                f"why: not found, since the probe sent again met a changing firewall: {exc}",
+                False,
+            )
+        try:
+            after = firewall.read_counters(where, family)
+        except DockernetError as exc:
+            return Resent(f"why: the firewall's counters could not be read ({exc})", False)
     if lost == 0:
         return Resent(
             f"why: sent again to find the rule that dropped it, the probe was answered "

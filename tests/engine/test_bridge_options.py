@@ -25,7 +25,7 @@ from tests.engine.test_faithful import same_options
 
 MTU_OPTION = "com.docker.network.driver.mtu"
 BINDING_OPTION = "com.docker.network.bridge.host_binding_ipv4"
-BRIDGE_MTU_AT_CREATION: dict[tuple[int, int], int] = {(20, 10): 1400, (26, 1): 1400, (28, 5): 1400}
+BRIDGE_MTU_AT_CREATION: dict[tuple[int, int], int] = {(20, 10): 1500, (26, 1): 1400, (28, 5): 1400}
 """The bridge's MTU right after ``docker network create -o com.docker.network.driver.mtu=1400``,
 before any container is on it (moby's TestDefaultNetworkOpts checks 28's), measured per engine
 with plain docker; every engine then gives the container's eth0 the network's MTU."""
