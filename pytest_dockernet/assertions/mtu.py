@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from ..engine.client import MTU_OPTION
 from ..model import Container, Network
 from ..model.arguments import check_mtu, need
 from ..observe.links import Link, by_name, links
 from ..probing.veths import container_link, host_port
 from ..record import observations as recording
-
-MTU_OPTION = "com.docker.network.driver.mtu"
 
 
 def _line(place: str, link: Link | None, mtu: int) -> tuple[str, int | None]:

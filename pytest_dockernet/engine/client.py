@@ -89,6 +89,8 @@ def version_of(info: Mapping[str, object]) -> tuple[int, int]:
 
 BRIDGE_NAME_OPTION = "com.docker.network.bridge.name"
 """The driver option that names a bridge network's host interface."""
+MTU_OPTION = "com.docker.network.driver.mtu"
+"""The driver option that sets a network's MTU (its bridge and its containers' interfaces)."""
 
 
 def bridge_of(network: Mapping[str, Any]) -> str:

@@ -18,11 +18,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..engine.client import BRIDGE_NAME_OPTION
+from ..engine.client import BRIDGE_NAME_OPTION, MTU_OPTION
 from ..model.arguments import check_mtu
 
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
-MTU_OPTION = "com.docker.network.driver.mtu"
 HOST_BINDING_OPTION = "com.docker.network.bridge.host_binding_ipv4"
 GATEWAY_MODE_OPTIONS = (
     "com.docker.network.bridge.gateway_mode_ipv4",
