@@ -97,6 +97,10 @@ def ctrl_c_raises():
     signal.signal(signal.SIGINT, previous)
 
 
+# Serial: under -n 4 another worker may take the chosen subnet first, Docker refuses the create
+# ("overlap"), and the held Ctrl-C then stops the run before the retry, rightly leaving nothing
+# (seen once on 28.5 in CI: 0 networks where the test expected 1).
+@pytest.mark.serial
 @pytest.mark.parametrize("signals", [1, 2])
 def test_ctrl_c_during_a_create_call(client, monkeypatch, ctrl_c_raises, signals):
     """One Ctrl-C waits until the id is recorded, so close() removes what dockerd made; a
