@@ -382,6 +382,7 @@ def start(ctx: BuildContext, spec: ContainerSpec, origin: str = "") -> Container
     on = [net for net, _ in spec.attach]
     who = f"container {spec.name!r}"
     planned = [plan_route(who, on, dst, via) for dst, via in spec.routes.items()]
+    ctx.routes[spec.name] = planned
     container = Container(
         alias=spec.name,
         name=ctx.docker_name(spec.name),

@@ -72,6 +72,10 @@ class BuildContext:
     """Closed first, even when the resources are kept: the listeners' threads."""
     teardowns: list[Callable[[], list[NotRemoved]]] = field(default_factory=list)
     """Run after the ledger, newest first: taking down the Compose projects brought up."""
+    routes: dict[str, list[tuple[addressing.IPNetwork, addressing.IPAddress]]] = field(
+        default_factory=dict
+    )
+    """The ``routes=`` of each container by the test's name, added again after a restart."""
     _scratch: Path | None = field(default=None, repr=False)
     _starts: list[Future[Any]] = field(default_factory=list, repr=False)
 

@@ -21,7 +21,18 @@ from ..engine import labels
 from ..engine.teardown import Ledger
 from ..model import Container, Network, Registry, Upstream
 from ..probing import destinations, trace
-from . import compose, containers, existing, listeners, networks, routers, routes, starts, upstreams
+from . import (
+    changes,
+    compose,
+    containers,
+    existing,
+    listeners,
+    networks,
+    routers,
+    routes,
+    starts,
+    upstreams,
+)
 from .context import BuildContext
 from .warm import WarmPool
 
@@ -105,6 +116,9 @@ class DockerNet:
     add_route = staticmethod(routes.add_route)
     upstream = _Method(upstreams.create_upstream, _context)
     listen = _Method(listeners.listen, _context)
+    connect = _Method(changes.connect, _context)
+    disconnect = _Method(changes.disconnect, _context)
+    restart = _Method(changes.restart, _context)
 
     # -- observing --------------------------------------------------------------------------
 
