@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..model import Container
-from ..model.arguments import Destination, need
+from ..model import Container, Upstream
+from ..model.arguments import Destination, need, probe_source
 from ..observe.ping import PingResult
 from ..probing.destinations import resolve
 from ..probing.diagnosis import dropped_by, ipv6_rules, why_unanswered
@@ -18,7 +18,7 @@ from ..retry import until_holds
 
 
 def assert_reachable(
-    src: Container,
+    src: Container | Upstream,
     dst: Destination,
     *,
     count: int = 1,
@@ -31,7 +31,8 @@ def assert_reachable(
 
     ``reply_ttl`` also checks the TTL the replies arrive with: 64 from the same bridge, one
     less for each router on the way back (the seed's ttl=63 through its router). ``within``
-    tries again until it holds or that many seconds have passed. ``family=6`` probes over
+    tries again until it holds or that many seconds have passed. ``src`` may be an Upstream:
+    a neighbour of the host, with the routes the test gave it. ``family=6`` probes over
     IPv6 (ICMPv6 echo to the destination's IPv6 address; ``reply_ttl`` is then the hop
     limit); an IPv6 address as ``dst`` does so by itself.
 
@@ -41,27 +42,29 @@ def assert_reachable(
         assert_reachable(h1, h2, count=3, reply_ttl=63)  # through one router: ttl 63
         assert_reachable(client, web, within=5)  # tries again for up to 5 s
         assert_reachable(h1, h2, family=6)  # over IPv6, on a network made with ipv6=True
+        assert_reachable(internet, web.ip(lan))  # from an upstream given a route to lan
         ```
     """
     __tracebackhide__ = True
+    source = probe_source(src)
     last: list[PingResult | None] = []
 
     def check() -> None:
         __tracebackhide__ = True
-        result, label = probe(src, dst, count, timeout, family)
+        result, label = probe(source, dst, count, timeout, family)
         last[:] = [result]
         ttl_ok = result is not None and (
             reply_ttl is None or all(r.ttl == reply_ttl for r in result.replies)
         )
         passed = result is not None and result.received == count and ttl_ok
-        _observe_ping("assert_reachable", src, dst, label, result, passed)
+        _observe_ping("assert_reachable", source, dst, label, result, passed)
         if result is None:
-            raise AssertionError(f"{src} cannot reach {label}")
+            raise AssertionError(f"{source} cannot reach {label}")
         if result.received < count:
-            raise AssertionError(f"{src} cannot reach {label}:\n{result}")
+            raise AssertionError(f"{source} cannot reach {label}:\n{result}")
         if not ttl_ok:
             raise AssertionError(
-                f"{src} reaches {label}, but replies arrive with ttl "
+                f"{source} reaches {label}, but replies arrive with ttl "
                 f"{sorted({r.ttl for r in result.replies})}, expected {reply_ttl}:\n{result}"
             )
 
@@ -71,12 +74,12 @@ def assert_reachable(
         result = last[-1] if last else None
         if result is None or result.received == count:
             raise
-        why = why_unanswered(src, dst, result.destination, count, timeout)
+        why = why_unanswered(source, dst, result.destination, count, timeout)
         raise AssertionError(f"{exc}\n{why}") from None
 
 
 def assert_unreachable(
-    src: Container,
+    src: Container | Upstream,
     dst: Destination,
     *,
     count: int = 1,
@@ -99,17 +102,18 @@ def assert_unreachable(
         ```
     """
     __tracebackhide__ = True
+    source = probe_source(src)
 
     def check() -> None:
         __tracebackhide__ = True
-        result, label = probe(src, dst, count, timeout, family)
+        result, label = probe(source, dst, count, timeout, family)
         answered = result is not None and result.received > 0
-        _observe_ping("assert_unreachable", src, dst, label, result, not answered)
+        _observe_ping("assert_unreachable", source, dst, label, result, not answered)
         if result is not None and answered:
             why = ""
             if result.destination.version == 6:
-                why = f"\n{ipv6_rules(src.registry, src.addresses6)}"
-            raise AssertionError(f"{src} can reach {label}, expected it not to:\n{result}{why}")
+                why = f"\n{ipv6_rules(source.registry, source.addresses6)}"
+            raise AssertionError(f"{source} can reach {label}, expected it not to:\n{result}{why}")
 
     until_holds(check, within)
 
@@ -156,7 +160,7 @@ def _in_order(wanted: list[Container], crossed: list[Container]) -> bool:
 
 
 def assert_path(
-    src: Container,
+    src: Container | Upstream,
     dst: Destination,
     *,
     via: Container | Iterable[Container] | None = None,
@@ -178,7 +182,7 @@ def assert_path(
         ```
     """
     __tracebackhide__ = True
-    need(src, Container, "src")
+    source = probe_source(src)
     routers = [via] if isinstance(via, Container) else list(via or ())
     for router in routers:
         need(router, Container, "each via")
@@ -186,10 +190,10 @@ def assert_path(
 
     def check() -> None:
         __tracebackhide__ = True
-        walked = trace(src.registry, src, dst, timeout=timeout, family=family)
+        walked = trace(source.registry, source, dst, timeout=timeout, family=family)
         last[:] = [walked]
         problems = _path_problems(walked, routers)
-        _observe_path(src, walked, routers, not problems)
+        _observe_path(source, walked, routers, not problems)
         if problems:
             raise AssertionError("\n".join(problems) + "\n" + str(walked))
 
@@ -199,7 +203,7 @@ def assert_path(
         walked = last[-1] if last else None
         if walked is None or walked.reply_arrived or walked.address is None:
             raise
-        raise AssertionError(f"{exc}\n{dropped_by(src, walked.address, 1, timeout)}") from None
+        raise AssertionError(f"{exc}\n{dropped_by(source, walked.address, 1, timeout)}") from None
 
 
 def _path_problems(walked: Trace, routers: list[Container]) -> list[str]:

@@ -48,6 +48,23 @@ def need(value: object, kind: type, what: str) -> None:
         raise TypeError(f"{what} must be a {kind.__name__}, got {type(value).__name__}: {value!r}")
 
 
+def probe_source(src: object) -> Container:
+    """The container a probe from ``src`` runs in: a Container, or an Upstream's own (a
+    neighbour on the host's LAN, with routes the test gave it); a TypeError for anything else.
+
+    Example::
+
+        probe_source(internet) is internet.container  # True
+    """
+    if isinstance(src, Upstream):
+        return src.container
+    if not isinstance(src, Container):
+        raise TypeError(
+            f"src must be a Container or an Upstream, got {type(src).__name__}: {src!r}"
+        )
+    return src
+
+
 def check_timeout(timeout: object) -> float:
     """A finite, positive number of seconds (nan would end a wait at once: a false verdict)."""
     if (

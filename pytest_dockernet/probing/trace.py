@@ -20,8 +20,8 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from ..addressing import IPAddress
 from ..engine.netns import iproute
-from ..model import Container, Registry
-from ..model.arguments import Destination, check_timeout, need
+from ..model import Container, Registry, Upstream
+from ..model.arguments import Destination, check_timeout, probe_source
 from ..observe.capture import Capture, Point, Seen, echo_and_capture
 from ..observe.links import Link, by_index, by_name, holding, links
 from .destinations import resolve
@@ -307,15 +307,15 @@ def _hop(key: Key, seen: Seen) -> Hop:
 
 def trace(
     registry: Registry,
-    src: Container,
+    src: Container | Upstream,
     dst: Destination,
     *,
     timeout: float = 1.0,
     family: int = 4,
 ) -> Trace:
-    """Ping ``dst`` once from ``src``, a container of ``registry`` (one DockerNet's), while
-    listening on every interface of that DockerNet; over IPv6 with ``family=6`` (or an IPv6
-    address as ``dst``), where the hop limit stands for the TTL.
+    """Ping ``dst`` once from ``src``, a container or upstream of ``registry`` (one
+    DockerNet's), while listening on every interface of that DockerNet; over IPv6 with
+    ``family=6`` (or an IPv6 address as ``dst``), where the hop limit stands for the TTL.
 
     Returns the request's and the reply's hops in the order the routes make them go.
     ``dst`` is a container or upstream of the same DockerNet, a name ``src`` resolves to one
@@ -328,10 +328,9 @@ def trace(
         print(dockernet.trace(client, server))  # the hops, or where the ping was last seen
         print(dockernet.trace(client, server, family=6))  # the same over IPv6
     """
-    if isinstance(src, Container) and src.registry is not registry:
-        raise ValueError(f"src {src} was not created by this DockerNet")
-    need(src, Container, "src")
-    if registry.containers.get(src.alias) is not src:
+    src = probe_source(src)
+    ours = (*registry.containers.values(), *(u.container for u in registry.upstreams.values()))
+    if src not in ours:
         raise ValueError(f"src {src} was not created by this DockerNet")
     check_timeout(timeout)
     if isinstance(dst, Container) and dst not in (
