@@ -217,7 +217,9 @@ def test_trace_misuse(seed, dockernet, client):
     from pytest_dockernet import DockerNet
 
     net, c1, c2 = seed
-    with pytest.raises(TypeError, match="src must be a Container or an Upstream, got str: 'container1'"):
+    with pytest.raises(
+        TypeError, match="src must be a Container or an Upstream, got str: 'container1'"
+    ):
         dockernet.trace("container1", c2)
     with pytest.raises(ValueError, match="timeout must be a positive number of seconds, got 0"):
         dockernet.trace(c1, c2, timeout=0)
