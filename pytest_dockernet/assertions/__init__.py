@@ -14,7 +14,7 @@ matrix, ports, published ports, dns, nat, mtu.
 from .bridges import assert_bridge_members
 from .dns import assert_not_resolvable, assert_resolves
 from .matrix import assert_reachability
-from .mtu import assert_mtu
+from .mtu import assert_mtu, assert_path_mtu
 from .nat import assert_masquerade, assert_no_masquerade, assert_no_snat, assert_snat
 from .ports import assert_port_closed, assert_port_open
 from .published import assert_published
@@ -30,6 +30,7 @@ __all__ = [
     "assert_no_snat",
     "assert_not_resolvable",
     "assert_path",
+    "assert_path_mtu",
     "assert_port_closed",
     "assert_port_open",
     "assert_published",

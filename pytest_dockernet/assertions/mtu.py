@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ..engine.client import MTU_OPTION
-from ..model import Container, Network
-from ..model.arguments import check_mtu, need
+from ..model import Container, Network, Upstream
+from ..model.arguments import Destination, check_mtu, need, probe_source
 from ..observe.links import Link, by_name, links
+from ..probing.path_mtu import path_mtu
 from ..probing.veths import container_link, host_port
 from ..record import observations as recording
 
@@ -74,4 +75,55 @@ def assert_mtu(container: Container, net: Network, mtu: int) -> None:
                 "configuration) sets it",
             ]
         )
+    )
+
+
+def assert_path_mtu(
+    src: Container | Upstream,
+    dst: Destination,
+    mtu: int,
+    *,
+    family: int = 4,
+    timeout: float = 0.5,
+) -> None:
+    """The largest echo request from ``src`` that crosses to ``dst`` with don't-fragment set
+    and is answered is ``mtu`` bytes (the whole IP packet, as an MTU counts it). Found from the
+    host side with nothing in the image: sizes from ``src``'s outgoing interface's MTU down,
+    following the "fragmentation needed" a router sends; a failure lists every size tried and
+    what came back from where (an ICMP error and its sender, or silence). ``family=6`` searches
+    over IPv6 ("packet too big"); ``timeout`` is each size's wait.
+
+    The source's kernel learns a smaller path MTU from a router's answer, as after the user's
+    own ``ping -M do``.
+
+    Example:
+        ```python
+        a = dockernet.network("a", routable=True)
+        b = dockernet.network("b", routable=True, mtu=1400)
+        r = dockernet.router("r", [a, b])
+        h = dockernet.container("h", [a], routes={str(b.subnet): r})
+        far = dockernet.container("far", [b], routes={str(a.subnet): r})
+        assert_path_mtu(h, far, 1400)  # r answers 1500 with "fragmentation needed"
+        ```
+    """
+    __tracebackhide__ = True
+    check_mtu(mtu)
+    source = probe_source(src)
+    found = path_mtu(source, dst, family=family, timeout=timeout)
+    ok = found.largest == mtu
+    recording.observe(
+        "assert_path_mtu",
+        source.registry,
+        f"{found.source} to {found.label}",
+        ok,
+        {"expected": mtu, "observed": found.largest},
+    )
+    if ok:
+        return
+    raise AssertionError(
+        f"path MTU from {source} to {found.label}: expected {mtu}, observed "
+        f"{found.largest if found.largest is not None else 'nothing answered'}\n{found}\n"
+        "  the smallest MTU on the path decides: each network's "
+        f"{MTU_OPTION} (network(..., mtu=N), or driver_opts in the user's compose file) and "
+        "the daemon's mtu setting"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+import re
 import select
 import socket
 import struct
@@ -22,7 +23,14 @@ from ..addressing import IPAddress
 from ..engine.netns import raw_icmp_socket
 
 ECHO_REPLY, DEST_UNREACHABLE, ECHO_REQUEST, TIME_EXCEEDED = 0, 3, 8, 11
-DEST_UNREACHABLE6, TIME_EXCEEDED6, ECHO_REQUEST6, ECHO_REPLY6 = 1, 3, 128, 129
+DEST_UNREACHABLE6, PACKET_TOO_BIG6, TIME_EXCEEDED6, ECHO_REQUEST6, ECHO_REPLY6 = 1, 2, 3, 128, 129
+FRAGMENTATION_NEEDED = 4
+"""The code of "destination unreachable" a router sends for a don't-fragment packet larger
+than its next hop's MTU, which it names (RFC 1191)."""
+_IP_MTU_DISCOVER, _IPV6_MTU_DISCOVER, _IPV6_DONTFRAG, _PMTUDISC_PROBE = 10, 23, 62, 3
+"""linux/in.h, linux/in6.h: set don't-fragment and send whatever the cached path MTU says, so
+each size is tried on the path itself (the outgoing interface's MTU still refuses larger)."""
+_ADVERTISED = re.compile(r"\(next-hop MTU (\d+)\)")
 _UNREACHABLE_CODES6 = {
     0: "no route to destination",
     1: "administratively prohibited",
@@ -85,6 +93,21 @@ class PingResult:
     def received(self) -> int:
         return len(self.replies)
 
+    @property
+    def next_hop_mtu(self) -> int | None:
+        """The MTU a router named when it refused the request as too big to forward
+        ("fragmentation needed", ICMPv6 "packet too big"); None when none did.
+
+        Example::
+
+            ping(h.pid, far.ip(b), size=1500, dont_fragment=True).next_hop_mtu  # 1400
+        """
+        for error in self.errors:
+            found = _ADVERTISED.search(error)
+            if found:
+                return int(found.group(1))
+        return None
+
     def __str__(self) -> str:
         lines = [
             f"ping from {self.source} to {self.destination}: "
@@ -123,7 +146,8 @@ def parse_icmp(packet: bytes, ident: int) -> tuple[str, int, int, ipaddress.IPv4
         got_ident, seq = struct.unpack("!HH", inner[inner_ihl + 4 : inner_ihl + 8])
         if got_ident != ident:
             return None
-        return (describe_icmp_error(icmp_type, code, source), seq, ttl, source)
+        mtu = struct.unpack("!H", packet[ihl + 6 : ihl + 8])[0]
+        return (describe_icmp_error(icmp_type, code, source, mtu), seq, ttl, source)
     return None
 
 
@@ -142,7 +166,7 @@ def parse_icmp6(
     if icmp_type == ECHO_REPLY6:
         got_ident, seq = struct.unpack("!HH", packet[4:8])
         return ("reply", seq, hop_limit, source) if got_ident == ident else None
-    if icmp_type in (DEST_UNREACHABLE6, TIME_EXCEEDED6):
+    if icmp_type in (DEST_UNREACHABLE6, PACKET_TOO_BIG6, TIME_EXCEEDED6):
         inner = packet[8:]  # the invoking packet: its IPv6 header, then our echo request
         if len(inner) < _IPV6_HEADER + 8 or inner[6] != socket.IPPROTO_ICMPV6:
             return None
@@ -151,23 +175,34 @@ def parse_icmp6(
         got_ident, seq = struct.unpack("!HH", inner[_IPV6_HEADER + 4 : _IPV6_HEADER + 8])
         if got_ident != ident:
             return None
-        return (describe_icmp6_error(icmp_type, code, source), seq, hop_limit, source)
+        mtu = struct.unpack("!I", packet[4:8])[0]
+        return (describe_icmp6_error(icmp_type, code, source, mtu), seq, hop_limit, source)
     return None
 
 
-def describe_icmp6_error(icmp_type: int, code: int, source: ipaddress.IPv6Address) -> str:
-    """An ICMPv6 error as ping prints it: "destination port unreachable (from fd00::1)"."""
+def describe_icmp6_error(
+    icmp_type: int, code: int, source: ipaddress.IPv6Address, mtu: int = 0
+) -> str:
+    """An ICMPv6 error as ping prints it: "destination port unreachable (from fd00::1)";
+    "packet too big (next-hop MTU 1400) (from fd00::1)" names the ``mtu`` it carries."""
     if icmp_type == TIME_EXCEEDED6:
         what = "hop limit exceeded"
+    elif icmp_type == PACKET_TOO_BIG6:
+        what = f"packet too big (next-hop MTU {mtu})"
     else:
         what = "destination " + _UNREACHABLE_CODES6.get(code, f"unreachable (code {code})")
     return f"{what} (from {source})"
 
 
-def describe_icmp_error(icmp_type: int, code: int, source: ipaddress.IPv4Address) -> str:
-    """An ICMP error as ping prints it: "destination port unreachable (from 10.0.0.1)"."""
+def describe_icmp_error(
+    icmp_type: int, code: int, source: ipaddress.IPv4Address, mtu: int = 0
+) -> str:
+    """An ICMP error as ping prints it: "destination port unreachable (from 10.0.0.1)";
+    "fragmentation needed (next-hop MTU 1400) (from 10.0.0.1)" names the ``mtu`` it carries."""
     if icmp_type == TIME_EXCEEDED:
         what = "time to live exceeded"
+    elif icmp_type == DEST_UNREACHABLE and code == FRAGMENTATION_NEEDED:
+        what = f"fragmentation needed (next-hop MTU {mtu})"
     else:
         what = "destination " + _UNREACHABLE_CODES.get(code, f"unreachable (code {code})")
     return f"{what} (from {source})"
@@ -197,9 +232,15 @@ def ping(
     timeout: float = 1.0,
     source: str = "",
     ttl: int | None = None,
+    size: int | None = None,
+    dont_fragment: bool = False,
 ) -> PingResult:
     """Send ``count`` echo requests from the namespace of ``pid`` and wait ``timeout`` seconds;
     ICMPv6 echo requests to an IPv6 ``destination`` (``ttl`` is then the hop limit).
+
+    ``size`` is each request's whole IP packet in bytes (headers included, as an MTU counts
+    it); ``dont_fragment`` sets don't-fragment (over IPv6, no fragmenting at the source), so a
+    router that cannot forward it answers "fragmentation needed" instead.
 
     The requests go out back to back; the wait ends early once every reply is in.
 
@@ -213,7 +254,17 @@ def ping(
     sent_at: dict[int, float] = {}
     v6 = destination.version == 6
     request = echo_request6 if v6 else echo_request
+    payload = echo_payload(size, destination.version)
     with raw_icmp_socket(pid, destination.version) as sock:
+        if dont_fragment:
+            level, option = (
+                (socket.IPPROTO_IPV6, _IPV6_MTU_DISCOVER)
+                if v6
+                else (socket.IPPROTO_IP, _IP_MTU_DISCOVER)
+            )
+            sock.setsockopt(level, option, _PMTUDISC_PROBE)
+            if v6:  # IPv6 fragments at the source only: not this request
+                sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_DONTFRAG, 1)
         if v6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVHOPLIMIT, 1)
         if ttl is not None and v6:
@@ -223,7 +274,7 @@ def ping(
         for seq in range(1, count + 1):
             sent_at[seq] = time.monotonic()
             try:
-                sock.sendto(request(ident, seq), (str(destination), 0))
+                sock.sendto(request(ident, seq, payload), (str(destination), 0))
             except OSError as exc:
                 errors.append(f"seq={seq}: send failed: {os.strerror(exc.errno or errno.EIO)}")
                 sent_at.pop(seq)
@@ -251,3 +302,18 @@ def ping(
         replies=tuple(sorted(replies.values(), key=lambda r: r.seq)),
         errors=tuple(errors),
     )
+
+
+def echo_payload(size: int | None, family: int = 4) -> bytes:
+    """The echo payload that makes the whole IP packet ``size`` bytes (the IP and ICMP headers:
+    28 bytes over IPv4, 48 over IPv6); the plugin's 16-byte mark when ``size`` is None.
+
+    >>> len(echo_payload(1500))
+    1472
+    """
+    if size is None:
+        return b"pytest-dockernet"
+    headers = 48 if family == 6 else 28
+    if size < headers:
+        raise ValueError(f"size {size} is smaller than the {headers} bytes of the headers")
+    return (b"pytest-dockernet" * (size // 16 + 1))[: size - headers]
