@@ -3,8 +3,9 @@ TestUserDefinedNetworkConnectDisconnectAlias, TestDockerNetworkConnectPreferredI
 TestDockerNetworkRestartWithMultipleNetworks): the Container value follows what Docker did,
 and Docker's own inspect of the container is the oracle beside every verdict.
 
-Serial: issue 14 saw 20.10's dockerd deadlock on disconnects beside other tests' network
-creates and removals; alone, these tests measure Docker's promise, not that race.
+The test that disconnects runs serially: issue 14 saw 20.10's dockerd deadlock on
+disconnects beside other tests' network creates and removals; alone, it measures Docker's
+promise, not that race.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from pytest_dockernet import (
 )
 from pytest_dockernet.errors import DockernetError
 
-pytestmark = pytest.mark.serial
-
 
 def endpoints(client, container):
     return client.api.inspect_container(container.id)["NetworkSettings"]["Networks"]
 
 
+@pytest.mark.serial
 def test_user_defined_network_connect_disconnect_alias(dockernet, client):
     net1 = dockernet.network("net1")
     net2 = dockernet.network("net2")

@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_dockernet import (
-    assert_port_closed,
-    assert_port_open,
-    assert_reachable,
-    assert_unreachable,
-)
+from pytest_dockernet import assert_reachable
+from tests.engine.verdicts import answers_ping, port_opens
 
 # moby's expectations from the remote host: ping, published port, unpublished port.
 EXPECTED_SINCE_28 = {
@@ -32,23 +28,13 @@ MODE_SINCE = {None: (20, 10), "nat": (27, 0), "routed": (27, 0), "nat-unprotecte
 
 
 def verdicts(upstream, web) -> tuple[bool, bool, bool]:
-    """What the upstream gets to: (ping, published 8080, unpublished 9090), each seen through
-    the plugin's assertions, which must hold one way or the other."""
-    seen = []
-    try:
-        assert_reachable(upstream, web.ip(web.networks[0]), timeout=0.5)
-        seen.append(True)
-    except AssertionError:
-        assert_unreachable(upstream, web.ip(web.networks[0]), timeout=0.5)
-        seen.append(False)
-    for port in (8080, 9090):
-        try:
-            assert_port_open(upstream, web.ip(web.networks[0]), port, timeout=0.5)
-            seen.append(True)
-        except AssertionError:
-            assert_port_closed(upstream, web.ip(web.networks[0]), port, timeout=0.5)
-            seen.append(False)
-    return seen[0], seen[1], seen[2]
+    """What the upstream gets to: (ping, published 8080, unpublished 9090)."""
+    address = web.ip(web.networks[0])
+    return (
+        answers_ping(upstream, address),
+        port_opens(upstream, address, 8080),
+        port_opens(upstream, address, 9090),
+    )
 
 
 @pytest.mark.parametrize("mode", [None, "nat", "nat-unprotected", "routed"])

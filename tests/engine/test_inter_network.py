@@ -1,0 +1,68 @@
+"""Between two networks of one host, against moby's promises (integration/networking/
+bridge_linux_test.go): TestAccessToPublishedPort (a container reaches another network's
+published port through the host's address) and TestInterNetworkDirectRouting (a container
+addresses another network's container directly, moby#49509). Each verdict on the plugin's
+networks is checked against plain ``docker network create`` networks beside them, probed the
+same way, and pinned per engine where moby pins it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.engine.verdicts import port_opens
+
+SINCE_28 = {  # moby's TestInterNetworkDirectRouting: (published, unpublished) from another network
+    "nat": (False, False),  # blocked by the raw-table direct-routing rules
+    "routed": (True, False),  # unpublished ports are filtered one by one
+    "nat-unprotected": (True, True),
+}
+
+
+def serve(dockernet, container, *ports: int) -> None:
+    for port in ports:
+        dockernet.listen(container, port, allow_existing=container.existing)
+
+
+def test_access_to_published_port(dockernet, plain, engine_version):
+    server_net = dockernet.network("server")
+    client_net = dockernet.network("client")
+    server = dockernet.container("server", [server_net], ports={80: None})
+    serve(dockernet, server, 80)
+    client = dockernet.container("client", [client_net])
+    host = dockernet.existing_network("bridge").gateway  # moby's "host-gateway" address
+    port = server.published(80)[1]
+    seen = port_opens(client, host, port)
+
+    theirs_server = dockernet.existing_container(
+        plain.container("server", [plain.network("server")], ports={"80/tcp": None}).name
+    )
+    serve(dockernet, theirs_server, 80)
+    theirs_client = dockernet.existing_container(
+        plain.container("client", [plain.network("client")]).name
+    )
+    assert port_opens(theirs_client, host, theirs_server.published(80)[1]) == seen
+    if engine_version >= (28, 0):
+        assert seen  # moby: "404 Not Found", the server answered
+
+
+@pytest.mark.parametrize("mode", [None, "nat", "routed", "nat-unprotected"])
+def test_inter_network_direct_routing(dockernet, plain, engine_version, mode):
+    if mode is not None and engine_version < (28, 0):
+        pytest.skip("moby pins the gateway modes' direct routing from Docker 28")
+    server_net = dockernet.network("server", gateway_mode=mode)
+    server = dockernet.container("server", [server_net], ports={80: None})
+    serve(dockernet, server, 80, 81)
+    client = dockernet.container("client", [dockernet.network("client")])
+    seen = (port_opens(client, server, 80), port_opens(client, server, 81))
+    if engine_version >= (28, 0):
+        assert seen == SINCE_28[mode or "nat"]
+    if mode is None:
+        theirs = dockernet.existing_container(
+            plain.container("server", [plain.network("server")], ports={"80/tcp": None}).name
+        )
+        serve(dockernet, theirs, 80, 81)
+        their_client = dockernet.existing_container(
+            plain.container("client", [plain.network("client")]).name
+        )
+        assert (port_opens(their_client, theirs, 80), port_opens(their_client, theirs, 81)) == seen
