@@ -32,9 +32,9 @@ def test_one_network_has_its_mtu(dockernet, plain):
     small = dockernet.network("small", mtu=1400)
     s1, s2 = dockernet.container("s1", [small]), dockernet.container("s2", [small])
     assert_path_mtu(s1, s2, 1400)
-    theirs = dockernet.existing_network(plain.network("theirs", options={MTU: "1400"}).name)
-    t1, t2 = dockernet.container("t1", [theirs]), dockernet.container("t2", [theirs])
-    assert_path_mtu(t1, t2, 1400)  # the same on a network plain docker made
+    theirs = plain.network("theirs", options={MTU: "1400"})
+    t1, t2 = (dockernet.existing_container(plain.container(n, [theirs]).name) for n in "ab")
+    assert_path_mtu(t1, t2, 1400)  # the same between containers plain docker made
 
 
 def test_a_router_names_the_smaller_mtu_of_its_far_side(routed):
