@@ -69,18 +69,25 @@ def test_subnet_overlapping_a_host_route_names_it(dn):
     with pytest.raises(
         ValueError, match=r"overlaps 127\.0\.0\.0/8 of host route|overlaps .* host route"
     ):
-        dn.network("loop", subnet=_a_host_route_subnet())
+        dn.network("loop", subnet=_a_host_route_subnet(dn.client))
 
 
-def _a_host_route_subnet() -> str:
+def _a_host_route_subnet(client) -> str:
     from pytest_dockernet.observe.routes import DEFAULT, routes
+    from pytest_dockernet.observe.subnets import docker_subnets
 
     # A route of the host's own (its LAN): not a Docker bridge's (br-, docker0, a routable
-    # network's dnr-) nor an upstream's link (dnu), which other tests create and remove.
+    # network's dnr-, or a network given bridge_name=: any Docker network's subnet) nor an
+    # upstream's link (dnu), which other tests create and remove. Seen in CI: another test's
+    # bridge_name= network was taken for the host's LAN, and named as a Docker network.
+    host = routes(None)
+    docker = [o.subnet for o in docker_subnets(client, 4)]  # after: a network made meanwhile
     route = next(
         r
-        for r in routes(None)
-        if r.dst != DEFAULT and not r.dev.startswith(("br-", "docker", "dnr-", "dnu"))
+        for r in host
+        if r.dst != DEFAULT
+        and not r.dev.startswith(("br-", "docker", "dnr-", "dnu"))
+        and not any(r.dst.overlaps(s) for s in docker)
     )
     return str(route.dst)
 
