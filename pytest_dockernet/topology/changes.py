@@ -9,21 +9,18 @@ test that asserts an address kept across a restart asserts what Docker did.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 from collections.abc import Sequence
 
 import docker.errors
 
-from ..engine.client import api_at_least, exit_report
 from ..engine.lock import machine_lock
 from ..errors import ContainerStartError, DockernetError
-from ..model import Container, Network, Started
+from ..model import Container, Network
 from ..model.arguments import AddressArg, need, normalise_aliases
 from .addresses import plan_addresses, wait_for_dad
-from .containers import ADDRESS_RULES_API
+from .containers import follow, rewrites_firewall
 from .context import BuildContext
 from .existing import check_may_change
-from .publishing import published_ports, published_ports6
 from .routes import add_in_namespace
 
 
@@ -78,8 +75,8 @@ def connect(
         raise DockernetError(
             f"docker refused to connect {container} to network {network.shown}: {exc.explanation}"
         ) from exc
-    if api_at_least(ctx.client, ADDRESS_RULES_API):
-        ctx.ledger.no_rules.discard(cid)  # Docker >= 28 writes rules for its new address
+    if rewrites_firewall(ctx.client, publishes=bool(container.ports), bridged=True):
+        ctx.ledger.no_rules.discard(cid)  # its removal rewrites rules too (Docker >= 28)
     _follow(ctx, container, [*container.networks, network])
     if network.subnet6 is not None:
         wait_for_dad(container.pid, str(container))
@@ -162,33 +159,11 @@ def _firewall_written(
     ctx: BuildContext, container: Container, what: str
 ) -> contextlib.AbstractContextManager[None]:
     """The machine's firewall lock, held for writing while Docker rewrites rules for the
-    container: it publishes ports, or the engine (>= 28) writes rules per address."""
-    rewrites = bool(container.ports) or api_at_least(ctx.client, ADDRESS_RULES_API)
+    container (``containers.rewrites_firewall``: every change here is on a bridge)."""
+    rewrites = rewrites_firewall(ctx.client, publishes=bool(container.ports), bridged=True)
     return machine_lock().writing(what, when=rewrites)
 
 
 def _follow(ctx: BuildContext, container: Container, networks: Sequence[Network]) -> None:
-    """Set the container's values to what Docker reports now, on ``networks`` (in that
-    order) where Docker still has it."""
-    state = ctx.client.api.inspect_container(container.id)
-    if not state["State"]["Running"]:
-        raise ContainerStartError(exit_report(ctx.client, container.alias, state["Id"]))
-    endpoints = state["NetworkSettings"]["Networks"] or {}
-    on = [net for net in networks if net.name in endpoints]
-    # New dicts, not updates: another thread may be reading the old ones.
-    container.addresses = {
-        net: ipaddress.IPv4Address(endpoints[net.name]["IPAddress"])
-        for net in on
-        if endpoints[net.name].get("IPAddress")
-    }
-    container.addresses6 = {
-        net: ipaddress.IPv6Address(endpoints[net.name]["GlobalIPv6Address"])
-        for net in on
-        if endpoints[net.name].get("GlobalIPv6Address")
-    }
-    container.attached = tuple(on)
-    ports = state["NetworkSettings"].get("Ports")
-    container.state = Started(
-        state["Id"], state["State"]["Pid"], published_ports(ports), published_ports6(ports)
-    )
-    container.starting = None
+    """Set the container's values to what Docker reports now."""
+    follow(ctx.client, container, ctx.client.api.inspect_container(container.id), networks)

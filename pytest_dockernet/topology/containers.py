@@ -93,11 +93,12 @@ ADDRESS_RULES_API = (1, 48)
 """Docker 28.0: each container on a bridge gets raw-table rules for its addresses."""
 
 
-def rewrites_firewall(client: docker.DockerClient, spec: ContainerSpec) -> bool:
-    """Docker writes firewall rules when this container starts and when it goes: it publishes
-    ports (DNAT, and hairpin MASQUERADE rules that name no bridge), or it is on a bridge of
-    Docker >= 28 (raw rules per address)."""
-    return bool(spec.ports) or (bool(spec.attach) and api_at_least(client, ADDRESS_RULES_API))
+def rewrites_firewall(client: docker.DockerClient, *, publishes: bool, bridged: bool) -> bool:
+    """Docker writes firewall rules when a container starts, goes, or joins or leaves a
+    network: it publishes ports (DNAT, and hairpin MASQUERADE rules that name no bridge), or it
+    is on a bridge of Docker >= 28 (raw rules per address). The one rule for every caller that
+    holds the machine's firewall lock around such a call."""
+    return publishes or (bridged and api_at_least(client, ADDRESS_RULES_API))
 
 
 def container(
@@ -231,7 +232,7 @@ def launch(ctx: BuildContext, spec: ContainerSpec) -> Container:
     """
     docker_name = ctx.docker_name(spec.name)
     cid = _create(ctx, spec, docker_name)
-    rewrites = rewrites_firewall(ctx.client, spec)
+    rewrites = rewrites_firewall(ctx.client, publishes=bool(spec.ports), bridged=bool(spec.attach))
     if not rewrites:
         ctx.ledger.no_rules.add(cid)
     api = ctx.client.api
@@ -253,32 +254,42 @@ def _read_back(
     ctx: BuildContext, spec: ContainerSpec, state: dict[str, Any], docker_name: str
 ) -> Container:
     """The Container value from Docker's inspect of the running container."""
-    cid = state["Id"]
+    container = Container(alias=spec.name, name=docker_name, addresses={}, registry=ctx.registry)
+    return follow(ctx.client, container, state, [net for net, _ in spec.attach])
+
+
+def follow(
+    client: docker.DockerClient,
+    container: Container,
+    state: dict[str, Any],
+    networks: Sequence[Network],
+) -> Container:
+    """Set the container's values to what Docker's inspect ``state`` reports (addresses of
+    each family, networks, init pid, published ports), on ``networks`` in that order where
+    Docker has it; a container that is not running is a ContainerStartError with its exit
+    report. The one reading of an inspect, for a start and for every change after it."""
     if not state["State"]["Running"]:
-        raise ContainerStartError(exit_report(ctx.client, spec.name, cid))
-    attached = state["NetworkSettings"]["Networks"]
-    return Container(
-        alias=spec.name,
-        name=docker_name,
-        addresses={
-            net: ipaddress.IPv4Address(attached[net.name]["IPAddress"])
-            for net, _ in spec.attach
-            if attached[net.name].get("IPAddress")  # none on an IPv6-only network
-        },
-        addresses6={
-            net: ipaddress.IPv6Address(attached[net.name]["GlobalIPv6Address"])
-            for net, _ in spec.attach
-            if attached[net.name].get("GlobalIPv6Address")
-        },
-        registry=ctx.registry,
-        attached=tuple(net for net, _ in spec.attach),
-        state=Started(
-            cid,
-            state["State"]["Pid"],
-            published_ports(state["NetworkSettings"].get("Ports")),
-            published_ports6(state["NetworkSettings"].get("Ports")),
-        ),
+        raise ContainerStartError(exit_report(client, container.alias, state["Id"]))
+    endpoints = state["NetworkSettings"]["Networks"] or {}
+    on = [net for net in networks if net.name in endpoints]
+    # New dicts, not updates: another thread may be reading the old ones.
+    container.addresses = {
+        net: ipaddress.IPv4Address(endpoints[net.name]["IPAddress"])
+        for net in on
+        if endpoints[net.name].get("IPAddress")  # none on an IPv6-only network
+    }
+    container.addresses6 = {
+        net: ipaddress.IPv6Address(endpoints[net.name]["GlobalIPv6Address"])
+        for net in on
+        if endpoints[net.name].get("GlobalIPv6Address")
+    }
+    container.attached = tuple(on)
+    ports = state["NetworkSettings"].get("Ports")
+    container.state = Started(
+        state["Id"], state["State"]["Pid"], published_ports(ports), published_ports6(ports)
     )
+    container.starting = None
+    return container
 
 
 def start_warm(
@@ -346,7 +357,10 @@ def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
     try:
         api.rename(cid, docker_name)
         with machine_lock().writing(
-            f"attach container {docker_name}", when=rewrites_firewall(ctx.client, spec)
+            f"attach container {docker_name}",
+            when=rewrites_firewall(
+                ctx.client, publishes=bool(spec.ports), bridged=bool(spec.attach)
+            ),
         ):
             api.disconnect_container_from_network(cid, "none")
             for net, ip in spec.attach:
