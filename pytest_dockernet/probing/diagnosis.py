@@ -19,6 +19,7 @@ from ..errors import DockernetError, FirewallChurnError
 from ..model import Container, Network, Registry
 from ..model.arguments import Destination
 from ..observe import firewall, routes
+from ..observe.links import holding, links
 from ..observe.ping import ping
 from .trace import trace
 
@@ -120,12 +121,41 @@ def ipv6_rules(registry: Registry, networks: Iterable[Network]) -> str:
     )
 
 
+def unheld_gateway(networks: Iterable[Network], address: IPAddress) -> str:
+    """Where ``address`` is the gateway of one of ``networks`` and the host holds it nowhere,
+    a line saying so; else "". Docker's IPAM reserves a gateway address for every subnet, but
+    with ``gateway_mode`` ``isolated`` (or ``inhibit_ipv4``) the bridge is given none, so
+    nothing answers there.
+
+    Example::
+
+        unheld_gateway([iso], iso.gateway)
+        # "10.199.62.1 is the gateway of network 'iso' in Docker's IPAM, but the host holds
+        #  it on no interface (bridge br-566f635240b1 has no address of it) ..."
+    """
+    net = next(
+        (n for n in networks if address in (n.gateway, n.gateway6) and address is not None), None
+    )
+    if net is None or holding(links(), address) is not None:
+        return ""
+    return (
+        f"{address} is the gateway of network {net.shown} in Docker's IPAM, but the host holds "
+        f"it on no interface (bridge {net.bridge} has no address of it): Docker gives the bridge no "
+        "address with gateway_mode isolated (or com.docker.network.bridge.inhibit_ipv4), so "
+        "nothing answers there. Probe a container on the network instead, or give the network "
+        "another gateway mode if the gateway is meant to answer"
+    )
+
+
 def why_unanswered(
     src: Container, dst: Destination, address: IPAddress, count: int, timeout: float
 ) -> str:
     """The dropping rule, and the last hop of a trace of the same probe (over IPv6, whether the
     engine writes IPv6 rules at all, too)."""
     lines = [dropped_by(src, address, count, timeout)]
+    unheld = unheld_gateway(src.networks, address)
+    if unheld:
+        lines.append(unheld)
     if address.version == 6:
         lines.append(ipv6_rules(src.registry, src.addresses6))
     try:

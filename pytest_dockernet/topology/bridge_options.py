@@ -1,5 +1,6 @@
 """The bridge driver's options as keywords of ``network()``: ``icc``, ``gateway_mode``, ``mtu``,
-``host_binding`` and ``bridge_name``, each checked before Docker sees it.
+``host_binding``, ``bridge_name`` and ``trusted_host_interfaces``, each checked before Docker
+sees it.
 
 An engine ignores a driver option it does not know (Docker 20.10 and 26.1 create a network with
 ``gateway_mode_ipv4=routed`` as if it were not there): a verdict on such a network would be on
@@ -8,14 +9,15 @@ a configuration the user did not get. So an option the running engine does not s
 keyword and in ``options=`` is refused rather than one of them winning.
 
 Docker's versions, from moby's history: ``gateway_mode`` ``nat`` and ``routed`` from 27.0,
-``nat-unprotected`` and ``isolated`` from 28.0; the others are older than 20.10.
+``nat-unprotected`` and ``isolated`` from 28.0, ``trusted_host_interfaces`` from 28.2
+(moby#49832); the others are older than 20.10.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..engine.client import BRIDGE_NAME_OPTION, MTU_OPTION
@@ -34,6 +36,9 @@ GATEWAY_MODES_SINCE = {
     "isolated": (28, 0),
 }
 """Each gateway mode and the Docker version that added it."""
+TRUSTED_OPTION = "com.docker.network.bridge.trusted_host_interfaces"
+TRUSTED_SINCE = (28, 2)
+"""Docker 28.2 added the option (moby#49832): an older engine ignores it."""
 _IFNAME = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 """A Linux interface name: at most 15 characters (IFNAMSIZ less the NUL), no slash or space."""
 
@@ -56,6 +61,9 @@ class BridgeOptions:
     mtu: int | None = None
     host_binding: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None
     bridge_name: str | None = None
+    trusted_host_interfaces: Sequence[str] | None = None
+    """Host interfaces whose packets reach the network's containers directly (a router on the
+    host's LAN routing to the subnet), where Docker >= 28 drops them by default."""
 
     def options(
         self, version: tuple[int, int], given: Mapping[str, str], internal: bool = False
@@ -83,6 +91,8 @@ class BridgeOptions:
             wanted[HOST_BINDING_OPTION] = str(self._host_binding())
         if self.bridge_name is not None:
             wanted[BRIDGE_NAME_OPTION] = self._bridge_name()
+        if self.trusted_host_interfaces is not None:
+            wanted[TRUSTED_OPTION] = self._trusted(version)
         for key, value in wanted.items():
             if key in given:
                 raise ValueError(
@@ -129,10 +139,34 @@ class BridgeOptions:
             ) from None
 
     def _bridge_name(self) -> str:
-        name = self.bridge_name
-        if not isinstance(name, str) or not _IFNAME.fullmatch(name):
-            raise ValueError(
-                f"bridge_name={name!r} is not a Linux interface name: 1 to 15 letters, digits, "
-                "'_', '.' or '-'"
+        return _interface_name(self.bridge_name, "bridge_name")
+
+    def _trusted(self, version: tuple[int, int]) -> str:
+        given = self.trusted_host_interfaces
+        if isinstance(given, str) or not isinstance(given, Sequence) or not given:
+            raise TypeError(
+                "trusted_host_interfaces must be a non-empty list of host interface names, "
+                f"e.g. ['eth1'], got {given!r}"
             )
-        return name
+        names = [_interface_name(name, "trusted_host_interfaces", wildcard=True) for name in given]
+        if version < TRUSTED_SINCE:
+            raise ValueError(
+                f"trusted_host_interfaces={list(given)!r} needs Docker >= "
+                f"{TRUSTED_SINCE[0]}.{TRUSTED_SINCE[1]}; this engine is {version[0]}.{version[1]}, "
+                "which would ignore the option (and before 28.0 protects no network from "
+                "direct routing at all): leave it unset on it, or skip the test before that "
+                "version"
+            )
+        return ":".join(names)
+
+
+def _interface_name(name: object, keyword: str, wildcard: bool = False) -> str:
+    """``name`` if it is a Linux interface name (with iptables' ``+`` wildcard at its end where
+    ``wildcard``), else a ValueError naming the keyword."""
+    bare = name[:-1] if wildcard and isinstance(name, str) and name.endswith("+") else name
+    if not isinstance(name, str) or not isinstance(bare, str) or not _IFNAME.fullmatch(bare):
+        raise ValueError(
+            f"{keyword}: {name!r} is not a Linux interface name: 1 to 15 letters, digits, "
+            f"'_', '.' or '-'{' (a trailing + matches every name it begins)' if wildcard else ''}"
+        )
+    return name

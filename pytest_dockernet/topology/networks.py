@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import docker
 import docker.errors
@@ -35,11 +35,10 @@ from ..engine.lock import machine_lock
 from ..errors import DockernetError
 from ..model import Network
 from ..observe import subnets
-from .bridge_options import BridgeOptions
+from .bridge_options import TRUSTED_OPTION, BridgeOptions
 from .context import BuildContext
 
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
-TRUSTED_OPTION = "com.docker.network.bridge.trusted_host_interfaces"
 ENABLE_IPV4_OPTION = "com.docker.network.enable_ipv4"
 """How ``ipv4=False`` reaches Docker >= 28 (``docker network create --ipv4=false``): docker-py
 has no field for the API's ``EnableIPv4``, and dockerd reads this option as that field."""
@@ -159,6 +158,7 @@ def create_network(
     mtu: int | None = None,
     host_binding: str | ipaddress.IPv4Address | ipaddress.IPv6Address | None = None,
     bridge_name: str | None = None,
+    trusted_host_interfaces: Sequence[str] | None = None,
 ) -> Network:
     """Create a user-defined bridge network (``docker network create``), labelled and
     recorded before anything else can fail.
@@ -187,7 +187,9 @@ def create_network(
     ``icc=False`` (containers on the network cannot reach each other), ``gateway_mode``
     (``nat``, ``routed`` from Docker 27; ``nat-unprotected``, ``isolated`` from 28; one mode or
     ``(ipv4, ipv6)``), ``mtu``, ``host_binding`` (the host address published ports bind to by
-    default) and ``bridge_name``. One the engine does not support is a ValueError naming the
+    default), ``bridge_name`` and ``trusted_host_interfaces`` (host interfaces whose packets
+    reach its containers directly, where Docker >= 28 drops them; from Docker 28.2, iptables'
+    ``+`` wildcard allowed). One the engine does not support is a ValueError naming the
     version that added it, never passed to an engine that would ignore it; ``options=`` stays
     for any other.
 
@@ -221,7 +223,9 @@ def create_network(
     if wanted6 is not None and gw6 is not None:
         addressing.check_host_address(gw6, wanted6, "gateway6")
     ipv6 = ipv6 or wanted6 is not None or not ipv4
-    keywords = BridgeOptions(icc, gateway_mode, mtu, host_binding, bridge_name)
+    keywords = BridgeOptions(
+        icc, gateway_mode, mtu, host_binding, bridge_name, trusted_host_interfaces
+    )
     given = dict(options or {})
     given.update(keywords.options(version_of(ctx.registry.engine_info), given, internal))
     opts = _options(ctx, masquerade, routable, given)

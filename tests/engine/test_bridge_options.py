@@ -19,6 +19,7 @@ from pytest_dockernet import (
     assert_reachable,
     assert_unreachable,
 )
+from pytest_dockernet.observe import links
 from pytest_dockernet.topology.bridge_options import GATEWAY_MODE_OPTIONS, GATEWAY_MODES_SINCE
 from tests.engine.plain import Plain
 from tests.engine.test_faithful import same_options
@@ -146,3 +147,43 @@ def test_disable_nat(dockernet, plain, client, engine_version, mode):
     else:
         assert_unreachable(c1, internet)
         assert_no_masquerade(net)
+
+
+def bridge_addresses(bridge: str) -> tuple[str, ...]:
+    """The global addresses the host holds on ``bridge`` (link-local ones left out)."""
+    link = links.by_name(links.links(), bridge)
+    assert link is not None, f"no link {bridge} on the host"
+    return tuple(str(a.ip) for a in link.addresses if not a.ip.is_link_local)
+
+
+def test_isolated(dockernet, plain, client, engine_version):
+    """moby TestIsolated: an internal dual-stack network with gateway mode isolated has a
+    bridge with no address, and its containers reach each other by name over both families.
+    The gateway Docker's IPAM still reports answers nothing, on the plain network too, and the
+    plugin's failure says why. Refused before Docker 28, with nothing made."""
+    if engine_version < GATEWAY_MODES_SINCE["isolated"]:
+        with pytest.raises(ValueError, match=r"needs Docker >= 28\.0"):
+            dockernet.network("iso", internal=True, gateway_mode="isolated", ipv6=True)
+        assert not client.networks.list(
+            names=[f"dn-{dockernet.identity.run_id}-{dockernet.scope}-iso"]
+        )
+        return
+    mine = plain.network(
+        "iso", internal=True, ipv6=True, options=dict.fromkeys(GATEWAY_MODE_OPTIONS, "isolated")
+    )
+    h1 = plain.container("h1", [mine])
+    net = dockernet.network("iso", internal=True, gateway_mode="isolated", ipv6=True)
+    same_options(client.api.inspect_network(net.id)["Options"], mine, client)
+    assert bridge_addresses(mine.bridge) == bridge_addresses(net.bridge) == ()
+    assert Plain.ping(h1, mine.gateway).verdict is False
+    c1, c2 = dockernet.container("c1", [net]), dockernet.container("c2", [net])
+    assert_reachable(c1, "c2")
+    assert_reachable(c1, "c2", family=6)
+    for gateway in (net.gateway, net.gateway6):
+        with pytest.raises(AssertionError) as failure:
+            assert_reachable(c1, gateway, timeout=0.5)
+        assert (
+            f"{gateway} is the gateway of network 'iso' in Docker's IPAM, but the host holds "
+            f"it on no interface (bridge {net.bridge} has no address of it)"
+        ) in str(failure.value)
+    assert_unreachable(c2, net.gateway)

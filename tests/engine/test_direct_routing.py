@@ -75,3 +75,45 @@ def test_an_upstream_is_a_probe_source_everywhere(dockernet):
         assert_reachable("internet", web)
     with pytest.raises(ValueError, match="has no resolver"):
         assert_reachable(upstream, "web-by-dns-name")
+
+
+TRUSTED_SINCE = (28, 2)
+
+
+def test_trusted_host_interfaces_is_refused_where_docker_would_ignore_it(
+    dockernet, client, engine_version
+):
+    if engine_version >= TRUSTED_SINCE:
+        pytest.skip("Docker >= 28.2 has the option")
+    upstream = dockernet.upstream()
+    with pytest.raises(ValueError, match=r"needs Docker >= 28\.2; this engine is"):
+        dockernet.network("n", trusted_host_interfaces=[upstream.host_interface])
+    assert dockernet.networks == {}
+    assert not client.networks.list(names=[f"dn-{dockernet.identity.run_id}-{dockernet.scope}-n"])
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_direct_remote_access_on_exposed_port(dockernet, plain, engine_version, trusted):
+    """moby's TestDirectRemoteAccessOnExposedPort, cases NAT/IPv4 and NAT/IPv4/trusted: a
+    remote host reaches a port published on a nat network through the host's address, and
+    directly (routed to the container's address) only from a host interface the network
+    trusts; the same on a plain docker network with the same option."""
+    if engine_version < TRUSTED_SINCE:
+        pytest.skip("trusted_host_interfaces is Docker 28.2's: refused before (test above)")
+    upstream = dockernet.upstream()
+    trust = {"trusted_host_interfaces": [upstream.host_interface]} if trusted else {}
+    net = dockernet.network("n", **trust)
+    web = dockernet.container("web", [net], ports={8080: None})
+    dockernet.listen(web, 8080)
+    dockernet.add_route(upstream, str(net.subnet), via=upstream.host_address)
+    through_host = port_opens(upstream, upstream.host_address, web.published(8080)[1])
+    direct = port_opens(upstream, web.ip(net), 8080)
+    assert (through_host, direct) == (True, trusted)
+    option = "com.docker.network.bridge.trusted_host_interfaces"
+    users = plain.network("users", options={option: upstream.host_interface} if trusted else {})
+    theirs = dockernet.existing_container(
+        plain.container("web", [users], ports={"8080/tcp": None}).name
+    )
+    dockernet.listen(theirs, 8080, allow_existing=True)
+    dockernet.add_route(upstream, str(users.subnet), via=upstream.host_address)
+    assert port_opens(upstream, theirs.ip(theirs.networks[0]), 8080) == direct

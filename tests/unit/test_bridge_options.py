@@ -15,6 +15,8 @@ BINDING = "com.docker.network.bridge.host_binding_ipv4"
 NAME = "com.docker.network.bridge.name"
 GW4 = "com.docker.network.bridge.gateway_mode_ipv4"
 GW6 = "com.docker.network.bridge.gateway_mode_ipv6"
+TRUSTED = "com.docker.network.bridge.trusted_host_interfaces"
+D282 = (28, 2)
 
 
 def test_defaults_pass_nothing() -> None:
@@ -80,6 +82,10 @@ def test_isolated_needs_an_internal_network() -> None:
         (BridgeOptions(host_binding="localhost"), ValueError, "'localhost' is not an IP"),
         (BridgeOptions(bridge_name="a-name-too-long-for-linux"), ValueError, "1 to 15"),
         (BridgeOptions(bridge_name="br 0"), ValueError, "not a Linux interface name"),
+        (BridgeOptions(trusted_host_interfaces="eth1"), TypeError, "a non-empty list"),
+        (BridgeOptions(trusted_host_interfaces=[]), TypeError, "a non-empty list"),
+        (BridgeOptions(trusted_host_interfaces=["eth1:eth2"]), ValueError, "'eth1:eth2' is not"),
+        (BridgeOptions(trusted_host_interfaces=["+"]), ValueError, "trailing \\+ matches"),
     ],
 )
 def test_bad_values_name_the_value_and_the_fix(
@@ -94,3 +100,11 @@ def test_a_keyword_and_the_same_option_are_refused() -> None:
         BridgeOptions(mtu=1400).options(D28, {MTU: "1500"})
     # another option beside a keyword is the user's own
     assert BridgeOptions(mtu=1400).options(D28, {ICC: "false"}) == {MTU: "1400"}
+
+
+def test_trusted_host_interfaces_is_dockers_colon_list_from_28_2() -> None:
+    keywords = BridgeOptions(trusted_host_interfaces=["eth1", "dnu+"])
+    assert keywords.options(D282, {}) == {TRUSTED: "eth1:dnu+"}
+    for version in (D20, D26, D27, (28, 1)):
+        with pytest.raises(ValueError, match=r"needs Docker >= 28.2; this engine is 2\d\.\d+"):
+            keywords.options(version, {})
