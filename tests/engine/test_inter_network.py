@@ -1,7 +1,8 @@
 """Between two networks of one host, against moby's promises (integration/networking/
 bridge_linux_test.go): TestAccessToPublishedPort (a container reaches another network's
-published port through the host's address) and TestInterNetworkDirectRouting (a container
-addresses another network's container directly, moby#49509). Each verdict on the plugin's
+published port through the host's address), TestInterNetworkDirectRouting (a container
+addresses another network's container directly, moby#49509) and TestBridgeINCRouted (between
+a nat and a routed network, both ways, over IPv4 and IPv6). Each verdict on the plugin's
 networks is checked against plain ``docker network create`` networks beside them, probed the
 same way, and pinned per engine where moby pins it.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.engine.verdicts import port_opens
+from tests.engine.verdicts import answers_ping, port_opens
 
 SINCE_28 = {  # (published, unpublished) from another network, on Docker 28.5
     "nat": (False, False),  # blocked by the raw-table direct-routing rules
@@ -20,6 +21,11 @@ SINCE_28 = {  # (published, unpublished) from another network, on Docker 28.5
     "nat-unprotected": (False, False),
 }
 GATEWAY_MODE = "com.docker.network.bridge.gateway_mode_ipv4"
+GATEWAY_MODE6 = "com.docker.network.bridge.gateway_mode_ipv6"
+INC_ROUTED = {  # moby's pins, whatever the FORWARD policy: (ping, port 80 published, port 81)
+    ("nat", "routed"): (True, True, False),  # routed mode opens what is published, and ping
+    ("routed", "nat"): (False, False, False),  # a nat network takes nothing addressed to it
+}
 
 
 def serve(dockernet, container, *ports: int) -> None:
@@ -71,3 +77,34 @@ def test_inter_network_direct_routing(dockernet, plain, engine_version, mode):
         plain.container("client", [plain.network("client")]).name
     )
     assert (port_opens(their_client, theirs, 80), port_opens(their_client, theirs, 81)) == seen
+
+
+def inc_verdicts(src, dst) -> tuple[tuple[bool, bool, bool], ...]:
+    """(ping, port 80, port 81) from ``src`` to ``dst``'s address on its one network, over
+    IPv4 then IPv6."""
+    net = dst.networks[0]
+    return tuple(
+        (answers_ping(src, address), port_opens(src, address, 80), port_opens(src, address, 81))
+        for address in (dst.ip(net), dst.ip6(net))
+    )
+
+
+@pytest.mark.parametrize(("src_mode", "dst_mode"), list(INC_ROUTED))
+def test_bridge_inc_routed(dockernet, plain, engine_version, src_mode, dst_mode):
+    if engine_version < (28, 0):
+        pytest.skip("moby pins nat and routed networks side by side from Docker 28")
+    made = {}
+    for mode in (src_mode, dst_mode):
+        net = dockernet.network(mode, gateway_mode=mode, ipv6=True)
+        made[mode] = dockernet.container(f"ctr-{mode}", [net], ports={80: None})
+        serve(dockernet, made[mode], 80, 81)
+    seen = inc_verdicts(made[src_mode], made[dst_mode])
+    assert seen == (INC_ROUTED[src_mode, dst_mode],) * 2
+    theirs = {}
+    for mode in (src_mode, dst_mode):
+        users = plain.network(mode, ipv6=True, options={GATEWAY_MODE: mode, GATEWAY_MODE6: mode})
+        theirs[mode] = dockernet.existing_container(
+            plain.container(f"ctr-{mode}", [users], ports={"80/tcp": None}).name
+        )
+        serve(dockernet, theirs[mode], 80, 81)
+    assert inc_verdicts(theirs[src_mode], theirs[dst_mode]) == seen

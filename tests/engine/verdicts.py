@@ -13,19 +13,23 @@ from pytest_dockernet import (
 )
 
 
+# The negative assertion goes first: it passes after one timeout, or fails at the first answer,
+# while a failed positive one would send the probe again to name the dropping rule and trace it.
+
+
 def answers_ping(src, dst, timeout: float = 0.5) -> bool:
     try:
-        assert_reachable(src, dst, timeout=timeout)
-    except AssertionError:
         assert_unreachable(src, dst, timeout=timeout)
-        return False
-    return True
+    except AssertionError:
+        assert_reachable(src, dst, timeout=timeout)
+        return True
+    return False
 
 
 def port_opens(src, dst, port: int, timeout: float = 0.5) -> bool:
     try:
-        assert_port_open(src, dst, port, timeout=timeout)
-    except AssertionError:
         assert_port_closed(src, dst, port, timeout=timeout)
-        return False
-    return True
+    except AssertionError:
+        assert_port_open(src, dst, port, timeout=timeout)
+        return True
+    return False
