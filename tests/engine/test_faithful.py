@@ -69,6 +69,7 @@ PINS: dict[str, tuple[bool | None, ...]] = {
     "routable router, no return route": (U, U, R, U),
     "icc=false": (U, NEVER, U, NEVER),
     "internal: peers": (R, R, R, R),
+    "internal: its gateway": (R, R, R, R),  # moby's TestInternalNwConnectivity (moby#47329)
     "internal: to the upstream": (U, U, U, U),
     "internal: from the upstream": (U, U, U, U),
     "published: loopback": (R, R, R, R),
@@ -275,6 +276,13 @@ def test_internal_network_reaches_its_peers_and_nothing_outside(dockernet, plain
         bnf,
         plain_ping(h1, plain.ip(h2, net)),
         plugin_ping(c1, c2),
+    )
+    agree(
+        engine,
+        "internal: its gateway",
+        bnf,
+        plain_ping(h1, net.gateway),
+        plugin_ping(c1, inner.gateway),
     )
     agree(
         engine,

@@ -57,6 +57,7 @@ PINS6: dict[str, tuple[bool, bool, bool, bool]] = {
     "router, no return route": (R, U, U, U),
     "routable router, return route": (R, R, R, R),
     "internal: peers": (R, R, R, R),
+    "internal: its gateway": (R, R, R, R),  # moby's TestInternalNwConnectivity (moby#47329)
     "masquerade: to the upstream": (U, R, R, R),
     "published: loopback": (R, R, R, R),
     "published: upstream": (R, R, R, R),
@@ -184,6 +185,13 @@ def test_internal_dual_stack_network_reaches_its_peers(dockernet, plain, engine6
         "internal: peers",
         plain_ping(h1, Plain.ip6(h2, net)),
         plugin_ping(c1, c2, family=6),
+    )
+    assert net.subnet6 is not None  # Docker's default IPv6 gateway: the subnet's ::1
+    agree6(
+        engine6,
+        "internal: its gateway",
+        plain_ping(h1, net.subnet6.network_address + 1),
+        plugin_ping(c1, inner.gateway6, family=6),
     )
 
 

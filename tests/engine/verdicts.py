@@ -12,7 +12,6 @@ from pytest_dockernet import (
     assert_unreachable,
 )
 
-
 # The negative assertion goes first: it passes after one timeout, or fails at the first answer,
 # while a failed positive one would send the probe again to name the dropping rule and trace it.
 
