@@ -140,10 +140,11 @@ def unheld_gateway(networks: Iterable[Network], address: IPAddress) -> str:
         return ""
     return (
         f"{address} is the gateway of network {net.shown} in Docker's IPAM, but the host holds "
-        f"it on no interface (bridge {net.bridge} has no address of it): Docker gives the bridge no "
-        "address with gateway_mode isolated (or com.docker.network.bridge.inhibit_ipv4), so "
-        "nothing answers there. Probe a container on the network instead, or give the network "
-        "another gateway mode if the gateway is meant to answer"
+        f"it on no interface (bridge {net.bridge} has no address of it): Docker gives the "
+        "bridge no address with gateway_mode isolated (or "
+        "com.docker.network.bridge.inhibit_ipv4), so nothing answers there. Probe a container "
+        "on the network instead, or give the network another gateway mode if the gateway is "
+        "meant to answer"
     )
 
 

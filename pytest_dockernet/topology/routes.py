@@ -60,19 +60,32 @@ def add_route(
         dockernet.add_route(client, "10.99.0.0/16", via=router)
         dockernet.add_route(client, "fd64:6e65:7400:9::/64", via=router)  # its IPv6 address
         dockernet.add_route(internet, "default", dev="eth0")
+        dockernet.add_route(internet, str(lan.subnet6), via=internet.host_address6)
     """
     if isinstance(container, Container):
         check_may_change(container, "add_route", allow_existing)
     if isinstance(container, Upstream):
         where = container.container
         if via is not None:
-            on_link = addressing.parse_address(via, "via")
-            if on_link not in container.subnet:
+            on_link = addressing.parse_any_address(via, "via")
+            link, host = (
+                (container.subnet, f"host_address {container.host_address}")
+                if on_link.version == 4
+                else (container.subnet6, f"host_address6 {container.host_address6}")
+            )
+            if link is None or on_link not in link:
                 raise ValueError(
                     f"route {dst} for {container} via {on_link}: the gateway is not on its "
-                    f"link {container.subnet}: use its host_address {container.host_address}"
+                    f"link {link}: use its {host}"
                 )
-            add_in_namespace(str(where), where.pid, parse_destination(dst), on_link, dev=dev)
+            destination = parse_destination(dst, on_link.version)  # "default" per the gateway
+            if destination.version != on_link.version:
+                raise ValueError(
+                    f"route {dst} for {container} via {on_link}: an IPv{destination.version} "
+                    f"destination needs an IPv{destination.version} gateway: use its "
+                    f"host_address{'' if destination.version == 4 else '6'}"
+                )
+            add_in_namespace(str(where), where.pid, destination, on_link, dev=dev)
             return
     elif isinstance(container, Container):
         container.check_own_namespace()  # before a plan that would look for its networks

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_dockernet import assert_reachable
+from pytest_dockernet import assert_reachable, assert_route
 from tests.engine.verdicts import answers_ping, port_opens
 
 # moby's expectations from the remote host: ping, published port, unpublished port.
@@ -117,3 +117,52 @@ def test_direct_remote_access_on_exposed_port(dockernet, plain, engine_version, 
     dockernet.listen(theirs, 8080, allow_existing=True)
     dockernet.add_route(upstream, str(users.subnet), via=upstream.host_address)
     assert port_opens(upstream, theirs.ip(theirs.networks[0]), 8080) == direct
+
+
+def test_routed_non_gateway(dockernet, plain, engine_version):
+    """moby's TestRoutedNonGateway: a server on a dual-stack nat network (its gateway) and a
+    dual-stack routed one, a neighbour routed to both subnets. Docker 28.5 lets the published
+    port in through the host's address only, over IPv4 and IPv6: on the routed network, where
+    the server's gateway is not, it writes no ACCEPT for the port, and the DOCKER chain's
+    ``! -i BRIDGE -o BRIDGE -j DROP`` drops it (the plugin's failure names that rule). moby's
+    current test (added June 2025, moby#50225) expects the routed address open: a change an
+    upgrade past 28.5 brings. The same for a plain docker server."""
+    if engine_version < (28, 0):
+        pytest.skip("moby pins routed mode's direct access from Docker 28")
+    upstream = dockernet.upstream()
+    assert upstream.host_address6 is not None
+
+    def reach(server, nat, routed) -> tuple[bool, ...]:
+        for net in (nat, routed):
+            dockernet.add_route(upstream, str(net.subnet), via=upstream.host_address)
+            dockernet.add_route(upstream, str(net.subnet6), via=upstream.host_address6)
+        return (
+            port_opens(upstream, upstream.host_address, server.published(80)[1]),
+            port_opens(upstream, upstream.host_address6, server.published(80, family=6)[1]),
+            port_opens(upstream, server.ip(nat), 80),
+            port_opens(upstream, server.ip6(nat), 80),
+            port_opens(upstream, server.ip(routed), 80),
+            port_opens(upstream, server.ip6(routed), 80),
+        )
+
+    nat = dockernet.network("nat", ipv6=True)
+    routed = dockernet.network("routed", ipv6=True, gateway_mode="routed")
+    server = dockernet.container("server", [nat, routed], ports={80: None})
+    dockernet.listen(server, 80)
+    # Docker takes the default route from the nat network, as moby's gateway priority asks
+    assert_route(server, "default", via=nat.gateway)
+    seen = reach(server, nat, routed)
+    modes = (
+        "com.docker.network.bridge.gateway_mode_ipv4",
+        "com.docker.network.bridge.gateway_mode_ipv6",
+    )
+    their_nat = plain.network("nat", ipv6=True)
+    their_routed = plain.network("routed", ipv6=True, options=dict.fromkeys(modes, "routed"))
+    theirs = dockernet.existing_container(
+        plain.container("server", [their_nat, their_routed], ports={"80/tcp": None}).name
+    )
+    dockernet.listen(theirs, 80, allow_existing=True)
+    nets = {net.subnet: net for net in theirs.networks}
+    assert reach(theirs, nets[their_nat.subnet], nets[their_routed.subnet]) == seen
+    # (published via the host v4, v6; nat address v4, v6; routed address v4, v6)
+    assert seen == (True, True, False, False, False, False)

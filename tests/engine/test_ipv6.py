@@ -124,6 +124,20 @@ def test_the_upstream_has_an_ipv6_link_of_the_pool(dockernet):
     assert internet.address6 in inside
 
 
+def test_an_upstream_takes_ipv6_routes_via_the_hosts_ipv6_address(dockernet):
+    lan = dockernet.network("lan", ipv6=True)
+    internet = dockernet.upstream("internet")
+    dockernet.add_route(internet, str(lan.subnet6), via=internet.host_address6)
+    assert lan.subnet6 is not None
+    assert routes.Route(lan.subnet6, internet.host_address6, "eth0") in routes.routes(
+        internet.pid, family=6
+    )
+    with pytest.raises(ValueError, match="an IPv4 destination needs an IPv4 gateway"):
+        dockernet.add_route(internet, str(lan.subnet), via=internet.host_address6)
+    with pytest.raises(ValueError, match="use its host_address6"):
+        dockernet.add_route(internet, str(lan.subnet6), via=lan.gateway6)
+
+
 def test_ipv6_routes_are_added_from_the_host(dockernet):
     a = dockernet.network("a6", ipv6=True)
     b = dockernet.network("b6", ipv6=True)
