@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import errno
 import secrets
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeAlias
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -23,14 +24,18 @@ from .. import addressing
 from ..engine import labels
 from ..engine.netns import PRIVILEGE_HINT, enable_ipv6, iproute, netns_path
 from ..errors import DockernetError, PrivilegeError
-from ..model import Upstream
+from ..model import Network, Upstream
+from ..model.arguments import parse_destination
 from ..observe import subnets
 from ..probing.ping import UPSTREAM_INTERFACE
 from ..retry import NotYet, wait_until
 from .addresses import wait_for_dad
 from .containers import ContainerSpec, launch
 from .context import BuildContext
+from .routes import add_in_namespace
 
+RouteTo: TypeAlias = "str | addressing.IPNetwork | Network"
+"""A route of ``upstream(routes=...)``: a subnet, or a Network for its subnets."""
 PREFIX = 30
 PREFIX6 = 64
 HOST_INTERFACE_PREFIX = "dnu"
@@ -40,12 +45,22 @@ LINK_UP_TIMEOUT = 3.0
 
 
 def create_upstream(
-    ctx: BuildContext, name: str = "internet", *, image: str | None = None
+    ctx: BuildContext,
+    name: str = "internet",
+    *,
+    image: str | None = None,
+    routes: Iterable[RouteTo] = (),
 ) -> Upstream:
     """A host of our own standing for "the outside world": the only outside target needed.
 
     It is on no Docker network: one veth pair to the host holds a /30 of the pool.
     Its container starts with no network, then the veth pair wires it to the host.
+
+    ``routes`` make it a neighbour on the host's LAN that routes to container subnets through
+    the host (its ``host_address``, or ``host_address6`` for an IPv6 subnet), as moby's tests
+    do with a second namespace: each is a subnet (a str or an ``ipaddress`` network), or a
+    Network, which stands for its subnets (IPv4, and IPv6 where it has one). What Docker then
+    lets in from outside is what the upstream's probes see.
 
     The container is in the ledger before the veth exists, and the veth's far end is created
     directly inside the container's namespace, so a failure at any step leaves nothing that
@@ -55,8 +70,11 @@ def create_upstream(
 
         internet = dockernet.upstream()
         assert_reachable(client, internet)
+        lan_neighbour = dockernet.upstream("neighbour", routes=[lan])
+        assert_unreachable(lan_neighbour, web.ip(lan))  # Docker >= 28: nat drops it
     """
     labels.check_name(name, "upstream")
+    destinations = [each for dst in _listed(routes) for each in _subnets_of(dst)]
     taken = ctx.registry.name_taken(name)
     if taken is not None:
         article = "an" if taken == "upstream" else "a"
@@ -110,7 +128,25 @@ def create_upstream(
         subnet6=subnet6,
     )
     ctx.registry.upstreams[name] = upstream
+    for destination in destinations:
+        via = host_address if destination.version == 4 else host_address6
+        add_in_namespace(str(upstream), container.pid, destination, via)
     return upstream
+
+
+def _listed(routes: object) -> list[object]:
+    if isinstance(routes, (str, Network)) or not isinstance(routes, Iterable):
+        raise TypeError(
+            f"routes must be a list of subnets or Networks, e.g. routes=[lan], got {routes!r}"
+        )
+    return list(routes)
+
+
+def _subnets_of(dst: object) -> list[addressing.IPNetwork]:
+    """The subnets a route of ``routes=`` stands for."""
+    if isinstance(dst, Network):
+        return [net for net in (dst.subnet, dst.subnet6) if net is not None]
+    return [parse_destination(dst)]
 
 
 def _operstate(pid: int | None, ifname: str) -> str:

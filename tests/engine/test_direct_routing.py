@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_dockernet import assert_reachable, assert_route
+from pytest_dockernet.observe import routes
 from tests.engine.verdicts import answers_ping, port_opens
 
 # moby's expectations from the remote host: ping, published port, unpublished port.
@@ -129,13 +130,8 @@ def test_routed_non_gateway(dockernet, plain, engine_version):
     upgrade past 28.5 brings. The same for a plain docker server."""
     if engine_version < (28, 0):
         pytest.skip("moby pins routed mode's direct access from Docker 28")
-    upstream = dockernet.upstream()
-    assert upstream.host_address6 is not None
 
     def reach(server, nat, routed) -> tuple[bool, ...]:
-        for net in (nat, routed):
-            dockernet.add_route(upstream, str(net.subnet), via=upstream.host_address)
-            dockernet.add_route(upstream, str(net.subnet6), via=upstream.host_address6)
         return (
             port_opens(upstream, upstream.host_address, server.published(80)[1]),
             port_opens(upstream, upstream.host_address6, server.published(80, family=6)[1]),
@@ -147,6 +143,8 @@ def test_routed_non_gateway(dockernet, plain, engine_version):
 
     nat = dockernet.network("nat", ipv6=True)
     routed = dockernet.network("routed", ipv6=True, gateway_mode="routed")
+    upstream = dockernet.upstream(routes=[nat, routed])
+    assert upstream.host_address6 is not None
     server = dockernet.container("server", [nat, routed], ports={80: None})
     dockernet.listen(server, 80)
     # Docker takes the default route from the nat network, as moby's gateway priority asks
@@ -162,7 +160,29 @@ def test_routed_non_gateway(dockernet, plain, engine_version):
         plain.container("server", [their_nat, their_routed], ports={"80/tcp": None}).name
     )
     dockernet.listen(theirs, 80, allow_existing=True)
+    for net in (their_nat, their_routed):
+        dockernet.add_route(upstream, str(net.subnet), via=upstream.host_address)
+        dockernet.add_route(upstream, str(net.subnet6), via=upstream.host_address6)
     nets = {net.subnet: net for net in theirs.networks}
     assert reach(theirs, nets[their_nat.subnet], nets[their_routed.subnet]) == seen
     # (published via the host v4, v6; nat address v4, v6; routed address v4, v6)
     assert seen == (True, True, False, False, False, False)
+
+
+def test_an_upstream_made_with_routes_goes_through_the_host(dockernet):
+    lan = dockernet.network("lan", ipv6=True)
+    v4only = dockernet.network("v4only")
+    neighbour = dockernet.upstream("neighbour", routes=[lan, str(v4only.subnet)])
+    assert lan.subnet6 is not None
+    seen = {(r.dst, r.gateway) for r in routes.routes(neighbour.pid)}
+    assert {(lan.subnet, neighbour.host_address), (v4only.subnet, neighbour.host_address)} <= seen
+    assert routes.Route(lan.subnet6, neighbour.host_address6, "eth0") in routes.routes(
+        neighbour.pid, family=6
+    )
+    for bad, error, match in [
+        (str(lan.subnet), TypeError, r"routes must be a list .* got '10\."),
+        (["10.1.2.3/8"], ValueError, "10.1.2.3/8"),
+    ]:
+        with pytest.raises(error, match=match):
+            dockernet.upstream("bad", routes=bad)
+        assert "bad" not in dockernet.upstreams

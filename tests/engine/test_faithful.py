@@ -47,6 +47,7 @@ from pytest_dockernet import (
     assert_port_open,
     assert_published,
     assert_reachable,
+    assert_resolves,
     assert_unreachable,
 )
 from pytest_dockernet.observe.firewall import reports_native_nftables
@@ -68,6 +69,8 @@ PINS: dict[str, tuple[bool | None, ...]] = {
     "routable router, return route": (R, R, R, R),
     "routable router, no return route": (U, U, R, U),
     "icc=false": (U, NEVER, U, NEVER),
+    "icc=false: the gateway": (R, NEVER, R, NEVER),
+    "icc=false: published port from the host": (R, NEVER, R, NEVER),
     "internal: peers": (R, R, R, R),
     "internal: its gateway": (R, R, R, R),  # moby's TestInternalNwConnectivity (moby#47329)
     "internal: to the upstream": (U, U, U, U),
@@ -372,9 +375,32 @@ def test_icc_false_keeps_containers_on_one_network_apart(dockernet, plain, engin
     bnf = bridge_nf()
     # Docker's own doing: without bnf=1 its `-i br -o br -j DROP` would never see the frames
     assert bnf == "1", f"{engine} left bnf={bnf} (was {before}) after an icc=false network"
-    h1, h2 = plain.container("h1", [net]), plain.container("h2", [net])
+    h1 = plain.container("h1", [net])
+    h2 = plain.container(
+        "h2", [net], command="nc -ll -p 8080 -e /bin/busybox echo hi", ports={"8080/tcp": None}
+    )
     quiet = dockernet.network("quiet", icc=False)
-    c1, c2 = dockernet.container("h1", [quiet]), dockernet.container("h2", [quiet])
+    c1 = dockernet.container("h1", [quiet])
+    c2 = dockernet.container("h2", [quiet], ports={8080: None})
+    dockernet.listen(c2, 8080)
     same_options(client.api.inspect_network(quiet.id)["Options"], net, client)
     print(f"VERDICT icc=false: bnf was {before} before the first icc=false network")
     agree(engine, "icc=false", bnf, plain_ping(h1, plain.ip(h2, net)), plugin_ping(c1, c2))
+    # what icc=false leaves working: the gateway, published ports, Docker's DNS
+    agree(
+        engine,
+        "icc=false: the gateway",
+        bnf,
+        plain_ping(h1, net.gateway),
+        plugin_ping(c1, quiet.gateway),
+    )
+    agree(
+        engine,
+        "icc=false: published port from the host",
+        bnf,
+        said_hi(Plain.connect_here("127.0.0.1", Plain.host_port(h2, "8080/tcp"))),
+        plugin_port(lambda: assert_port_open("host", "127.0.0.1", c2.published(8080)[1])),
+    )
+    code, out = h1.exec_run(["/bin/busybox", "nslookup", h2.name])
+    assert code == 0 and str(plain.ip(h2, net)) in out.decode(), out
+    assert_resolves(c1, "h2", to=c2.ip(quiet))
