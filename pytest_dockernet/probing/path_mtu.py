@@ -128,10 +128,13 @@ def path_mtu(
         )
 
     def attempt(size: int) -> tuple[bool, int | None]:
-        result = steady(source, target, lambda: once(size), lambda r: r.received > 0)
-        refused = any("send failed" in error for error in result.errors)
-        if not result.received and not result.next_hop_mtu and not refused:
+        # Silence (no answer, no router naming an MTU, no local refusal) may be a lost packet
+        # rather than a size too big: a size is taken as silent only on a second try.
+        for _ in range(2):
             result = steady(source, target, lambda: once(size), lambda r: r.received > 0)
+            refused = any("send failed" in error for error in result.errors)
+            if result.received or result.next_hop_mtu or refused:
+                break
         said = "answered" if result.received else "; ".join(result.errors)
         tried.append(Attempt(size, bool(result.received), said))
         return bool(result.received), result.next_hop_mtu
