@@ -75,6 +75,7 @@ PINS: dict[str, tuple[bool | None, ...]] = {
     "internal: its gateway": (R, R, R, R),  # moby's TestInternalNwConnectivity (moby#47329)
     "internal: to the upstream": (U, U, U, U),
     "internal: from the upstream": (U, U, U, U),
+    "internal: another internal network": (U, U, U, U),  # moby's TestBridgeINC, internal
     "published: loopback": (R, R, R, R),
     "published: upstream": (R, R, R, R),
     "masquerade on: to the upstream": (R, R, R, R),
@@ -300,6 +301,16 @@ def test_internal_network_reaches_its_peers_and_nothing_outside(dockernet, plain
         bnf,
         plain_ping(outside, plain.ip(h1, net)),
         plugin_ping(internet.container, c1),
+    )
+    other = plain.network("other", internal=True)
+    h3 = plain.container("h3", [other])
+    c3 = dockernet.container("h3", [dockernet.network("other", internal=True)])
+    agree(
+        engine,
+        "internal: another internal network",
+        bnf,
+        plain_ping(h1, plain.ip(h3, other)),
+        plugin_ping(c1, c3),
     )
 
 
