@@ -4,6 +4,8 @@ The package is layered; a module imports only from the layers below its own, and
 it (``lint-imports``, the contract in ``pyproject.toml``). Top to bottom:
 
     plugin          pytest hooks and thin fixtures
+    report/         --dockernet-report: each test's topology and probes drawn by Graphviz in
+                    one HTML page (snapshot, picture, page, the writer plugin)
     topology/       the factory: the DockerNet facade, one module per resource it creates or
                     reads (networks, containers, routers, upstreams, existing ones, Compose
                     projects), and the run's factory of DockerNets

@@ -17,7 +17,8 @@ from .engine.teardown import Removal, interrupt_on_sigterm, sweep
 from .errors import DockernetError
 from .model import Container, Registry
 from .observe.engine_facts import EngineFacts, engine_facts
-from .record.compare import RecordCompare
+from .record.compare import RecordCompare, current_engine
+from .report.writer import ReportWriter
 from .settings import Settings, add_options
 from .topology import ComposeProject, DockerNet
 from .topology.factory import DockerNetFactory
@@ -51,6 +52,27 @@ def pytest_configure(config: pytest.Config) -> None:
             RecordCompare(config, settings.record, settings.compare, registries, known_engine),
             "dockernet-record-compare",
         )
+    if settings.report:
+
+        def engine_line() -> str:
+            return f"dockernet engine: {current_engine(config.stash.get(ENGINE, None))['summary']}"
+
+        config.pluginmanager.register(
+            ReportWriter(settings.report, lambda item: _held(config, item), engine_line),
+            "dockernet-report",
+        )
+
+
+def _held(config: pytest.Config, item: pytest.Item) -> list[Registry]:
+    """What a test's picture shows: its own DockerNet, and the session's if it used that."""
+    factory = config.stash.get(FACTORY, None)
+    own = item.stash.get(USED, None)
+    if factory is None:
+        return []
+    shared = "dockernet_session" in getattr(item, "fixturenames", ())
+    return [
+        r for r in factory.open_registries() if shared or (own is not None and r is own.registry)
+    ]
 
 
 def pytest_cmdline_main(config: pytest.Config) -> int | None:

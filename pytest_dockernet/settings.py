@@ -48,6 +48,12 @@ OPTIONS: dict[str, tuple[str, str, str | None]] = {
         "differ fails",
         None,
     ),
+    "report": (
+        "DOCKERNET_REPORT",
+        "write an HTML report of the run to this directory (index.html): each test's networks, "
+        "containers and probes drawn by Graphviz's dot, its matrices, paths and failure",
+        None,
+    ),
     "warm": (
         "DOCKERNET_WARM",
         "containers of the built-in image kept started ahead of need, each handed to one test "
@@ -134,6 +140,7 @@ class Settings:
     compose_project: str | None = None
     warm: int = DEFAULT_WARM
     pool6: str = addressing.DEFAULT_POOL6
+    report: str | None = None
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
@@ -180,4 +187,5 @@ class Settings:
             compose_project=str(values["compose_project"]) if values["compose_project"] else None,
             warm=int(warm),
             pool6=str(pool6),
+            report=str(values["report"]) if values["report"] else None,
         )

@@ -2,9 +2,10 @@
 # Make this machine ready for pytest-dockernet, as root on Debian or Ubuntu:
 # a Docker engine that answers (Debian's docker.io, dockerd started if none answers),
 # Docker Compose v2 (trixie's docker-compose), iptables and nftables to read the firewall,
-# busybox-static for the built-in image,
-# and a virtualenv in .venv holding the package with its test, lint (tox among them) and docs
-# (mkdocs) extras.
+# busybox-static for the built-in image, Graphviz's dot for --dockernet-report, Chromium and
+# chromedriver for the report's browser test,
+# and a virtualenv in .venv holding the package with its test, lint (tox among them), docs
+# (mkdocs) and browser (Selenium) extras.
 # Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,10 @@ need=()
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v iptables-save >/dev/null || need+=(iptables)
 command -v nft >/dev/null || need+=(nftables)
+command -v dot >/dev/null || need+=(graphviz)  # --dockernet-report draws with dot
+# The report's browser test: Debian's Chromium and its driver (Selenium downloads nothing then)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
@@ -62,7 +67,7 @@ if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/tox ] || [ ! -x .venv/bin/mkdoc
     || [ pyproject.toml -nt .venv/.installed ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[test,lint,docs]'
+  .venv/bin/pip install -q -e '.[test,lint,docs,browser]'
   touch .venv/.installed
 fi
 echo "setup: $(docker version -f 'engine {{.Server.Version}}') | $(docker compose version) |" \

@@ -61,8 +61,20 @@ def assert_reachability(
         answers = {f"{s.alias} -> {d.alias}": observed.reachable(s, d) for s, d in wanted}
         names = ", ".join(c.alias for c in members) + (f" port {port}/{proto}" if port else "")
         names += " over IPv6" if family == 6 else ""
+        how = (f"{port}/{proto}" if port else "ping") + (" over IPv6" if family == 6 else "")
+        edges = [
+            recording.Probe(
+                recording.end(s, s.alias),
+                recording.end(d, d.alias),
+                "assert_reachability",
+                answered=observed.reachable(s, d),
+                expected=want,
+                detail=how,
+            )
+            for (s, d), want in wanted.items()
+        ]
         recording.observe(
-            "assert_reachability", members[0].registry, names, message is None, answers
+            "assert_reachability", members[0].registry, names, message is None, answers, None, edges
         )
     if message is not None:
         raise AssertionError(message)

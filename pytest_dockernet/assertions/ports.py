@@ -41,7 +41,18 @@ def _observe(
     facts: dict[str, object] = (
         {"resolved": False} if result is None else {"outcome": result.outcome}
     )
-    recording.observe(kind, registry, f"{origin.label} -> {target.label} {port}/{proto}", ok, facts)
+    opened = result is not None and result.open
+    edge = recording.Probe(
+        recording.end(origin.container, "host" if origin.pid is None else origin.label),
+        recording.end(target.holder, str(target.address or target.label)),
+        kind,
+        answered=opened,
+        expected=(opened == ok),
+        detail=f"{port}/{proto}: " + ("not resolved" if result is None else result.outcome),
+    )
+    recording.observe(
+        kind, registry, f"{origin.label} -> {target.label} {port}/{proto}", ok, facts, None, [edge]
+    )
 
 
 def _why_silent(

@@ -75,6 +75,7 @@ def assert_reachable(
         if result is None or result.received == count:
             raise
         why = why_unanswered(source, dst, result.destination, count, timeout)
+        recording.explain(str(why))
         raise AssertionError(f"{exc}\n{why}") from None
 
 
@@ -124,9 +125,11 @@ def _observe_ping(
     """Record a ping verdict: replies and their ttl (never times), and the rules underneath."""
     if not recording.active():
         return
+    answered = result is not None and result.received > 0
     if result is None:
         facts: dict[str, object] = {"resolved": False}
         rules: list[str] = []
+        target_end = label
     else:
         facts = {
             "sent": result.sent,
@@ -139,7 +142,19 @@ def _observe_ping(
         if target.holder is not None:
             bridges |= {n.bridge for n in target.holder.networks}
         rules = recording.path_rules(src.registry, bridges, str(result.destination))
-    recording.observe(kind, src.registry, f"{src.alias} -> {label}", ok, facts, {"rules": rules})
+        target_end = recording.end(target.holder, str(result.destination))
+    shown = "ping" if result is None or result.destination.version == 4 else "ping over IPv6"
+    edge = recording.Probe(
+        recording.end(src, src.alias),
+        target_end,
+        kind,
+        answered=answered,
+        expected=(answered == ok),
+        detail=shown if result is None or not result.errors else f"{shown}: {result.errors[0]}",
+    )
+    recording.observe(
+        kind, src.registry, f"{src.alias} -> {label}", ok, facts, {"rules": rules}, [edge]
+    )
 
 
 # -- packet paths ---------------------------------------------------------------------------
@@ -203,7 +218,9 @@ def assert_path(
         walked = last[-1] if last else None
         if walked is None or walked.reply_arrived or walked.address is None:
             raise
-        raise AssertionError(f"{exc}\n{dropped_by(source, walked.address, 1, timeout)}") from None
+        why = dropped_by(source, walked.address, 1, timeout)
+        recording.explain(str(why))
+        raise AssertionError(f"{exc}\n{why}") from None
 
 
 def _path_problems(walked: Trace, routers: list[Container]) -> list[str]:
@@ -235,6 +252,17 @@ def _observe_path(src: Container, walked: Trace, routers: list[Container], ok: b
     def hop(h: Hop) -> str:
         return str(h) if h.where == "host" else recording.rename_interfaces(str(h), local[h.where])
 
+    holder = None if walked.address is None else src.registry.holder_of(walked.address)
+    edge = recording.Probe(
+        recording.end(src, src.alias),
+        recording.end(holder, str(walked.address or walked.target)),
+        "assert_path",
+        answered=walked.reply_arrived,
+        expected=walked.reply_arrived == ok,
+        detail=f"path: {walked.last_seen()}"
+        if not ok
+        else "path via " + (", ".join(c.alias for c in routers) or "no router"),
+    )
     recording.observe(
         "assert_path",
         src.registry,
@@ -246,4 +274,5 @@ def _observe_path(src: Container, walked: Trace, routers: list[Container], ok: b
             "request_arrived": walked.request_arrived,
             "reply_arrived": walked.reply_arrived,
         },
+        probes=[edge],
     )

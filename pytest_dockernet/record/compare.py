@@ -72,12 +72,11 @@ class RecordCompare:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, Any, Any]:
-        recorder = Recorder(registries=self.registries())
-        try:
-            with recording(recorder):
+        with recording(Recorder(registries=self.registries())) as recorder:
+            try:
                 return (yield)
-        finally:
-            self.run.tests[item.nodeid] = recorder.observations
+            finally:
+                self.run.tests[item.nodeid] = recorder.observations
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(

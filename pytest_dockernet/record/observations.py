@@ -1,7 +1,9 @@
 """Observations of the running test, with run-specific values replaced by stable names.
 
 The assertions report what they observed here; nothing is kept unless a recorder is active
-(``--dockernet-record`` or ``--dockernet-compare``, set around each test's call by the plugin).
+(``--dockernet-record``, ``--dockernet-compare`` or ``--dockernet-report``, set around each
+test's call by the plugin). A probe also reports its two ends and what came back
+(:class:`Probe`), which the report draws as an edge.
 Names come from the test's DockerNet: ``10.199.7.3`` becomes ``<h1 on a>``, ``br-5e1c…``
 becomes ``<bridge of a>``, a host veth ``<veth of h1 on a>``; MACs and unknown veths and
 bridges (other tests') become placeholders. Timings are never passed in.
@@ -10,8 +12,9 @@ bridges (other tests') become placeholders. Timings are never passed in.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,11 +35,70 @@ _OTHERS = (
 )
 
 
+@dataclass(frozen=True)
+class Probe:
+    """One probe as the report draws it: from ``source`` to ``target`` (a container's alias, an
+    upstream's name, ``host``, or the label of an address no container holds), whether it was
+    ``answered``, and whether an answer was what the assertion ``expected``.
+
+    Example::
+
+        Probe("h1", "h2", "assert_reachable", answered=False, expected=True).failed  # True
+    """
+
+    source: str
+    target: str
+    kind: str
+    answered: bool
+    expected: bool
+    detail: str = ""
+    """What else the assertion saw (``5432/tcp``; a reply's error), shown on the edge."""
+    why: str = ""
+    """For a failed probe, what the plugin found of its fate: the rule that dropped it, where
+    its trace last saw it (:func:`explain`)."""
+
+    @property
+    def failed(self) -> bool:
+        return self.answered != self.expected
+
+
+def explain(why: str) -> None:
+    """Attach ``why`` (the diagnosis of a failed assertion) to the running test's last probe;
+    a no-op when not recording.
+
+    Example::
+
+        explain(why_unanswered(h1, h2, address, 1, 1.0))
+    """
+    recorder = _current.get()
+    if recorder is not None and recorder.probes:
+        recorder.probes[-1] = dataclasses.replace(recorder.probes[-1], why=why)
+
+
+def end(container: Container | None, fallback: str) -> str:
+    """The name a :class:`Probe` gives one of its ends: an upstream's name for an upstream's
+    container, else the container's alias, else ``fallback`` (the host, an outside address).
+
+    Example::
+
+        end(internet.container, "203.0.113.9")  # "internet"
+    """
+    if container is None:
+        return fallback
+    upstream = container.registry.upstream_of(container)
+    return upstream.name if upstream is not None else container.alias
+
+
 @dataclass
 class Recorder:
     """The observations of one test, in the order it made them."""
 
     observations: list[dict[str, Any]] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+    """Every probe's ends, kept for the report (never written to a record)."""
+    context: bool = True
+    """Read what lies under a verdict (the firewall rules on the path, interface names): a
+    record and a comparison need it; the report alone does not, and skips the reading."""
     registries: list[Registry] = field(default_factory=list)
     """The test's DockerNets: their names also replace values an assertion was given as plain
     strings (``assert_host_route(net.subnet, dev=net.bridge)``)."""
@@ -47,7 +109,23 @@ _current: ContextVar[Recorder | None] = ContextVar("dockernet_recorder", default
 
 @contextlib.contextmanager
 def recording(recorder: Recorder) -> Iterator[Recorder]:
-    """Make ``recorder`` receive the observations made inside the block."""
+    """Make ``recorder`` receive the observations made inside the block, and yield it; inside
+    another recording block (a record and a report of the same test), yield the recorder
+    already receiving them instead, which then keeps context if either asks for it, and
+    knows the registries of both.
+
+    Example::
+
+        with recording(Recorder(context=False)) as recorder:
+            assert_reachable(h1, h2)
+        recorder.probes  # [Probe(source='h1', target='h2', ...)]
+    """
+    outer = _current.get()
+    if outer is not None:
+        outer.context = outer.context or recorder.context
+        outer.registries += [r for r in recorder.registries if r not in outer.registries]
+        yield outer
+        return
     token = _current.set(recorder)
     try:
         yield recorder
@@ -56,8 +134,14 @@ def recording(recorder: Recorder) -> Iterator[Recorder]:
 
 
 def active() -> bool:
-    """Whether an observation would be kept (so that costly context is read only then)."""
+    """Whether an observation would be kept (so that it is assembled only then)."""
     return _current.get() is not None
+
+
+def wants_context() -> bool:
+    """Whether the costly context of an observation would be kept (firewall rules, names)."""
+    recorder = _current.get()
+    return recorder is not None and recorder.context
 
 
 def stable_names(registry: Registry) -> dict[str, str]:
@@ -134,11 +218,14 @@ def observe(
     passed: bool,
     facts: Mapping[str, Any],
     context: Mapping[str, Any] | None = None,
+    probes: Sequence[Probe] = (),
 ) -> None:
-    """Keep one observation for the running test, in stable names; a no-op when not recording."""
+    """Keep one observation for the running test, in stable names, and the ``probes`` it made;
+    a no-op when not recording."""
     recorder = _current.get()
     if recorder is None:
         return
+    recorder.probes.extend(probes)
     names: dict[str, str] = {}
     for known in dict.fromkeys([*recorder.registries, *([registry] if registry else [])]):
         names.update(stable_names(known))
@@ -158,7 +245,7 @@ def path_rules(registry: Registry, interfaces: set[str], address: str) -> list[s
     """The firewall rules that name the probe's bridges or its destination, as the tool prints
     them (without counters): what decided the path underneath the verdict. Read only when
     recording."""
-    if not active():
+    if not wants_context():
         return []
     try:
         found = read_counters(rules_location(registry.engine_info))
@@ -174,7 +261,7 @@ def interface_names(container: Container) -> dict[str, str]:
     """A container's interfaces by the network they are on: with several networks, which one
     is ``eth0`` changes from run to run on Docker 28, so a record names ``<router's link on
     a>`` instead. Empty when not recording (nothing is read then)."""
-    if not active():
+    if not wants_context():
         return {}
     try:
         inside = links(container.pid)

@@ -97,6 +97,14 @@ OPTIONS = [
         {"cli": "a/cli.json", "env": "b/env.json", "ini": "c/ini.json"},
     ),
     Option(
+        "report",
+        "--dockernet-report",
+        "DOCKERNET_REPORT",
+        "dockernet_report",
+        None,
+        {"cli": "cli-report", "env": "env-report", "ini": "ini-report"},
+    ),
+    Option(
         "compose",
         "--dockernet-compose",
         "DOCKERNET_COMPOSE",

@@ -1,0 +1,84 @@
+"""What a test held, as plain data the report can carry between processes (JSON under
+pytest-xdist): networks, containers and routers with their addresses, upstreams, probes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from ..model import Registry
+from ..record.observations import Probe
+
+
+def topology(registries: Sequence[Registry]) -> dict[str, Any]:
+    """The networks, containers and upstreams of a test's DockerNets (its own, and the
+    session's when it used that), with their addresses.
+
+    Example::
+
+        topology([dockernet.registry])["networks"][0]
+        # {'alias': 'a', 'name': 'dn-1a2b3c4d-a', 'subnet': '10.199.7.0/24', ...}
+    """
+    networks = [n for r in registries for n in r.networks.values()]
+    upstreams = [u for r in registries for u in r.upstreams.values()]
+    boxes = {id(u.container) for u in upstreams}
+    return {
+        "networks": [
+            {
+                "alias": n.alias,
+                "name": n.name,
+                "subnet": None if n.subnet is None else str(n.subnet),
+                "subnet6": None if n.subnet6 is None else str(n.subnet6),
+                "bridge": n.bridge,
+                "internal": n.internal,
+                "masquerade": n.masquerade,
+                "existing": n.existing,
+            }
+            for n in networks
+        ],
+        "containers": [
+            {
+                "alias": c.alias,
+                "service": c.service,
+                "router": c.is_router,
+                "existing": c.existing,
+                "addresses": {
+                    n.alias: [
+                        str(ip)
+                        for ip in (c.addresses.get(n), c.addresses6.get(n))
+                        if ip is not None
+                    ]
+                    for n in c.networks
+                },
+            }
+            for r in registries
+            for c in r.containers.values()
+            if id(c) not in boxes
+        ],
+        "upstreams": [
+            {
+                "name": u.name,
+                "address": str(u.address),
+                "address6": None if u.address6 is None else str(u.address6),
+                "host_address": str(u.host_address),
+                "host_interface": u.host_interface,
+            }
+            for u in upstreams
+        ],
+    }
+
+
+def probes(found: list[Probe]) -> list[dict[str, Any]]:
+    """Each probe once, as plain data: a retried assertion keeps its last attempt.
+
+    Example::
+
+        probes([Probe("h1", "h2", "assert_reachable", False, True)] * 2)  # one dict
+    """
+    last: dict[tuple[str, str, str, str], Probe] = {}
+    for probe in found:
+        key = (probe.source, probe.target, probe.kind, probe.detail.partition(":")[0])
+        last.pop(key, None)  # keep the order of the last attempts
+        last[key] = probe
+    return [{**dataclasses.asdict(p), "failed": p.failed} for p in last.values()]

@@ -1,0 +1,114 @@
+"""--dockernet-report on the real engine, checked in Chromium as a person sees it: the seed's
+scenarios passing, a copy of scenario 2 whose reply route is missing (one probe fails), and one
+page for a run under -n 2.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser import look_at
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def failing_scenario_2() -> str:
+    """The seed's scenario 2 without h2's route back: the reply goes to h2's gateway instead."""
+    text = (EXAMPLES / "test_seed_scenario2.py").read_text()
+    for line in (
+        '    dockernet.add_route(h2, "10.231.1.0/24", via="10.231.2.3")\n',
+        '    assert_route(h2, "10.231.1.0/24", via=r)\n',
+    ):
+        assert line in text, f"examples/test_seed_scenario2.py changed: {line!r} is gone"
+        text = text.replace(line, "")
+    return text.replace("count=3, reply_ttl=63", "timeout=0.5")
+
+
+def run_report(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, Path]:
+    out = pytester.path / "report"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--dockernet-report", str(out), *args
+    )
+    page = out / "index.html"
+    assert page.exists(), result.stdout.str()
+    assert f"dockernet report: {page.resolve().as_uri()}" in result.stdout.str()
+    return result, page
+
+
+@pytest.mark.serial  # the seed's fixed subnets
+def test_the_seeds_scenarios_passing_and_one_probe_failing(pytester, tmp_path):
+    pytester.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef image():\n    return None  # the built-in busybox\n"
+    )
+    pytester.makepyfile(
+        test_scenario1=(EXAMPLES / "test_seed_scenario1.py").read_text(),
+        test_scenario2=(EXAMPLES / "test_seed_scenario2.py").read_text(),
+        test_failing2=failing_scenario_2(),
+    )
+    result, page = run_report(pytester)
+    result.assert_outcomes(passed=2, failed=1)
+    seen = look_at(page, tmp_path / "report.png")
+
+    assert seen.console == []
+    assert len(seen.headings) == 3
+    assert any(h.startswith("failed") and "test_failing2.py" in h for h in seen.headings)
+    # Scenario 1's network and containers, scenario 2's two networks, router and hosts
+    assert {"network-sample", "network-sample1", "network-sample2"} <= seen.nodes["network"]
+    assert {"container-container1", "container-container2", "container-h1", "container-h2"} <= (
+        seen.nodes["container"]
+    )
+    assert seen.nodes["router"] == {"router-router"}
+    # One failed probe, h1 to h2, drawn with what became of it; the passing ones in green
+    [failed] = seen.failed_edges
+    # (an edge's text starts with the title dot gives it: its two ends)
+    assert failed.startswith("container-h1->container-h2\nFAILED: no answer"), failed
+    assert "trace: the reply was last seen" in failed, failed  # h2 answered, to its gateway
+    # c1 -> c2 in scenario 1, h1 -> h2 and h1 -> router in scenario 2; h1 -> h2 before the
+    # route, in scenario 2 and its copy
+    assert seen.probe_edges == {"answered": 3, "unanswered": 2, "failed": 1}
+    html = page.read_text()
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/", "")
+    assert "h1 cannot reach" in html or "cannot reach" in html  # the failure message
+
+
+def test_one_page_for_a_run_under_xdist(pytester, tmp_path):
+    pytester.makepyfile(
+        test_a="""
+from pytest_dockernet import assert_reachable, assert_unreachable
+
+def test_pair(dockernet):
+    net = dockernet.network("lan")
+    c1, c2 = (dockernet.container(n, [net]) for n in ("c1", "c2"))
+    assert_reachable(c1, c2)
+
+def test_apart(dockernet):
+    a, b = dockernet.network("a"), dockernet.network("b")
+    x, y = dockernet.container("x", [a]), dockernet.container("y", [b])
+    assert_unreachable(x, y, timeout=0.3)
+""",
+        test_b="""
+from pytest_dockernet import assert_port_open
+
+def test_port(dockernet):
+    net = dockernet.network("web")
+    srv = dockernet.container("srv", [net])
+    dockernet.listen(srv, 8080)
+    assert_port_open("host", srv, 8080)
+""",
+    )
+    result, page = run_report(pytester, "-n", "2")
+    result.assert_outcomes(passed=3)
+    seen = look_at(page, tmp_path / "report.png")
+    assert seen.console == []
+    assert sorted(h.split(" ", 1)[1] for h in seen.headings) == [
+        "test_a.py::test_apart",
+        "test_a.py::test_pair",
+        "test_b.py::test_port",
+    ]
+    assert {"network-lan", "network-a", "network-b", "network-web"} <= seen.nodes["network"]
+    assert seen.nodes["host"] == {"host-host"}
+    assert seen.probe_edges == {"answered": 2, "unanswered": 1}
+    assert re.search(r"dockernet engine: Docker \d+\.\d+", page.read_text())
