@@ -6,7 +6,8 @@ of --sizes (plugin, CLI step by step and batched; docker-py too with --full), po
 the biggest of --sizes (every pair opens TCP 5432: plugin and CLI), dual<N> at the biggest
 (the plugin's matrix on a dual-stack bridge, over both families), and memory (a session of
 50 tests, with --memory, --full or --only memory). The suites also run the plugin with a
-warm pool of 4 (plugin-warm; Docker >= 28). On an idle 2-core machine the default run
+warm pool of 4 (plugin-warm; Docker >= 28), and suite1 writing --dockernet-report
+(plugin-report). On an idle 2-core machine the default run
 takes about five minutes, --quick under a minute.
 Implementations take turns within each repetition, in a rotating order, so that a drift in
 the machine's load spreads over all of them. Progress goes to stderr; the tables to stdout.
@@ -32,11 +33,11 @@ from .common import (
     foreign_containers,
     machine,
 )
-from .report import PLUGIN, WARM, Results
+from .report import PLUGIN, REPORT, WARM, Results
 from .scenarios import Context, Scenario, build, plugin_matrix_child
 
 DEFAULT_REPEAT = 1
-IMPLS = ("cli", "cli-batch", "docker-py", PLUGIN, WARM)
+IMPLS = ("cli", "cli-batch", "docker-py", PLUGIN, WARM, REPORT)
 
 
 def _csv_ints(text: str) -> list[int]:

@@ -13,6 +13,8 @@ from typing import Any
 PLUGIN = "plugin"
 WARM = "plugin-warm"
 """The plugin with a warm pool of 4 (``DOCKERNET_WARM=4``; Docker >= 28, else off)."""
+REPORT = "plugin-report"
+"""The plugin writing ``--dockernet-report`` (suite1 only): what the report costs a suite."""
 
 
 @dataclass
@@ -193,6 +195,13 @@ def targets(results: Results) -> list[str]:
                 f"the run's final wait {wait or 0:.2f} s) / CLI {count} runs {cli * count:.2f} s"
                 f" = {ratio:.3f} (target <= {goal}): {verdict(ratio <= goal)}"
             )
+            reported = results.median(suite, REPORT, "session")
+            if reported is not None:
+                extra = reported / session - 1
+                lines.append(
+                    f"{suite}: the same writing --dockernet-report, session {reported:.2f} s = "
+                    f"{extra:+.1%} on the plain session (target < +5%): {verdict(extra < 0.05)}"
+                )
             warm = results.median(suite, WARM, "session")
             if warm is not None:
                 lines.append(

@@ -12,7 +12,7 @@ import docker
 
 from . import baselines, cli, plugin_runs, suites
 from .common import BENCH_DIR, PORT, BenchError, BenchSession, run_process
-from .report import PLUGIN, WARM, Results
+from .report import PLUGIN, REPORT, WARM, Results
 
 Run = Callable[[], list[dict[str, float]]]
 """One repetition of one implementation: one sample, or several (the CLI suite's runs)."""
@@ -75,8 +75,8 @@ def build(
     def cli_suite(run: Callable[[BenchSession], dict[str, float]]) -> Run:
         return lambda: [{"per-test": run(session)["total"]} for _ in range(count)]
 
-    def plugin_suite(kind: str, warm: bool = False) -> Run:
-        return lambda: suites.plugin_suite(ctx.suite_dir, kind, count, session, warm)
+    def plugin_suite(kind: str, warm: bool = False, report: bool = False) -> Run:
+        return lambda: suites.plugin_suite(ctx.suite_dir, kind, count, session, warm, report)
 
     def matrix(n: int) -> dict[str, Run]:
         runs: dict[str, Run] = {
@@ -117,6 +117,7 @@ def build(
                 "cli": cli_suite(cli.scenario1),
                 PLUGIN: plugin_suite("scenario1"),
                 WARM: plugin_suite("scenario1", warm=True),
+                REPORT: plugin_suite("scenario1", report=True),
             },
         ),
         Scenario(

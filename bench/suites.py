@@ -191,16 +191,24 @@ class SuiteDir:
 
 
 def plugin_suite(
-    where: SuiteDir, kind: str, count: int, session: BenchSession, warm: bool = False
+    where: SuiteDir,
+    kind: str,
+    count: int,
+    session: BenchSession,
+    warm: bool = False,
+    report: bool = False,
 ) -> list[dict[str, float]]:
     """A session of ``count`` ``kind`` tests and one of ``count`` empty tests; with
-    ``warm``, with a warm pool of 4 (Docker >= 28; older engines refuse it).
+    ``warm``, with a warm pool of 4 (Docker >= 28; older engines refuse it); with ``report``,
+    both writing ``--dockernet-report`` (into the suite's own directory).
 
     The first sample is the per-test cost, both sessions' walls and the run's final wait;
     then one sample per test of pytest's own phase durations ("pytest call" holds the test's
     body).
     """
     env = {"DOCKERNET_WARM": "4" if warm else "0"}
+    if report:
+        env["DOCKERNET_REPORT"] = "report"
     empty = where.session("empty", count, session, env=env)
     full = where.session(kind, count, session, env=env)
     samples = [
