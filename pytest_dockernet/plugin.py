@@ -52,13 +52,16 @@ def pytest_configure(config: pytest.Config) -> None:
             RecordCompare(config, settings.record, settings.compare, registries, known_engine),
             "dockernet-record-compare",
         )
-    if settings.report:
+    html_extras = bool(config.getoption("htmlpath", None))  # pytest-html writes a report
+    if settings.report or html_extras:
 
         def engine_line() -> str:
             return f"dockernet engine: {current_engine(config.stash.get(ENGINE, None))['summary']}"
 
         config.pluginmanager.register(
-            ReportWriter(settings.report, lambda item: _held(config, item), engine_line),
+            ReportWriter(
+                settings.report, lambda item: _held(config, item), engine_line, html_extras
+            ),
             "dockernet-report",
         )
 

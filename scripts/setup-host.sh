@@ -5,7 +5,7 @@
 # busybox-static for the built-in image, Graphviz's dot for --dockernet-report, Chromium and
 # chromedriver for the report's browser test,
 # and a virtualenv in .venv holding the package with its test, lint (tox among them), docs
-# (mkdocs) and browser (Selenium) extras.
+# (mkdocs), browser (Selenium) and html (pytest-html) extras.
 # Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +67,7 @@ if [ ! -x .venv/bin/pytest ] || [ ! -x .venv/bin/tox ] || [ ! -x .venv/bin/mkdoc
     || [ pyproject.toml -nt .venv/.installed ]; then
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null
-  .venv/bin/pip install -q -e '.[test,lint,docs,browser]'
+  .venv/bin/pip install -q -e '.[test,lint,docs,browser,html]'
   touch .venv/.installed
 fi
 echo "setup: $(docker version -f 'engine {{.Server.Version}}') | $(docker compose version) |" \

@@ -44,6 +44,23 @@ def _grid(title: str, probes: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def drawn(entry: Mapping[str, Any], drawing: str | None) -> str:
+    """A test's picture and its reachability matrices as coloured grids: its part of the page,
+    and what goes into its row of a pytest-html report.
+
+    Example::
+
+        drawn({"probes": [], ...}, "<svg ...>")  # '<div class="picture"><svg ...'
+    """
+    parts = [] if drawing is None else [f'<div class="picture">{drawing}</div>']
+    matrices: dict[str, list[Mapping[str, Any]]] = {}
+    for p in entry["probes"]:
+        if p["kind"] == "assert_reachability":
+            matrices.setdefault(p["detail"], []).append(p)
+    parts += [_grid(f"reachability ({how})", found) for how, found in matrices.items()]
+    return "\n".join(parts)
+
+
 def section(entry: Mapping[str, Any], drawing: str | None) -> str:
     """One test's part of the page: outcome, picture, matrices, traced paths, failure.
 
@@ -56,13 +73,7 @@ def section(entry: Mapping[str, Any], drawing: str | None) -> str:
         f'<section id="{html.escape(nodeid, quote=True)}" class="test" data-outcome="{outcome}">',
         f'<h2><span class="{outcome}">{outcome}</span> {html.escape(nodeid)}</h2>',
     ]
-    if drawing is not None:
-        parts.append(f'<div class="picture">{drawing}</div>')
-    matrices: dict[str, list[Mapping[str, Any]]] = {}
-    for p in entry["probes"]:
-        if p["kind"] == "assert_reachability":
-            matrices.setdefault(p["detail"], []).append(p)
-    parts += [_grid(f"reachability ({how})", found) for how, found in matrices.items()]
+    parts.append(drawn(entry, drawing))
     for path in entry["paths"]:
         hops = "".join(
             f"<li>{html.escape(h)}</li>" for h in [*path["request"], "(reply)", *path["reply"]]

@@ -1,6 +1,7 @@
-"""``--dockernet-report DIR``: the pytest plugin object that writes ``DIR/index.html``.
+"""``--dockernet-report DIR``: the pytest plugin object that writes ``DIR/index.html``, and
+puts each test's picture into its row of a pytest-html report (``--html``).
 
-Registered by :mod:`pytest_dockernet.plugin` when the option is set. Each test's report
+Registered by :mod:`pytest_dockernet.plugin` when either is asked for. Each test's report
 carries its entry (``dockernet_report``: topology, probes, traced paths, failure text) as plain
 data, so that under pytest-xdist the controller receives every worker's entries with the
 reports themselves and writes one page for the run; ``dot`` draws every picture in one run at
@@ -41,7 +42,8 @@ def check_dot() -> str:
 
 
 class ReportWriter:
-    """Collects each test's entry and writes the page when the run ends.
+    """Collects each test's entry and writes the page when the run ends; with ``html_extras``
+    (pytest-html writes a report), also puts each test's picture and matrices into its row.
 
     Example::
 
@@ -50,12 +52,14 @@ class ReportWriter:
 
     def __init__(
         self,
-        directory: str,
+        directory: str | None,
         held: Callable[[pytest.Item], Sequence[Registry]],
         engine: Callable[[], str],
+        html_extras: bool = False,
     ) -> None:
         check_dot()
-        self.path = Path(directory) / "index.html"
+        self.path = None if directory is None else Path(directory) / "index.html"
+        self.html_extras = html_extras
         self.held = held
         self.engine = engine
         self.entries: list[dict[str, Any]] = []
@@ -75,7 +79,7 @@ class ReportWriter:
         if call.when == "call" or (call.when == "setup" and not report.passed):
             recorder = item.stash.get(_RECORDER, None)
             found = recorder.observations if recorder is not None else []
-            report.dockernet_report = {  # type: ignore[attr-defined]  # carried by xdist
+            entry: dict[str, Any] = {
                 "nodeid": item.nodeid,
                 "outcome": "error" if call.when == "setup" and report.failed else report.outcome,
                 "topology": snapshot.topology(self.held(item)),
@@ -87,6 +91,18 @@ class ReportWriter:
                 ],
                 "message": report.longreprtext if report.failed else "",
             }
+            if self.path is not None:
+                report.dockernet_report = entry  # type: ignore[attr-defined]  # xdist carries it
+            if self.html_extras and (entry["topology"]["networks"] or entry["probes"]):
+                [drawing] = picture.svg([picture.graph(entry["topology"], entry["probes"])])
+                extra = {  # pytest_html.extras.html(), without importing pytest-html
+                    "name": "dockernet",
+                    "format_type": "html",
+                    "content": page.drawn(entry, drawing),
+                    "mime_type": None,
+                    "extension": None,
+                }
+                report.extras = [*getattr(report, "extras", []), extra]  # type: ignore[attr-defined]
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -95,7 +111,7 @@ class ReportWriter:
             self.entries.append(entry)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if hasattr(session.config, "workerinput"):  # an xdist worker: the controller writes
+        if self.path is None or hasattr(session.config, "workerinput"):  # xdist: the controller
             return
         drawn = [e for e in self.entries if e["topology"]["networks"] or e["probes"]]
         pictures = picture.svg([picture.graph(e["topology"], e["probes"]) for e in drawn])
@@ -106,5 +122,5 @@ class ReportWriter:
         self.written = True
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        if self.written:
+        if self.written and self.path is not None:
             terminalreporter.write_sep("-", f"dockernet report: {self.path.resolve().as_uri()}")

@@ -1,6 +1,6 @@
 """--dockernet-report on the real engine, checked in Chromium as a person sees it: the seed's
-scenarios passing, a copy of scenario 2 whose reply route is missing (one probe fails), and one
-page for a run under -n 2.
+scenarios passing, a copy of scenario 2 whose reply route is missing (one probe fails), one
+page for a run under -n 2, and the picture in a pytest-html report's row.
 """
 
 from __future__ import annotations
@@ -112,3 +112,27 @@ def test_port(dockernet):
     assert seen.nodes["host"] == {"host-host"}
     assert seen.probe_edges == {"answered": 2, "unanswered": 1}
     assert re.search(r"dockernet engine: Docker \d+\.\d+", page.read_text())
+
+
+def test_a_pytest_html_row_shows_the_picture(pytester, tmp_path):
+    pytester.makepyfile(
+        test_c="""
+from pytest_dockernet import assert_unreachable
+
+def test_expects_apart_but_shares_a_network(dockernet):
+    lan = dockernet.network("lan")
+    c1, c2 = (dockernet.container(n, [lan]) for n in ("c1", "c2"))
+    assert_unreachable(c1, c2)
+"""
+    )
+    out = pytester.path / "html" / "report.html"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--html", str(out), "--self-contained-html"
+    )
+    result.assert_outcomes(failed=1)
+    assert "dockernet report:" not in result.stdout.str()  # no page of its own unless asked
+    seen = look_at(out, tmp_path / "pytest-html.png")
+    assert seen.nodes["network"] == {"network-lan"}  # a failed row is open in pytest-html
+    assert seen.nodes["container"] == {"container-c1", "container-c2"}
+    [failed] = seen.failed_edges
+    assert failed.startswith("container-c1->container-c2\nFAILED: answered, expected no answer")
