@@ -4,14 +4,15 @@ The package is layered; a module imports only from the layers below its own, and
 it (``lint-imports``, the contract in ``pyproject.toml``). Top to bottom:
 
     plugin          pytest hooks and thin fixtures
-    report/         --dockernet-report: each test's topology and probes drawn by Graphviz in
-                    one HTML page (snapshot, picture, page, the writer plugin)
+    report/         what a person looks at: --dockernet-report, each test's topology and
+                    probes drawn by Graphviz in one HTML page (picture, page, the writer
+                    plugin), and the dockernet-diff command (--html: what changed, drawn)
     topology/       the factory: the DockerNet facade, one module per resource it creates or
                     reads (networks, containers, routers, upstreams, existing ones, Compose
                     projects), and the run's factory of DockerNets
     assertions/     every assert_*, one module per kind of fact, assert_reachability included
-    record/         what the assertions observed, the record file, the compare plugin and the
-                    dockernet-diff command
+    record/         what the assertions observed, what a test held as plain data (snapshot),
+                    the record file and the compare plugin
     probing/        where a probe goes (destinations, the outside-traffic guard), ping, ports,
                     the churn re-probe, trace, diagnosis, the all-pairs matrix
     observe/        read-only facts from the kernel and the firewall

@@ -9,6 +9,7 @@ turned into the Ctrl-C path.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     settings = config.stash[SETTINGS] = Settings.from_config(config)
+    compared: RecordCompare | None = None
     if settings.record or settings.compare:
 
         def registries() -> list[Registry]:
@@ -48,19 +50,27 @@ def pytest_configure(config: pytest.Config) -> None:
         def known_engine() -> EngineFacts | None:
             return config.stash.get(ENGINE, None)
 
-        config.pluginmanager.register(
-            RecordCompare(config, settings.record, settings.compare, registries, known_engine),
-            "dockernet-record-compare",
+        compared = RecordCompare(
+            config, settings.record, settings.compare, registries, known_engine
         )
+        config.pluginmanager.register(compared, "dockernet-record-compare")
     html_extras = bool(config.getoption("htmlpath", None))  # pytest-html writes a report
     if settings.report or html_extras:
+
+        def baseline(nodeid: str) -> list[dict[str, Any]] | None:
+            record = None if compared is None else compared.baseline
+            return None if record is None else record.tests.get(nodeid)
 
         def engine_line() -> str:
             return f"dockernet engine: {current_engine(config.stash.get(ENGINE, None))['summary']}"
 
         config.pluginmanager.register(
             ReportWriter(
-                settings.report, lambda item: _held(config, item), engine_line, html_extras
+                settings.report,
+                lambda item: _held(config, item),
+                engine_line,
+                html_extras,
+                baseline,
             ),
             "dockernet-report",
         )

@@ -31,6 +31,9 @@ class Seen:
     """The text of every displayed edge drawn as a failed probe."""
     probe_edges: dict[str, int] = field(default_factory=dict)
     """How many displayed probe edges each state has (answered, unanswered, failed)."""
+    changed_edges: list[tuple[str, str]] = field(default_factory=list)
+    """Two records compared: each probe edge marked as changed, its mark (flipped, new, gone,
+    underneath) and its text."""
     console: list[str] = field(default_factory=list)
     """The console's warnings and errors."""
     headings: list[str] = field(default_factory=list)
@@ -65,6 +68,8 @@ def look_at(report: Path, screenshot: Path, only: str | None = None) -> Seen:
                 seen.probe_edges[state] = seen.probe_edges.get(state, 0) + 1
                 if state == "failed":
                     seen.failed_edges.append(edge.text)
+                if state in ("flipped", "new", "gone", "underneath"):
+                    seen.changed_edges.append((state, edge.text))
         seen.headings = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "section h2")]
         seen.console = [
             entry["message"]

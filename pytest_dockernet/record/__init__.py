@@ -1,3 +1,3 @@
 """Record and compare: what each assertion observed (``observations``), the record file
-(``records``), the comparing run's pytest plugin (``compare``) and the ``dockernet-diff``
-command (``diff``)."""
+(``records``), what a test held as plain data (``snapshot``) and the comparing run's pytest
+plugin (``compare``)."""

@@ -22,6 +22,7 @@ from ..model import Registry
 from ..observe.engine_facts import EngineFacts, engine_facts
 from .observations import Recorder, recording
 from .records import Record, RecordError, compare_test, engine_line, load
+from .snapshot import outline, topology
 
 _OUTPUT = "dockernet_record"
 
@@ -77,6 +78,7 @@ class RecordCompare:
                 return (yield)
             finally:
                 self.run.tests[item.nodeid] = recorder.observations
+                self.run.outlines[item.nodeid] = outline(topology(recorder.registries))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -107,6 +109,7 @@ class RecordCompare:
     def _state(self) -> dict[str, Any]:
         return {
             "tests": self.run.tests,
+            "outlines": self.run.outlines,
             "compared": self.compared,
             "differing": self.differing,
             "informing": self.informing,
@@ -119,6 +122,7 @@ class RecordCompare:
         if state is None:
             return
         self.run.tests.update(state["tests"])
+        self.run.outlines.update(state["outlines"])
         self.compared += state["compared"]
         self.differing.update(state["differing"])
         self.informing.update(state["informing"])

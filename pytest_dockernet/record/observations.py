@@ -95,7 +95,8 @@ class Recorder:
 
     observations: list[dict[str, Any]] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)
-    """Every probe's ends, kept for the report (never written to a record)."""
+    """Every probe's ends, kept for the report; a record keeps each observation's probes with
+    it, in stable names, for ``dockernet-diff --html`` to draw."""
     context: bool = True
     """Read what lies under a verdict (the firewall rules on the path, interface names): a
     record and a comparison need it; the report alone does not, and skips the reading."""
@@ -237,8 +238,22 @@ def observe(
             "verdict": "pass" if passed else "fail",
             "facts": normalise(dict(facts)),
             "context": normalise(dict(context or {})),
+            **({"probes": [_drawn(p, normalise) for p in probes]} if probes else {}),
         }
     )
+
+
+def _drawn(probe: Probe, normalise: Normaliser) -> dict[str, Any]:
+    """A probe as a record keeps it for drawing (never compared: its observation's verdict
+    and facts are): its ends, its outcome, and what else was seen, in stable names."""
+    return {
+        "source": probe.source,
+        "target": normalise.text(probe.target),
+        "kind": probe.kind,
+        "answered": probe.answered,
+        "expected": probe.expected,
+        "detail": normalise.text(probe.detail),
+    }
 
 
 def path_rules(registry: Registry, interfaces: set[str], address: str) -> list[str]:

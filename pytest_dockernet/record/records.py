@@ -8,7 +8,13 @@ node id) its observations in the order the test made them. Each observation hold
   a packet's hops, masquerading by meaning). A difference here fails the comparison;
 * ``context``: what lies underneath (the firewall rules on the path, as the tool prints them).
   A difference here is shown as information: the same verdict can rest on other rules after
-  an upgrade (Docker 28 accepts replies in ``DOCKER-CT`` before its isolation chains).
+  an upgrade (Docker 28 accepts replies in ``DOCKER-CT`` before its isolation chains);
+* ``probes`` (for assertions that send packets): each probe's ends and outcome, which
+  ``dockernet-diff --html`` draws; never compared (the verdict and facts are).
+
+Beside the tests, ``outlines`` keeps each test's networks, containers and upstreams without
+their addresses (:func:`pytest_dockernet.record.snapshot.outline`): the picture a diff draws
+its probes on. A record without them (an older one) is still read; its diff has no picture.
 
 Run-specific values (ids, generated names, allocated subnets and addresses, MACs, veth and
 bridge names) are already replaced by stable names when an observation is made, and timings
@@ -35,9 +41,16 @@ class RecordError(ValueError):
 class Record:
     engine: dict[str, str] = field(default_factory=dict)
     tests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    outlines: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        body = {"format": FORMAT, "version": VERSION, "engine": self.engine, "tests": self.tests}
+        body = {
+            "format": FORMAT,
+            "version": VERSION,
+            "engine": self.engine,
+            "tests": self.tests,
+            "outlines": self.outlines,
+        }
         return json.dumps(body, indent=1, sort_keys=True) + "\n"
 
     def save(self, path: str | Path) -> None:
@@ -63,7 +76,10 @@ def parse(text: str, where: str = "record") -> Record:
     tests = body.get("tests")
     if not isinstance(tests, dict):
         raise RecordError(f"{where} has no 'tests' mapping")
-    return Record(engine=dict(body.get("engine") or {}), tests=tests)
+    outlines = body.get("outlines") or {}
+    if not isinstance(outlines, dict):
+        raise RecordError(f"{where} has an 'outlines' entry that is not a mapping")
+    return Record(engine=dict(body.get("engine") or {}), tests=tests, outlines=outlines)
 
 
 def load(path: str | Path) -> Record:

@@ -73,6 +73,11 @@ def section(entry: Mapping[str, Any], drawing: str | None) -> str:
         f'<section id="{html.escape(nodeid, quote=True)}" class="test" data-outcome="{outcome}">',
         f'<h2><span class="{outcome}">{outcome}</span> {html.escape(nodeid)}</h2>',
     ]
+    if entry.get("changes"):
+        parts.append(
+            "<p>What changed since the record (<code>--dockernet-compare</code>), marked on the "
+            f"picture:</p><pre class='diff'>{html.escape(entry['changes'])}</pre>"
+        )
     parts.append(drawn(entry, drawing))
     for path in entry["paths"]:
         hops = "".join(
@@ -85,6 +90,42 @@ def section(entry: Mapping[str, Any], drawing: str | None) -> str:
         parts.append(f"<pre class='message'>{html.escape(entry['message'])}</pre>")
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _document(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body>\n<h1>{html.escape(title)}</h1>\n{body}\n"
+        "</body></html>\n"
+    )
+
+
+def diff_page(
+    heading: Sequence[str],
+    tests: Sequence[tuple[str, str, str | None]],
+    summary: str,
+) -> str:
+    """Two records compared: the ``heading`` lines (which records, which engines), then for
+    each test that changed its node id, the text diff and its picture with the changed probes
+    marked (None for a test whose records hold no outline), then the ``summary``.
+
+    Example::
+
+        diff_page(["before: old.json: Docker 26.1.5"], [(node, text, "<svg ...")], summary)
+    """
+    head = "".join(f"<p class='records'>{html.escape(line)}</p>" for line in heading)
+    sections = "\n".join(
+        f'<section id="{html.escape(node, quote=True)}" class="test changed">'
+        f"<h2>{html.escape(node)}</h2><pre class='diff'>{html.escape(text)}</pre>"
+        + ("" if drawing is None else f'<div class="picture">{drawing}</div>')
+        + "</section>"
+        for node, text, drawing in tests
+    )
+    return _document(
+        "pytest-dockernet: two records compared",
+        f"{head}<p class='summary'>{html.escape(summary)}</p>\n{sections}",
+    )
 
 
 def page(entries: Sequence[Mapping[str, Any]], drawings: Sequence[str | None], engine: str) -> str:
@@ -105,12 +146,10 @@ def page(entries: Sequence[Mapping[str, Any]], drawings: Sequence[str | None], e
         for e in entries
     )
     sections = "\n".join(section(e, d) for e, d in zip(entries, drawings, strict=True))
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        "<title>pytest-dockernet report</title>"
-        f"<style>{_STYLE}</style></head><body>\n<h1>pytest-dockernet report</h1>\n"
+    return _document(
+        "pytest-dockernet report",
         f"<p class='engine'>{html.escape(engine)}</p><p class='counts'>{summary}</p>\n"
         "<table class='summary'><tr><th>outcome</th><th>test</th><th>networks</th>"
         f"<th>containers</th><th>probes</th><th>failed probes</th></tr>{rows}</table>\n"
-        f"{sections}\n</body></html>\n"
+        f"{sections}",
     )

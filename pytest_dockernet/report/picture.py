@@ -5,7 +5,9 @@ A probe that was answered is a solid green edge, one that went unanswered as exp
 dashed one, and one whose outcome the assertion did not expect a thick red one labelled with
 what was seen. Every node and edge carries a ``class`` (``network``, ``container``, ``router``,
 ``upstream``, ``host``, ``address``; ``member``, ``probe answered``, ``probe unanswered``,
-``probe failed``) and an ``id``, so a page or a browser test can find them.
+``probe failed``, and for two records compared ``flipped``, ``new``, ``gone`` or
+``underneath`` beside those: :mod:`pytest_dockernet.report.changes`) and an ``id``, so a page
+or a browser test can find them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import graphviz
 
-ANSWERED, UNANSWERED, FAILED = "#1a7f37", "#6e7781", "#cf222e"
+ANSWERED, UNANSWERED, FAILED, FLIPPED = "#1a7f37", "#6e7781", "#cf222e", "#bc4c00"
 _FONT = "Helvetica,Arial,sans-serif"
 
 
@@ -47,7 +49,10 @@ def graph(topology: Mapping[str, Any], probes: Sequence[Mapping[str, Any]]) -> g
     nodes: dict[str, str] = {}  # a probe's end -> its node's id
     for net in topology["networks"]:
         lines = [f"network {net['alias']}", *(s for s in (net["subnet"], net["subnet6"]) if s)]
-        lines.append(f"bridge {net['bridge']}")
+        if net["bridge"] is not None:  # None in a record's outline: no run-specific values
+            lines.append(f"bridge {net['bridge']}")
+        else:
+            lines.append(" + ".join(net.get("families", [])))
         if net["internal"]:
             lines.append("internal: no way out")
         elif not net["masquerade"]:
@@ -62,7 +67,7 @@ def graph(topology: Mapping[str, Any], probes: Sequence[Mapping[str, Any]]) -> g
             **{
                 "class": "network",
                 "id": _id("network", net["alias"]),
-                "tooltip": f"Docker network {net['name']}",
+                "tooltip": f"Docker network {net['name'] or net['alias']}",
             },
         )
     for c in topology["containers"]:
@@ -88,8 +93,8 @@ def graph(topology: Mapping[str, Any], probes: Sequence[Mapping[str, Any]]) -> g
             )
     for u in topology["upstreams"]:
         node = nodes[u["name"]] = _id("upstream", u["name"])
-        label = f"upstream {u['name']}\n{u['address']}" + (
-            f"\n{u['address6']}" if u["address6"] else ""
+        label = "\n".join(
+            [f"upstream {u['name']}", *(a for a in (u["address"], u["address6"]) if a)]
         )
         g.node(
             node,
@@ -98,7 +103,7 @@ def graph(topology: Mapping[str, Any], probes: Sequence[Mapping[str, Any]]) -> g
             **{
                 "class": "upstream",
                 "id": node,
-                "tooltip": f"outside the host, via {u['host_interface']}",
+                "tooltip": f"outside the host, via {u['host_interface'] or 'its own link'}",
             },
         )
     for i, probe in enumerate(probes):
@@ -129,6 +134,11 @@ def _probe_edge(g: graphviz.Digraph, i: int, src: str, dst: str, probe: Mapping[
     else:
         style = {"color": UNANSWERED, "fontcolor": UNANSWERED, "style": "dashed"}
         label, state = f"{probe['detail']} (no answer, as expected)", "unanswered"
+    change = probe.get("change", "")
+    if change:  # two records compared (dockernet-diff --html, a compared run's report)
+        label = f"{change.upper()}: {probe['was']}\n{label}"
+        style = {**style, **_CHANGED[change]}
+        state = f"{state} {change}"
     g.edge(
         src,
         dst,
@@ -142,6 +152,14 @@ def _probe_edge(g: graphviz.Digraph, i: int, src: str, dst: str, probe: Mapping[
         },
     )
 
+
+_CHANGED = {
+    "flipped": {"color": FLIPPED, "fontcolor": FLIPPED, "penwidth": "3", "style": "bold"},
+    "new": {"color": FLIPPED, "fontcolor": FLIPPED, "penwidth": "2"},
+    "gone": {"color": UNANSWERED, "fontcolor": UNANSWERED, "style": "dotted"},
+    "underneath": {"fontcolor": FLIPPED},
+}
+"""How a probe that changed between two records is drawn over its outcome's colours."""
 
 _RULE = re.compile(r"^(dropped by .*?`[^`]*`(?: \(\+\d+ packets?\))?):.*$")
 """A dropping rule's line without the explanation after it (the failure message has that)."""

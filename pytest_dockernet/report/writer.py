@@ -10,7 +10,7 @@ the end.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,10 @@ import graphviz
 import pytest
 
 from ..model import Registry
+from ..record import snapshot
 from ..record.observations import Recorder, recording
-from . import page, picture, snapshot
+from . import page, picture
+from .changes import changed_probes
 
 _RECORDER = pytest.StashKey[Recorder]()
 INSTALL = "apt-get install graphviz (Debian, Ubuntu), dnf install graphviz, brew install graphviz"
@@ -56,8 +58,12 @@ class ReportWriter:
         held: Callable[[pytest.Item], Sequence[Registry]],
         engine: Callable[[], str],
         html_extras: bool = False,
+        baseline: Callable[[str], Sequence[Mapping[str, Any]] | None] = lambda nodeid: None,
     ) -> None:
         check_dot()
+        self.baseline = baseline
+        """A compared run's record of a test (``--dockernet-compare``): a test whose probes
+        changed since then is drawn with the changes marked (:mod:`.changes`)."""
         self.path = None if directory is None else Path(directory) / "index.html"
         self.html_extras = html_extras
         self.held = held
@@ -90,7 +96,20 @@ class ReportWriter:
                     if o["kind"] == "assert_path"
                 ],
                 "message": report.longreprtext if report.failed else "",
+                "changes": "",
             }
+            before = self.baseline(item.nodeid)
+            marked = [] if before is None else changed_probes(before, found)
+            if any(p["change"] for p in marked):
+                # the probes this run made come first, in the order they were made: each
+                # keeps what the plugin found of its fate
+                live = recorder.probes if recorder is not None else []
+                for probe, made in zip(marked, live, strict=False):
+                    probe["why"] = made.why
+                entry["probes"] = marked
+                entry["changes"] = "\n".join(
+                    text for name, text in report.sections if name == "dockernet compare"
+                )
             if self.path is not None:
                 report.dockernet_report = entry  # type: ignore[attr-defined]  # xdist carries it
             if self.html_extras and (entry["topology"]["networks"] or entry["probes"]):

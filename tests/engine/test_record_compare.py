@@ -85,6 +85,22 @@ def test_a_record_compares_unchanged_with_itself(run, tmp_path):
     ]
     assert observations[1]["subject"] == "h1 -> container 'h2' at <h2 on b> on 'b'"
     assert observations[1]["facts"]["reply_ttls"] == [63]
+    # what dockernet-diff --html draws: each probe with its observation, and the test's
+    # outline without the run's addresses, subnets or bridges
+    assert [(p["source"], p["target"], p["answered"]) for p in observations[0]["probes"]] == [
+        ("h1", "h2", False)
+    ]
+    assert len(observations[3]["probes"]) == 6  # the matrix of three
+    outline = body["outlines"]["test_suite.py::test_router"]
+    assert {c["alias"]: c["addresses"] for c in outline["containers"]} == {
+        "router": {"a": [], "b": []},
+        "h1": {"a": []},
+        "h2": {"b": []},
+    }
+    assert [(n["alias"], n["subnet"], n["bridge"]) for n in outline["networks"]] == [
+        ("a", None, None),
+        ("b", None, None),
+    ]
     for args in (("-n", "4"), (), ("-n", "4"), (), ("-n", "4")):
         result = run(*args, f"--dockernet-compare={record}")
         result.assert_outcomes(passed=3)

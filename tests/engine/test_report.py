@@ -6,6 +6,7 @@ page for a run under -n 2, and the picture in a pytest-html report's row.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,40 @@ def test_expects_apart_but_shares_a_network(dockernet):
     assert seen.nodes["container"] == {"container-c1", "container-c2"}
     [failed] = seen.failed_edges
     assert failed.startswith("container-c1->container-c2\nFAILED: answered, expected no answer")
+
+
+@pytest.mark.serial  # the seed's fixed subnets
+def test_a_probe_that_flipped_since_the_record_is_drawn_as_flipped(pytester, tmp_path):
+    """Scenario 2 recorded passing, then its copy without the reply route compared with the
+    record: the compared run's report and ``dockernet-diff --html`` both draw h1 -> h2 as
+    flipped, in Chromium."""
+    pytester.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef image():\n    return None  # the built-in busybox\n"
+    )
+    record, later = pytester.path / "before.json", pytester.path / "after.json"
+    pytester.makepyfile(test_scenario2=(EXAMPLES / "test_seed_scenario2.py").read_text())
+    pytester.runpytest_subprocess(f"--dockernet-record={record}").assert_outcomes(passed=1)
+    pytester.makepyfile(test_scenario2=failing_scenario_2())
+    result, page = run_report(
+        pytester, f"--dockernet-compare={record}", f"--dockernet-record={later}"
+    )
+    result.assert_outcomes(failed=1)
+    seen = look_at(page, tmp_path / "compared.png")
+    assert seen.console == []
+    [(mark, flipped)] = [c for c in seen.changed_edges if c[0] != "gone"]
+    assert mark == "flipped"
+    assert flipped.startswith("container-h1->container-h2\nFLIPPED: answered before"), flipped
+    assert "trace: the reply was last seen" in flipped, flipped  # this run's diagnosis kept
+    assert "What changed since the record" in page.read_text()
+
+    diff = pytester.path / "diff.html"
+    command = Path(sys.executable).parent / "dockernet-diff"  # the installed entry point
+    ran = pytester.run(command, record, later, "--html", diff)
+    assert ran.ret == 1 and "DIFFERS: test_scenario2.py" in ran.stdout.str(), ran.stderr.str()
+    seen = look_at(diff, tmp_path / "diff.png")
+    assert seen.console == []
+    assert seen.headings == ["test_scenario2.py::test_routing_between_bridges"]
+    assert {"network-sample1", "network-sample2"} <= seen.nodes["network"]
+    assert ("flipped", "container-h1->container-h2") in {
+        (mark, text.split("\n")[0]) for mark, text in seen.changed_edges
+    }

@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from pytest_dockernet.record.diff import main as dockernet_diff
 from pytest_dockernet.record.observations import Normaliser, Recorder, observe, recording
 from pytest_dockernet.record.records import (
     FORMAT,
@@ -20,6 +19,7 @@ from pytest_dockernet.record.records import (
     compare_test,
     parse,
 )
+from pytest_dockernet.report.diff import main as dockernet_diff
 
 
 def test_values_become_stable_names_at_their_boundaries():

@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from pytest_dockernet.record import snapshot
 from pytest_dockernet.record.observations import Probe
-from pytest_dockernet.report import page, picture, snapshot
+from pytest_dockernet.report import page, picture
 from pytest_dockernet.report.writer import check_dot
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -1,14 +1,16 @@
 """What a test held, as plain data the report can carry between processes (JSON under
-pytest-xdist): networks, containers and routers with their addresses, upstreams, probes."""
+pytest-xdist): networks, containers and routers with their addresses, upstreams, probes; and
+its outline, the same without what changes from run to run, which a record keeps so that two
+records can be drawn side by side (``dockernet-diff --html``)."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..model import Registry
-from ..record.observations import Probe
+from .observations import Probe
 
 
 def topology(registries: Sequence[Registry]) -> dict[str, Any]:
@@ -65,6 +67,39 @@ def topology(registries: Sequence[Registry]) -> dict[str, Any]:
                 "host_interface": u.host_interface,
             }
             for u in upstreams
+        ],
+    }
+
+
+def outline(held: Mapping[str, Any]) -> dict[str, Any]:
+    """A :func:`topology` without run-specific values (subnets, bridges, Docker names,
+    addresses, the host's link names): what a record keeps of it, stable across runs and
+    engines. Which families a network and a membership have stays.
+
+    Example::
+
+        outline(topology([dockernet.registry]))["networks"][0]
+        # {'alias': 'a', 'name': None, 'subnet': None, 'subnet6': None, 'bridge': None,
+        #  'internal': False, 'masquerade': True, 'existing': False, 'families': ['IPv4']}
+    """
+    return {
+        "networks": [
+            {
+                **n,
+                "name": None,
+                "subnet": None,
+                "subnet6": None,
+                "bridge": None,
+                "families": [f for f, k in (("IPv4", "subnet"), ("IPv6", "subnet6")) if n[k]],
+            }
+            for n in held["networks"]
+        ],
+        "containers": [
+            {**c, "addresses": {net: [] for net in c["addresses"]}} for c in held["containers"]
+        ],
+        "upstreams": [
+            {**u, "address": None, "address6": None, "host_address": None, "host_interface": None}
+            for u in held["upstreams"]
         ],
     }
 
