@@ -14,7 +14,7 @@ from ..model.arguments import Destination
 from ..observe.ports import CLOSED_AT_ONCE, NO_ANSWER, PAYLOAD, REFUSED, UNREACHABLE, PortResult
 from ..probing.destinations import Target
 from ..probing.diagnosis import Resent, lost_again
-from ..probing.ports import Origin, Source, probe_port
+from ..probing.ports import HOST, Origin, Source, probe_port
 from ..record import observations as recording
 from ..retry import until_holds
 
@@ -43,7 +43,7 @@ def _observe(
     )
     opened = result is not None and result.open
     edge = recording.Probe(
-        recording.end(origin.container, "host" if origin.pid is None else origin.label),
+        recording.end(origin.container, HOST if origin.pid is None else origin.label),
         recording.end(target.holder, str(target.address or target.label)),
         kind,
         answered=opened,
@@ -135,6 +135,8 @@ def assert_port_open(
         why = None
         if result is not None and result.outcome == NO_ANSWER:
             why = _why_silent(origin, target, (src, dst, port, proto, timeout, family))
+        if why is not None:
+            recording.explain(why.lines)  # the report draws the dropping rule on the edge
         raise AssertionError(f"{exc}\n{why.lines}" if why else str(exc)) from None
 
 

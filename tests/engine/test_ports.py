@@ -15,6 +15,7 @@ from pytest_dockernet import (
     assert_reachable,
 )
 from pytest_dockernet.engine.netns import socket_in
+from pytest_dockernet.record.observations import Recorder, recording
 
 
 @pytest.fixture
@@ -87,12 +88,18 @@ def test_dropped_between_networks_names_the_rule(dockernet):
     dockernet.listen(far, 5353, proto="udp")
     assert_port_closed(client, far, 8080)
     assert_port_closed(client, far, 5353, proto="udp")
-    with pytest.raises(AssertionError) as info:
+    # the recorder is what --dockernet-report keeps of the test
+    with recording(Recorder(context=False)) as recorder, pytest.raises(AssertionError) as info:
         assert_port_open(client, far, 8080, timeout=0.5)
     text = str(info.value)
     assert "port 8080/tcp: no answer" in text
     assert "a DROP rule, or nobody at that address" in text
     assert "dropped by" in text, text
+    # the report's edge for this probe carries the same rule
+    [probe] = recorder.probes
+    assert (probe.source, probe.target, probe.failed) == ("client", "far", True)
+    dropped = [line for line in text.splitlines() if line.startswith("dropped by")]
+    assert dropped and dropped[0] in probe.why.splitlines(), probe.why
 
 
 def test_from_the_host(dockernet, lan):
