@@ -228,8 +228,11 @@ def observe(
         return
     recorder.probes.extend(probes)
     names: dict[str, str] = {}
-    for known in dict.fromkeys([*recorder.registries, *([registry] if registry else [])]):
-        names.update(stable_names(known))
+    # Stable names read every container's host veth: only a record and a comparison need
+    # them (the report alone shows this run's own names, and skips the reading).
+    known = [*recorder.registries, *([registry] if registry else [])] if recorder.context else []
+    for held in dict.fromkeys(known):
+        names.update(stable_names(held))
     normalise = Normaliser(names)
     recorder.observations.append(
         {
