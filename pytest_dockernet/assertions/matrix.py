@@ -57,8 +57,7 @@ def assert_reachability(
         members, count=count, timeout=timeout, pairs=wanted, port=port, proto=proto, family=family
     )
     message = mismatch(observed, wanted)
-    if members:
-        answers = {f"{s.alias} -> {d.alias}": observed.reachable(s, d) for s, d in wanted}
+    if members and recording.active():
         names = ", ".join(c.alias for c in members) + (f" port {port}/{proto}" if port else "")
         names += " over IPv6" if family == 6 else ""
         how = (f"{port}/{proto}" if port else "ping") + (" over IPv6" if family == 6 else "")
@@ -73,6 +72,8 @@ def assert_reachability(
             )
             for (s, d), want in wanted.items()
         ]
+        pairs = zip(wanted, edges, strict=True)
+        answers = {f"{s.alias} -> {d.alias}": e.answered for (s, d), e in pairs}
         recording.observe(
             "assert_reachability", members[0].registry, names, message is None, answers, None, edges
         )

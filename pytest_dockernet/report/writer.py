@@ -43,6 +43,11 @@ def check_dot() -> str:
         ) from None
 
 
+def _drawable(entry: Mapping[str, Any]) -> bool:
+    """Whether a test's entry has anything to draw: a network, or a probe."""
+    return bool(entry["topology"]["networks"] or entry["probes"])
+
+
 class ReportWriter:
     """Collects each test's entry and writes the page when the run ends; with ``html_extras``
     (pytest-html writes a report), also puts each test's picture and matrices into its row.
@@ -112,7 +117,7 @@ class ReportWriter:
                 )
             if self.path is not None:
                 report.dockernet_report = entry  # type: ignore[attr-defined]  # xdist carries it
-            if self.html_extras and (entry["topology"]["networks"] or entry["probes"]):
+            if self.html_extras and _drawable(entry):
                 [drawing] = picture.svg([picture.graph(entry["topology"], entry["probes"])])
                 extra = {  # pytest_html.extras.html(), without importing pytest-html
                     "name": "dockernet",
@@ -132,7 +137,7 @@ class ReportWriter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.path is None or hasattr(session.config, "workerinput"):  # xdist: the controller
             return
-        drawn = [e for e in self.entries if e["topology"]["networks"] or e["probes"]]
+        drawn = [e for e in self.entries if _drawable(e)]
         pictures = picture.svg([picture.graph(e["topology"], e["probes"]) for e in drawn])
         drawings = dict(zip((e["nodeid"] for e in drawn), pictures, strict=True))
         shown = [drawings.get(e["nodeid"]) for e in self.entries]
