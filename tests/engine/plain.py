@@ -241,7 +241,29 @@ class Plain:
         started = self.client.containers.get(made["Id"])
         if any(net.subnet6 is not None for net in networks):
             self.settle6(started)
+            for net in networks:
+                if net.subnet6 is not None:
+                    self.settle6_bridge(net.bridge)
         return started
+
+    @staticmethod
+    def settle6_bridge(bridge: str, timeout: float = 5.0) -> None:
+        """Wait, as a careful user's script would, until ``ip -6 addr show dev BRIDGE
+        tentative`` on the host is empty: a bridge's addresses enter duplicate address
+        detection when its first container comes up, and until then the host cannot resolve
+        the container's address to forward to it (a published port over IPv6 is silent)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            out = subprocess.run(
+                ["ip", "-6", "addr", "show", "dev", bridge, "tentative"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            if not out.strip():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"bridge {bridge}: IPv6 addresses still tentative after {timeout} s")
 
     @staticmethod
     def settle6(container: Any, timeout: float = 5.0) -> None:
