@@ -111,9 +111,21 @@ def probes(found: list[Probe]) -> list[dict[str, Any]]:
 
         probes([Probe("h1", "h2", "assert_reachable", False, True)] * 2)  # one dict
     """
-    last: dict[tuple[str, str, str, str], Probe] = {}
+    last: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for probe in found:
-        key = (probe.source, probe.target, probe.kind, probe.detail.partition(":")[0])
-        last.pop(key, None)  # keep the order of the last attempts
-        last[key] = probe
-    return [{**dataclasses.asdict(p), "failed": p.failed} for p in last.values()]
+        drawn = {**dataclasses.asdict(probe), "failed": probe.failed}
+        last.pop(same_probe(drawn), None)  # keep the order of the last attempts
+        last[same_probe(drawn)] = drawn
+    return list(last.values())
+
+
+def same_probe(probe: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """What makes two probes (as plain data) the same one: its ends, its kind, and its port
+    (what comes before a colon in its detail), not what was seen.
+
+    Example::
+
+        same_probe({"source": "h1", "target": "web", "kind": "assert_port_open",
+                    "detail": "80/tcp: open", ...})  # ('h1', 'web', 'assert_port_open', '80/tcp')
+    """
+    return (probe["source"], probe["target"], probe["kind"], probe["detail"].partition(":")[0])

@@ -15,12 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..record.records import compare_test
+from ..record.snapshot import same_probe
 
 Observation = Mapping[str, Any]
-
-
-def _key(probe: Mapping[str, Any]) -> tuple[str, str, str, str]:
-    return (probe["source"], probe["target"], probe["kind"], probe["detail"].partition(":")[0])
 
 
 def _marked(probe: Mapping[str, Any], change: str, was: str = "") -> dict[str, Any]:
@@ -63,13 +60,13 @@ def changed_probes(
     for recorded in before:
         observed.setdefault((recorded.get("kind"), recorded.get("subject")), recorded)
         for probe in recorded.get("probes", []):
-            earlier.setdefault(_key(probe), []).append(probe)
+            earlier.setdefault(same_probe(probe), []).append(probe)
     marked: list[dict[str, Any]] = []
     for new in after:
         old = observed.get((new.get("kind"), new.get("subject")))
         underneath = [] if old is None else _underneath(old, new)
         for probe in new.get("probes", []):
-            made = earlier.get(_key(probe), [])
+            made = earlier.get(same_probe(probe), [])
             was = made.pop(0) if made else None
             if was is None:
                 marked.append(_marked(probe, "new", "not made before"))
