@@ -20,7 +20,6 @@ import graphviz
 from ..record.records import Comparison, Record, RecordError, compare, engine_line, load
 from . import page, picture
 from .changes import changed_probes
-from .writer import INSTALL
 
 
 def _changed(result: Comparison, old: str, new: str) -> list[tuple[str, str]]:
@@ -73,11 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             graphviz.version()
         except graphviz.ExecutableNotFound:
-            print(
-                "dockernet-diff: --html draws with Graphviz's dot, which is not on PATH: "
-                f"install it ({INSTALL}), or leave out --html",
-                file=sys.stderr,
-            )
+            print(f"dockernet-diff: {picture.without_dot('--html')}", file=sys.stderr)
             return 2
     try:
         before, after = load(args.before), load(args.after)

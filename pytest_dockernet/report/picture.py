@@ -19,6 +19,22 @@ from typing import Any
 
 import graphviz
 
+INSTALL = "apt-get install graphviz (Debian, Ubuntu), dnf install graphviz, brew install graphviz"
+
+
+def without_dot(option: str) -> str:
+    """What to say when ``dot`` is missing and ``option`` asked for a picture.
+
+    Example::
+
+        without_dot("--html")  # "--html draws with Graphviz's dot, which is not on PATH: ..."
+    """
+    return (
+        f"{option} draws with Graphviz's dot, which is not on PATH: install it ({INSTALL}), "
+        f"or leave out {option}"
+    )
+
+
 ANSWERED, UNANSWERED, FAILED, FLIPPED = "#1a7f37", "#6e7781", "#cf222e", "#bc4c00"
 _FONT = "Helvetica,Arial,sans-serif"
 

@@ -24,7 +24,6 @@ from . import page, picture
 from .changes import changed_probes
 
 _RECORDER = pytest.StashKey[Recorder]()
-INSTALL = "apt-get install graphviz (Debian, Ubuntu), dnf install graphviz, brew install graphviz"
 
 
 def check_dot() -> str:
@@ -37,10 +36,7 @@ def check_dot() -> str:
     try:
         return ".".join(map(str, graphviz.version()))
     except graphviz.ExecutableNotFound:
-        raise pytest.UsageError(
-            "--dockernet-report draws with Graphviz's dot, which is not on PATH: install it "
-            f"({INSTALL}), or leave out --dockernet-report"
-        ) from None
+        raise pytest.UsageError(picture.without_dot("--dockernet-report")) from None
 
 
 def _drawable(entry: Mapping[str, Any]) -> bool:
