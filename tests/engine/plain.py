@@ -19,6 +19,7 @@ import re
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +99,16 @@ class PlainNetwork:
     gateway: ipaddress.IPv4Address | None
     bridge: str
     subnet6: ipaddress.IPv6Network | None = None
+
+
+def _until_settled(tentative: Callable[[], str], who: str, timeout: float) -> None:
+    """Poll ``tentative`` (the output listing tentative IPv6 addresses) until it is empty."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not tentative().strip():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{who}: IPv6 addresses still tentative after {timeout} s")
 
 
 @dataclass
@@ -252,31 +263,23 @@ class Plain:
         tentative`` on the host is empty: a bridge's addresses enter duplicate address
         detection when its first container comes up, and until then the host cannot resolve
         the container's address to forward to it (a published port over IPv6 is silent)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            out = subprocess.run(
-                ["ip", "-6", "addr", "show", "dev", bridge, "tentative"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            if not out.strip():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"bridge {bridge}: IPv6 addresses still tentative after {timeout} s")
+        command = ["ip", "-6", "addr", "show", "dev", bridge, "tentative"]
+        _until_settled(
+            lambda: subprocess.run(command, capture_output=True, text=True, check=True).stdout,
+            f"bridge {bridge}",
+            timeout,
+        )
 
     @staticmethod
     def settle6(container: Any, timeout: float = 5.0) -> None:
         """Wait, as a careful user's script would, until ``ip -6 addr`` inside the container
         shows no tentative address: Docker leaves its link-local address in duplicate
         address detection for about 2 s, while nothing is routed to or from it."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            _, out = container.exec_run(["sh", "-c", "ip -6 addr | grep tentative"])
-            if not out.strip():
-                return
-            time.sleep(0.1)
-        raise RuntimeError(f"{container.name}: IPv6 addresses still tentative after {timeout} s")
+        _until_settled(
+            lambda: container.exec_run(["sh", "-c", "ip -6 addr | grep tentative"])[1].decode(),
+            container.name,
+            timeout,
+        )
 
     @staticmethod
     def ip(container: Any, net: PlainNetwork) -> ipaddress.IPv4Address:
