@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pyroute2 import IPRoute
+from pyroute2 import IPRoute, NFCTSocket
 from pyroute2.netlink import NLM_F_DUMP_INTR
 from pyroute2.netlink.exceptions import NetlinkDumpInterrupted, NetlinkError
 
@@ -98,6 +98,21 @@ def set_hostname(pid: int, hostname: str) -> None:
     """Set the hostname (``uname -n``) that the processes of ``pid``'s UTS namespace see."""
     with inside(pid, "uts"):
         socket.sethostname(hostname)
+
+
+def flush_conntrack(pid: int) -> None:
+    """Empty the connection tracking table of ``pid``'s network namespace, both families, as
+    a fresh namespace has it (``conntrack -F`` there); the host's table is left alone.
+
+    E.g. ``flush_conntrack(container.init_pid)``.
+    """
+    with inside(pid):
+        nfct = NFCTSocket(nfgen_family=socket.AF_UNSPEC)
+        nfct.fileno()  # pyroute2 0.9 opens the socket on first use: here, in the namespace
+    try:
+        nfct.flush()
+    finally:
+        nfct.close()
 
 
 _RAW_ICMP = {

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import os
-import re
 import sys
 import traceback
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,6 +41,8 @@ from ..model.arguments import (
     normalise_networks,
     parse_destination,
 )
+from ..observe.container_state import ContainerState
+from . import reuse
 from .addresses import plan_addresses, wait_for_dad
 from .context import BuildContext
 from .publishing import PortSpec, plan_ports, published_ports, published_ports6
@@ -294,9 +295,10 @@ def follow(
 
 def start_warm(
     client: docker.DockerClient, identity: RunIdentity, image: str, ledger: Ledger, docker_name: str
-) -> str:
+) -> tuple[str, ContainerState]:
     """Create and start a container for the warm pool: on network "none", with what every
-    container of the plugin gets (labels, the DNS sink); it waits there for a test."""
+    container of the plugin gets (labels, the DNS sink); it waits there for a test. Returns
+    its id and its state as it starts, which it must have again to go back to the pool."""
     api = client.api
     cid = ledger.record(
         "container",
@@ -311,7 +313,7 @@ def start_warm(
     )
     ledger.no_rules.add(cid)  # on network "none": no rule, until a test's networks are joined
     api.start(cid)
-    return cid
+    return cid, reuse.read_state(client, api.inspect_container(cid))
 
 
 def warm_pool(client: docker.DockerClient, identity: RunIdentity, size: int) -> WarmPool:
@@ -337,7 +339,8 @@ def warm_pool(client: docker.DockerClient, identity: RunIdentity, size: int) -> 
 
 def _servable(spec: ContainerSpec, warm: WarmPool) -> bool:
     """Only a request a pooled container answers exactly: the pool's image and nothing that
-    Docker fixes at create time."""
+    Docker fixes at create time. (A container given back answers only requests on networks,
+    every one user-defined: ``reuse``.)"""
     return (
         spec.image == warm.image
         and spec.command is None
@@ -348,12 +351,15 @@ def _servable(spec: ContainerSpec, warm: WarmPool) -> bool:
     )
 
 
-def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
+def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str, used: bool) -> Container:
     """Make a pooled container the one the test asked for: Docker's name, then its networks
     (with their addresses and the alias), then the hostname it would have had from the start
-    (``uname -n``, /etc/hostname and its line in /etc/hosts)."""
+    (``uname -n``, /etc/hostname and its line in /etc/hosts). One that an earlier test
+    ``used`` is on no network; a fresh one leaves network "none". It goes back to the pool
+    when the test ends (``reuse.give_back``)."""
     api = ctx.client.api
     docker_name = ctx.docker_name(spec.name)
+    ctx.returns[cid] = functools.partial(reuse.give_back, ctx, cid, spec.name)
     try:
         api.rename(cid, docker_name)
         with machine_lock().writing(
@@ -362,7 +368,8 @@ def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
                 ctx.client, publishes=bool(spec.ports), bridged=bool(spec.attach)
             ),
         ):
-            api.disconnect_container_from_network(cid, "none")
+            if not used:
+                api.disconnect_container_from_network(cid, "none")
             for net, ip in spec.attach:
                 api.connect_container_to_network(
                     cid, net.id, aliases=spec.aliases_on(net), **_addresses(spec, net, ip)
@@ -377,17 +384,8 @@ def take_warm(ctx: BuildContext, spec: ContainerSpec, cid: str) -> Container:
     netns.set_hostname(container.init_pid, spec.name)
     Path(state["HostnamePath"]).write_text(f"{spec.name}\n")
     hosts = Path(state["HostsPath"])
-    hosts.write_text(_renamed(hosts.read_text(), state["Config"]["Hostname"], spec.name))
+    hosts.write_text(reuse.renamed(hosts.read_text(), state["Config"]["Hostname"], spec.name))
     return container
-
-
-def _renamed(hosts: str, old: str, new: str) -> str:
-    """/etc/hosts with the name ``old`` replaced by ``new`` wherever it stands as a name.
-    (Not a regex built from ``old``: each would stay in ``re``'s cache, one per container.)"""
-    return "".join(new if word == old else word for word in _WORDS.split(hosts))
-
-
-_WORDS = re.compile(r"(\s+)")
 
 
 def start(ctx: BuildContext, spec: ContainerSpec, origin: str = "") -> Container:
@@ -421,8 +419,8 @@ def _bring_up(
     An error names where the test asked for the container."""
     try:
         warm = ctx.warm if ctx.warm is not None and _servable(spec, ctx.warm) else None
-        pooled = warm.take(ctx.ledger) if warm is not None else None
-        started = launch(ctx, spec) if pooled is None else take_warm(ctx, spec, pooled)
+        pooled = warm.take(ctx.ledger, used=bool(spec.attach)) if warm is not None else None
+        started = launch(ctx, spec) if pooled is None else take_warm(ctx, spec, *pooled)
         # Docker's picks on networks the plugin did not create; a new dict, not an update,
         # for the test's thread may be reading the old one.
         container.addresses = {**started.addresses, **container.addresses}

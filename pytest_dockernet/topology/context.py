@@ -21,7 +21,7 @@ from .. import addressing
 from ..engine import images, labels
 from ..engine.teardown import Ledger, NotRemoved, removes_concurrently
 from ..model import Registry
-from .warm import WarmPool
+from .warm import KEPT, WarmPool
 
 MAX_PARALLEL = 8
 """Concurrent container starts: dockerd serialises much of the work; more gains nothing."""
@@ -70,6 +70,9 @@ class BuildContext:
     """Names the bridges of this DockerNet's routable networks (``dnr-<family>-<n>``)."""
     closing: list[Callable[[], None]] = field(default_factory=list)
     """Closed first, even when the resources are kept: the listeners' threads."""
+    returns: dict[str, Callable[[], None]] = field(default_factory=dict)
+    """Each container taken from the warm pool by id, and how it goes back there: run before
+    the ledger removes the rest, while its networks still exist."""
     teardowns: list[Callable[[], list[NotRemoved]]] = field(default_factory=list)
     """Run after the ledger, newest first: taking down the Compose projects brought up."""
     routes: dict[str, list[tuple[addressing.IPNetwork, addressing.IPAddress]]] = field(
@@ -125,6 +128,15 @@ class BuildContext:
             close()
         self.closing.clear()
         self.stop_starts()  # every container Docker created is in the ledger after this
+        if self.warm is not None and self.returns:
+            if keep:
+                for container_id in self.returns:
+                    self.warm.lost(container_id, KEPT)
+            else:
+                self.warm.returning(len(self.returns))
+                for give_back in self.returns.values():
+                    give_back()
+            self.returns.clear()
         if keep:
             return []
         problems = self.ledger.close(together=removes_concurrently(self.client))

@@ -1,11 +1,14 @@
 """A warm pool: containers of the built-in image started ahead of need on network "none".
 
 A container start is most of a test's set-up (about 280 ms on 2 cores); handing out a pooled
-container is a rename and a network connect instead. Each pooled container serves one test:
-the taker's ledger removes it with the rest of the test, and the pool starts another in the
+container is a rename and a network connect instead. A test gives a pooled container back
+when it ends: it leaves the test's networks, gets its first hostname back, and waits for the
+next request only if it is then what it was when it started (``ContainerState``, read then
+and now); otherwise the test removes it with the rest, and the pool starts another in the
 background. Pooled containers carry the run's labels, so a sweep removes them like the rest.
-What a pooled container must look like and how it is handed out is the container factory's
-business (``containers.start_warm``, ``containers.take_warm``); this module only keeps the pool.
+What a pooled container must look like and how it is handed out and given back is the
+container factory's business (``containers.start_warm``, ``containers.take_warm``,
+``reuse.give_back``); this module only keeps the pool.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import docker
 
 from ..engine.teardown import Ledger, NotRemoved
+from ..observe.container_state import ContainerState
 from ..settings import MAX_WARM
 
 FILLERS = 2
@@ -29,6 +33,9 @@ POOL_API = (1, 48)
 network call hung for minutes) when pooled containers were disconnected from "none" beside
 other tests' network creates and removals: its goroutine dump showed two disconnects from
 "none" and the endpoint watch loop each waiting for a lock the other side held."""
+RETURN_WAIT = 5.0
+"""Seconds a request with no container ready waits for one that an ended test is giving back
+(about 60 ms each on Docker 28.5), before it starts a fresh one."""
 POOLED = "warm"
 """The name label (``labels.NAME``) of a pooled container: the test's name for it is not
 known when it is made, and Docker cannot change labels later."""
@@ -36,14 +43,15 @@ known when it is made, and Docker cannot change labels later."""
 
 class WarmPool:
     """Started containers of ``image``, as many as the tests have been asking for (up to
-    ``size``), refilled in the background.
+    ``size``), refilled in the background, and given back by the tests that took them.
 
-    It follows demand: each request, served or not, starts one container for a later one.
-    A run of one test thus starts only what it asked for, and a suite of similar tests finds
-    what the previous test used. ``start(ledger, docker_name)`` creates and starts one
-    (recording its id in ``ledger``) and returns its id. The first failed start stops the
-    pool (``failure`` says why): every request then starts fresh, and shows Docker's error
-    where the test asked.
+    It follows demand: a request served from the pool starts one container for a later one
+    unless the one it took comes back; a request it could not serve starts one too. A run of
+    one test thus starts only what it asked for, and a suite of similar tests finds what the
+    previous test used. ``start(ledger, docker_name)`` creates and starts one (recording its
+    id in ``ledger``) and returns its id and its state as it starts. The first failed start
+    stops the pool (``failure`` says why): every request then starts fresh, and shows
+    Docker's error where the test asked.
     """
 
     def __init__(
@@ -51,7 +59,7 @@ class WarmPool:
         client: docker.DockerClient,
         image: str,
         size: int,
-        start: Callable[[Ledger, str], str],
+        start: Callable[[Ledger, str], tuple[str, ContainerState]],
         name: Callable[[int], str],
     ) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_WARM:
@@ -61,41 +69,99 @@ class WarmPool:
         self.failure: BaseException | None = None
         self.served = 0
         """Containers handed out so far."""
+        self.reused = 0
+        """Of those, containers that an earlier test had given back."""
+        self.refused: list[str] = []
+        """Why each container a test gave back was removed instead (its state differed)."""
         self._start = start
         self._name = name
         self._numbers = itertools.count(1)
         self._ledger = Ledger(client)
         self._ready: deque[str] = deque()
+        self._used: deque[str] = deque()
+        self._pristine: dict[str, ContainerState] = {}
         self._pending = 0
-        self._lock = threading.Lock()
+        self._out = 0
+        self._returning = 0
+        self._lock = threading.Condition()
         self._closed = False
         self._fillers = ThreadPoolExecutor(FILLERS, thread_name_prefix="dockernet-warm")
 
     @property
     def ready(self) -> int:
-        """Containers started and waiting to be handed out."""
-        return len(self._ready)
+        """Containers waiting to be handed out, fresh or given back."""
+        return len(self._ready) + len(self._used)
 
     def fill(self, count: int) -> None:
         """Start up to ``count`` more in the background, never holding more than ``size``."""
         with self._lock:
             self._schedule(count)
 
-    def take(self, to: Ledger) -> str | None:
-        """A started container's id, now ``to``'s to remove; None when none is ready (the
-        caller starts a fresh one). Either way another is started for a later request."""
+    def take(self, to: Ledger, used: bool) -> tuple[str, bool] | None:
+        """A started container's id, now ``to``'s to remove, and whether an earlier test used
+        it (only when ``used`` allows one: it has joined and left networks); None when none is
+        ready, nor given back within ``RETURN_WAIT`` (the caller starts a fresh one)."""
         with self._lock:
-            container_id = None
-            if self._ready and not self._closed:
-                container_id = self._ready.popleft()
+            if used and not self._used and not self._ready and self._returning:
+                self._lock.wait_for(
+                    lambda: bool(self._used or self._ready) or not self._returning, RETURN_WAIT
+                )
+            taken = None
+            if not self._closed and (self._ready or (used and self._used)):
+                was_used = used and bool(self._used)
+                container_id = self._used.popleft() if was_used else self._ready.popleft()
                 self._ledger.hand_over(container_id, to)
                 self.served += 1
+                self.reused += was_used
+                self._out += 1
+                taken = (container_id, was_used)
             self._schedule(1)
-        return container_id
+        return taken
+
+    def returning(self, count: int) -> None:
+        """``count`` containers handed out are on their way back (``give_back`` or ``lost``
+        follows for each): a request waits for them rather than start another."""
+        with self._lock:
+            self._returning += count
+
+    def pristine(self, container_id: str) -> ContainerState | None:
+        """The state of a pooled container as it started (None for one not the pool's)."""
+        with self._lock:
+            return self._pristine.get(container_id)
+
+    def give_back(self, container_id: str, by: Ledger) -> None:
+        """Take back a container that ``by`` was to remove, shown to be as it started: the
+        next request may take it. When the pool is closed, ``by`` still removes it."""
+        with self._lock:
+            self._returning -= 1
+            self._out -= 1
+            if self._closed:
+                self._pristine.pop(container_id, None)
+            else:
+                by.hand_over(container_id, self._ledger)
+                self._ledger.no_rules.add(container_id)  # on no network again
+                self._used.append(container_id)
+            self._lock.notify_all()
+
+    def lost(self, container_id: str, why: str) -> None:
+        """A container handed out that is not coming back (``why``: its state differed, or
+        the test kept it): its taker removes it, and the pool starts another."""
+        with self._lock:
+            self._returning -= why != KEPT
+            self._out -= 1
+            self._pristine.pop(container_id, None)
+            if why != KEPT:
+                self.refused.append(why)
+            self._schedule(1)
+            self._lock.notify_all()
+
+    def next_name(self) -> str:
+        """A Docker name for a container coming back: no test's name can take it."""
+        return self._name(next(self._numbers))
 
     def _schedule(self, count: int) -> None:
         """Submit up to ``count`` starts; the caller holds the lock."""
-        room = self.size - len(self._ready) - self._pending
+        room = self.size - self.ready - self._pending - self._out
         if self._closed or self.failure is not None:
             return
         for _ in range(min(count, room)):
@@ -103,18 +169,21 @@ class WarmPool:
             self._fillers.submit(self._fill)
 
     def _fill(self) -> None:
-        container_id = None
+        started = None
         try:
             if not self._closed and self.failure is None:
-                container_id = self._start(self._ledger, self._name(next(self._numbers)))
+                started = self._start(self._ledger, self.next_name())
         except Exception as exc:  # the pool stops; fresh starts show Docker's error
             with self._lock:
                 self.failure = self.failure or exc
         finally:
             with self._lock:
                 self._pending -= 1
-                if container_id is not None and not self._closed:
+                if started is not None and not self._closed:
+                    container_id, state = started
+                    self._pristine[container_id] = state
                     self._ready.append(container_id)
+                    self._lock.notify_all()
 
     def close(self) -> list[NotRemoved]:
         """Stop refilling, wait for the starts under way, and remove every container not
@@ -122,5 +191,12 @@ class WarmPool:
         with self._lock:
             self._closed = True
             self._ready.clear()
+            self._used.clear()
+            self._pristine.clear()
+            self._lock.notify_all()
         self._fillers.shutdown(wait=True, cancel_futures=True)
         return self._ledger.close(together=True)  # on no network: moby#42119 does not apply
+
+
+KEPT = "kept by --dockernet-keep"
+"""Why a container handed out does not come back when the test keeps its resources."""

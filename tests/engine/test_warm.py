@@ -1,5 +1,6 @@
-"""The warm pool: a pooled container is one the test cannot tell from a fresh one, only exact
-requests take one, and every pooled container is removed (handed out or not)."""
+"""The warm pool: a pooled container is one the test cannot tell from a fresh one, also after it
+served an earlier test; only exact requests take one; a test gives it back only as it started;
+and every pooled container is removed at the end (handed out or not)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pytest_dockernet.engine import labels
 from pytest_dockernet.engine.client import api_at_least
 from pytest_dockernet.errors import DockernetError
 from pytest_dockernet.model import Container
+from pytest_dockernet.observe.container_state import processes_of
 from pytest_dockernet.observe.links import links
 from pytest_dockernet.observe.routes import routes
 from pytest_dockernet.retry import NotYet, wait_until
@@ -92,32 +94,66 @@ def seen_inside(container: Container) -> dict[str, object]:
     }
 
 
+def compare_with_fresh(dn: DockerNet, pool: WarmPool, used: bool) -> str:
+    """Take a pooled container and a fresh one on the same two networks and compare them in
+    everything either one could tell; returns the pooled one's id."""
+    served, reused = pool.served, pool.reused
+    front, back = dn.network("front"), dn.network("back")
+    route = {"10.254.0.0/24": front.subnet[200]}
+    pooled = dn.container("pooled", networks=[front, back], routes=route)
+    # env= is decided at create time: no pooled container can serve it
+    fresh = dn.container("fresh", networks=[front, back], routes=route, env={"A": "1"})
+    assert pooled.wait_started() and fresh.wait_started()
+    assert (pool.served, pool.reused) == (served + 1, reused + used)
+    assert pooled.name == dn.identity.docker_name("w-pooled")
+    mine, theirs = seen_inside(pooled), seen_inside(fresh)
+    assert mine["uname -n"] == mine["/etc/hostname"] == "pooled"
+    assert theirs["uname -n"] == theirs["/etc/hostname"] == "fresh"
+    assert mine["/etc/hosts"] == str(theirs["/etc/hosts"]).replace("fresh", "pooled")
+    assert {
+        k: v for k, v in mine.items() if k not in ("uname -n", "/etc/hostname", "/etc/hosts")
+    } == {k: v for k, v in theirs.items() if k not in ("uname -n", "/etc/hostname", "/etc/hosts")}
+    assert_bridge_members(front, [pooled, fresh])
+    assert_route(pooled, "10.254.0.0/24", via=front.subnet[200])
+    for src, dst in ((pooled, fresh), (fresh, pooled)):
+        assert_reachable(src, dst)
+        assert_resolves(src, dst.alias, to=dst)
+        assert_resolves(src, dst.name, to=dst)
+    return pooled.id
+
+
 def test_a_pooled_container_is_what_a_fresh_one_would_be(client, pool, identity):
     with DockerNet(client, identity, warm=ready(pool, 2), scope="w") as dn:
-        front, back = dn.network("front"), dn.network("back")
-        route = {"10.254.0.0/24": front.subnet[200]}
-        pooled = dn.container("pooled", networks=[front, back], routes=route)
-        # env= is decided at create time: no pooled container can serve it
-        fresh = dn.container("fresh", networks=[front, back], routes=route, env={"A": "1"})
-        assert pooled.wait_started() and fresh.wait_started()
-        assert pool.served == 1
-        assert pooled.name == identity.docker_name("w-pooled")
-        mine, theirs = seen_inside(pooled), seen_inside(fresh)
-        assert mine["uname -n"] == mine["/etc/hostname"] == "pooled"
-        assert theirs["uname -n"] == theirs["/etc/hostname"] == "fresh"
-        assert mine["/etc/hosts"] == str(theirs["/etc/hosts"]).replace("fresh", "pooled")
-        assert {
-            k: v for k, v in mine.items() if k not in ("uname -n", "/etc/hostname", "/etc/hosts")
-        } == {
-            k: v for k, v in theirs.items() if k not in ("uname -n", "/etc/hostname", "/etc/hosts")
-        }
-        assert_bridge_members(front, [pooled, fresh])
-        assert_route(pooled, "10.254.0.0/24", via=front.subnet[200])
-        for src, dst in ((pooled, fresh), (fresh, pooled)):
-            assert_reachable(src, dst)
-            assert_resolves(src, dst.alias, to=dst)
-            assert_resolves(src, dst.name, to=dst)
+        pooled_id = compare_with_fresh(dn, pool, used=False)
+    # given back: on no network, under a pool name, waiting for the next test
+    assert pool.refused == []
+    state = client.api.inspect_container(pooled_id)
+    assert state["NetworkSettings"]["Networks"] == {}
+    assert state["Name"].lstrip("/").startswith(identity.docker_name("_warm"))
+
+
+def test_a_container_given_back_serves_the_next_test_as_a_fresh_one(client, pool, identity):
+    """What issue 14's comparison tells on a fresh container holds on one that served a test
+    (which pinged, resolved names and had a route added, then left its networks)."""
+    with DockerNet(client, identity, warm=ready(pool, 2), scope="w") as dn:
+        first = compare_with_fresh(dn, pool, used=False)
+    with DockerNet(client, identity, warm=pool, scope="w") as dn:
+        assert compare_with_fresh(dn, pool, used=True) == first
+    assert pool.refused == []
+
+
+def test_a_container_left_changed_is_removed_not_given_back(client, pool, identity):
+    with DockerNet(client, identity, warm=ready(pool, 2), scope="w") as dn:
+        pooled = dn.container("pooled", networks=[dn.network("n")])
+        pooled.wait_started()
+        client.containers.get(pooled.id).exec_run(["sleep", "600"], detach=True)
+        client.containers.get(pooled.id).exec_run(["/bin/sh", "-c", "echo x > /left-behind"])
+        wait_until(lambda: processes_of(pooled.pid) == 2, 10, "sleep to run", interval=0.05)
         pooled_id = pooled.id
+    assert len(pool.refused) == 1
+    assert pool.refused[0].startswith("pooled: ")
+    assert "processes: 1 -> 2" in pool.refused[0]
+    assert "'/left-behind'" in pool.refused[0]
     with pytest.raises(docker.errors.NotFound):  # removed with the test that took it
         client.api.inspect_container(pooled_id)
 
