@@ -45,13 +45,21 @@ class WarmPool:
     """Started containers of ``image``, as many as the tests have been asking for (up to
     ``size``), refilled in the background, and given back by the tests that took them.
 
-    It follows demand: a request served from the pool starts one container for a later one
-    unless the one it took comes back; a request it could not serve starts one too. A run of
-    one test thus starts only what it asked for, and a suite of similar tests finds what the
-    previous test used. ``start(ledger, docker_name)`` creates and starts one (recording its
-    id in ``ledger``) and returns its id and its state as it starts. The first failed start
-    stops the pool (``failure`` says why): every request then starts fresh, and shows
-    Docker's error where the test asked.
+    It follows demand: each request starts one container for a later one, as long as the
+    pool's containers, ready and handed out together, are fewer than ``size``; those handed
+    out come back when their test ends. A run of one test thus starts only what it asked for,
+    and a suite of similar tests finds what the previous test used. ``start(ledger,
+    docker_name)`` creates and starts one (recording its id in ``ledger``) and returns its id
+    and its state as it starts. The first failed start stops the pool (``failure`` says why):
+    every request then starts fresh, and shows Docker's error where the test asked.
+
+    Example::
+
+        pool = warm_pool(client, identity, 4)  # containers.warm_pool builds one
+        with DockerNet(client, identity, warm=pool) as dn:
+            dn.container("web", networks=[dn.network("lan")])  # taken from the pool
+        pool.reused  # 0: "web" went back, for the next test to take
+        pool.close()
     """
 
     def __init__(
