@@ -179,6 +179,8 @@ def test_requests_a_pooled_container_cannot_answer_start_fresh(client, pool, ide
 PLUGIN_RUN = """
 import pathlib
 
+import pytest
+
 from pytest_dockernet.retry import wait_until
 
 
@@ -186,13 +188,15 @@ def test_one(dockernet):
     dockernet.container("a", networks=[dockernet.network("n")]).wait_started()
 
 
-def test_two(dockernet, dockernet_factory):
+@pytest.mark.parametrize("i", [2, 3])
+def test_served(dockernet, dockernet_factory, i):
     pool = dockernet_factory.warm
     if pool is not None:  # so that this test's container is served from the pool
         wait_until(lambda: pool.ready > 0, 60, "a warm container ready", interval=0.05)
     dockernet.container("a", networks=[dockernet.network("n")]).wait_started()
     pathlib.Path("seen").write_text(
-        f"{dockernet_factory.identity.run_id} {pool.size if pool else 0} {pool.served if pool else 0}"
+        f"{dockernet_factory.identity.run_id} {pool.size if pool else 0} "
+        f"{pool.served if pool else 0} {pool.reused if pool else 0}"
     )
 """
 
@@ -201,11 +205,14 @@ def test_two(dockernet, dockernet_factory):
 def test_the_option_sizes_the_runs_pool_and_its_end_removes_it(pytester, client, size):
     pytester.makepyfile(test_pooled=PLUGIN_RUN)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--dockernet-warm={size}")
-    result.assert_outcomes(passed=2)
-    run_id, pool_size, served = (pytester.path / "seen").read_text().split()
+    result.assert_outcomes(passed=3)
+    run_id, pool_size, served, reused = (pytester.path / "seen").read_text().split()
     pooling = size > 0 and pools(client)  # off before Docker 28, whatever the option says
     assert int(pool_size) == (size if pooling else 0)
-    assert (int(served) >= 1) == pooling  # the second test's container, at least
+    # the first test starts fresh (nothing is ready yet); the second takes a pooled container,
+    # which it gives back to serve the third
+    assert (int(served) >= 2) == pooling
+    assert int(reused) == pooling
     assert labelled(client, labels.SESSION, run_id) == []
 
 
