@@ -191,8 +191,11 @@ def test_one(dockernet):
 @pytest.mark.parametrize("i", [2, 3])
 def test_served(dockernet, dockernet_factory, i):
     pool = dockernet_factory.warm
-    if pool is not None:  # so that this test's container is served from the pool
-        wait_until(lambda: pool.ready > 0, 60, "a warm container ready", interval=0.05)
+    if pool is not None:  # so that this test's container is served from the pool: the third
+        # test waits for the second's container to be given back (the pool started another
+        # meanwhile, which it would take otherwise)
+        wanted = i - 1
+        wait_until(lambda: pool.ready >= wanted, 60, f"{wanted} ready", interval=0.05)
     dockernet.container("a", networks=[dockernet.network("n")]).wait_started()
     pathlib.Path("seen").write_text(
         f"{dockernet_factory.identity.run_id} {pool.size if pool else 0} "
