@@ -21,7 +21,7 @@ from .. import addressing
 from ..engine import images, labels
 from ..engine.teardown import Ledger, NotRemoved, removes_concurrently
 from ..model import Registry
-from .warm import KEPT, WarmPool
+from .warm import WarmPool
 
 MAX_PARALLEL = 8
 """Concurrent container starts: dockerd serialises much of the work; more gains nothing."""
@@ -131,7 +131,7 @@ class BuildContext:
         if self.warm is not None and self.returns:
             if keep:
                 for container_id in self.returns:
-                    self.warm.lost(container_id, KEPT)
+                    self.warm.kept(container_id)
             else:
                 self.warm.returning(len(self.returns))
                 for give_back in self.returns.values():

@@ -152,16 +152,25 @@ class WarmPool:
             self._lock.notify_all()
 
     def lost(self, container_id: str, why: str) -> None:
-        """A container handed out that is not coming back (``why``: its state differed, or
-        the test kept it): its taker removes it, and the pool starts another."""
+        """A container on its way back that is not coming back (``why``: its state differed):
+        its taker removes it, and the pool starts another."""
         with self._lock:
-            self._returning -= why != KEPT
-            self._out -= 1
-            self._pristine.pop(container_id, None)
-            if why != KEPT:
-                self.refused.append(why)
-            self._schedule(1)
-            self._lock.notify_all()
+            self._returning -= 1
+            self.refused.append(why)
+            self._forget(container_id)
+
+    def kept(self, container_id: str) -> None:
+        """A container handed out that its test keeps (``--dockernet-keep``): it never comes
+        back, and the pool starts another."""
+        with self._lock:
+            self._forget(container_id)
+
+    def _forget(self, container_id: str) -> None:
+        """A container handed out is the pool's no more; the caller holds the lock."""
+        self._out -= 1
+        self._pristine.pop(container_id, None)
+        self._schedule(1)
+        self._lock.notify_all()
 
     def next_name(self) -> str:
         """A Docker name for a container coming back: no test's name can take it."""
@@ -204,7 +213,3 @@ class WarmPool:
             self._lock.notify_all()
         self._fillers.shutdown(wait=True, cancel_futures=True)
         return self._ledger.close(together=True)  # on no network: moby#42119 does not apply
-
-
-KEPT = "kept by --dockernet-keep"
-"""Why a container handed out does not come back when the test keeps its resources."""
