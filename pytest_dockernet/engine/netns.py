@@ -106,13 +106,22 @@ def flush_conntrack(pid: int) -> None:
 
     E.g. ``flush_conntrack(container.init_pid)``.
     """
-    with inside(pid):
-        nfct = NFCTSocket(nfgen_family=socket.AF_UNSPEC)
-        nfct.fileno()  # pyroute2 0.9 opens the socket on first use: here, in the namespace
+    nfct = conntrack_socket(pid, socket.AF_UNSPEC)
     try:
         nfct.flush()
     finally:
         nfct.close()
+
+
+def conntrack_socket(pid: int | None, family: int = socket.AF_INET) -> NFCTSocket:
+    """A pyroute2 handle on the connection tracking table of ``pid``'s network namespace (the
+    host's own when None), for one address family (``socket.AF_UNSPEC``: both)."""
+    if pid is None:
+        return NFCTSocket(nfgen_family=family)
+    with inside(pid):
+        nfct = NFCTSocket(nfgen_family=family)
+        nfct.fileno()  # pyroute2 0.9 opens the socket on first use: here, in the namespace
+    return nfct
 
 
 _RAW_ICMP = {
