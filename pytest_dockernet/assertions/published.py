@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from ..addressing import IPAddress
 from ..model import Container, Upstream
 from ..model.arguments import check_family, check_timeout, need
-from ..observe import firewall
+from ..observe import conntrack, firewall
 from ..observe.ports import PortResult, check_port, check_proto, connect
 from ..observe.proxy import UserlandProxy, serving
 from ..probing.diagnosis import ipv6_rules
@@ -153,19 +153,43 @@ def _path(
     proxies: tuple[UserlandProxy, ...],
     rules: tuple[firewall.NatRule, ...],
     address: IPAddress,
+    result: PortResult,
+    port: int,
 ) -> tuple[str, str]:
-    """Which path a connection to ``address`` takes (and what showed it), from the rules that
-    DNAT it and the proxies listening there: the host's own loopback connections are left to
-    docker-proxy by Docker's nat OUTPUT path whenever one listens; the rest is DNAT's."""
+    """Which path the connection ``result`` to ``address:port`` took, and what showed it.
+
+    The host's connection tracking tells (``conntrack.tracked``): a connection DNAT sent on
+    gets its replies from the container, one the host accepted itself (docker-proxy) from the
+    address it was sent to. Where the kernel tracks none, the path is inferred from the rules
+    that DNAT it and the proxies listening there: the host's own loopback connections are left
+    to docker-proxy by Docker's nat OUTPUT path whenever one listens; the rest is DNAT's.
+    """
     every = "0.0.0.0" if address.version == 4 else "::"
     listening = [p for p in proxies if p.host_ip in (every, str(address))]
     proxy = "docker-proxy (userland)"
+    dnat = "kernel DNAT (nat " + ("OUTPUT" if from_host else "PREROUTING") + ")"
+    gateway = "; it connects from the bridge's gateway" if listening else ""
+    entry = None
+    if result.local is not None:
+        entry = conntrack.tracked(result.proto, result.local, (address, port))
+    if entry is not None and entry.translated:
+        return dnat, f": conntrack: {entry}"
+    if entry is not None:
+        found = f": {listening[0]}{gateway}" if listening else ": no docker-proxy listens there"
+        detail = f"{found}; conntrack: {entry}"
+        if rules and not (from_host and listening):
+            detail += (
+                "; a DNAT rule for the port was in place when read, yet the kernel did not "
+                "translate this connection"
+            )
+        return proxy if listening else "neither", detail
+    inferred = " (inferred from the rules: connection tracking holds no entry for it)"
     if from_host and listening:
-        return proxy, f": {listening[0]}; it connects from the bridge's gateway"
+        return proxy, f": {listening[0]}{gateway}{inferred}"
     if rules:
-        return "kernel DNAT (nat " + ("OUTPUT" if from_host else "PREROUTING") + ")", ""
+        return dnat, inferred
     if listening:
-        return proxy, f": {listening[0]}"
+        return proxy, f": {listening[0]}{inferred}"
     return "neither", ": no DNAT rule and no docker-proxy for this address"
 
 
@@ -192,7 +216,7 @@ def _upstream_attempt(
     )
     target = _target(check)
     rules = check.table.dnat_rules(check.host_port, check.proto, *target, facing) if target else ()
-    route, detail = _path(False, check.proxies, rules, facing)
+    route, detail = _path(False, check.proxies, rules, facing, result, check.host_port)
     if not expect_open:
         detail += f" (the port is bound to {host_ip} only)"
     return Attempt(f"upstream {upstream.name!r}", result, expect_open, route, detail)
@@ -288,7 +312,8 @@ def _observed(
     else:
         target, via = host_ip, "the host"
     result = connect(None, target, host_port, proto=proto, timeout=timeout, source="the host")
-    attempts.append(Attempt(via, result, True, *_path(True, proxies, rules, target)))
+    path = _path(True, proxies, rules, target, result, host_port)
+    attempts.append(Attempt(via, result, True, *path))
     for upstream in container.registry.upstreams.values():
         attempt = _upstream_attempt(upstream, check, timeout)
         if attempt is not None:
