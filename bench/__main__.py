@@ -23,7 +23,9 @@ from pathlib import Path
 import docker
 
 from pytest_dockernet.engine import images
+from pytest_dockernet.engine.client import version_of
 from pytest_dockernet.engine.teardown import interrupt_on_sigterm
+from pytest_dockernet.observe.firewall.bridged import bridged_frames_filtered
 
 from . import report, suites
 from .common import (
@@ -137,6 +139,34 @@ def selected(names: list[str], scenarios: list[Scenario]) -> tuple[list[Scenario
     return [s for s in chosen if s.impls], "memory" in wanted
 
 
+ROUTER_SCENARIOS = ("scenario2", "suite2")
+"""The scenarios whose ping crosses a router container between two bridges."""
+
+
+def router_forward_dropped(info: dict[str, object], filtered: bool) -> str:
+    """Why a router container's forward between two bridges cannot arrive on this host (Docker
+    ``info``, and whether bridged frames pass iptables), or "" where it does.
+
+    Docker >= 28 drops a packet for a container arriving on any interface but the container's
+    own bridge (raw ``PREROUTING -d IP ! -i BRIDGE -j DROP``); with bridge-nf-call-iptables=1
+    the router's forward is bridged on the first bridge and meets that rule there, so the CLI
+    script's ping fails as the plugin's verdict says it must (tests/engine/test_faithful.py).
+
+    Example::
+
+        router_forward_dropped(client.info(), bridged_frames_filtered())  # "" on 20.10
+    """
+    if version_of(info) < (28, 0) or not filtered:
+        return ""
+    return (
+        f"Docker {info.get('ServerVersion')} with net.bridge.bridge-nf-call-iptables=1 drops a "
+        "router container's forward to another bridge (raw PREROUTING -d IP ! -i BRIDGE -j "
+        "DROP), so neither the CLI script nor the plugin's test of scenario 2 can pass here: "
+        "measure them with it at 0 (a typical Docker 28 host), e.g. "
+        "`sysctl -w net.bridge.bridge-nf-call-iptables=0`"
+    )
+
+
 def run_scenario(ctx: Context, scenario: Scenario, repeat: int) -> None:
     impls = list(scenario.impls)
     repeat *= scenario.weight
@@ -200,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         args.only, build(ctx, args.sizes, set(args.impl), matrix_docker_py=every)
     )
     want_memory = want_memory or args.memory or every
+    dropped = router_forward_dropped(client.info(), bridged_frames_filtered())
+    if dropped:
+        left_out = [s.name for s in scenarios if s.name in ROUTER_SCENARIOS]
+        scenarios = [s for s in scenarios if s.name not in ROUTER_SCENARIOS]
+        if left_out:
+            print(f"left out: {', '.join(left_out)}: {dropped}", flush=True)
     for s in scenarios:
         results.titles[s.name] = s.title
     status = 0
