@@ -171,6 +171,12 @@ def memory_lines(memory: dict[str, Any]) -> list[str]:
                 f"  control, {len(empty)} empty tests: VmRSS {empty[0] / 1024:.1f} -> "
                 f"{empty[-1] / 1024:.1f} MiB, KiB {slopes(empty)}; objects {slopes(empty_objects)}"
             )
+        malloc, malloc_empty = session.get("malloc_vmrss_kb"), session.get("malloc_empty_vmrss_kb")
+        if malloc and malloc_empty:
+            lines.append(
+                f"  with PYTHONMALLOC=malloc (no arenas pinned): VmRSS KiB {slopes(malloc)}; "
+                f"control {slopes(malloc_empty)}"
+            )
     return lines
 
 
@@ -257,4 +263,20 @@ def targets(results: Results) -> list[str]:
                 f"plugin set-up, cost of each added container: {text} (linear in N if these "
                 f"agree within 1.5x: {spread:.2f}x): {verdict(spread <= 1.5)}"
             )
+    session = results.memory.get("session")
+    if session and session["tests"] > 20:
+        growth = _slope(session["vmrss_kb"][10:])
+        line = (
+            f"memory: VmRSS over {session['tests']} tests {growth:+.1f} KiB/test after the first "
+            f"10 (target < 5): {verdict(growth < 5)}"
+        )
+        malloc, malloc_empty = session.get("malloc_vmrss_kb"), session.get("malloc_empty_vmrss_kb")
+        if malloc and malloc_empty:
+            kept = _slope(malloc[10:]) - _slope(malloc_empty[10:])
+            line += (
+                f"; with PYTHONMALLOC=malloc {_slope(malloc[10:]):+.1f} against the empty "
+                f"tests' {_slope(malloc_empty[10:]):+.1f}: the plugin keeps {kept:+.1f} "
+                "KiB/test beyond pytest's own"
+            )
+        lines.append(line)
     return lines

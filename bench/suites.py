@@ -227,10 +227,16 @@ def plugin_suite(
 def memory_session(where: SuiteDir, count: int, session: BenchSession) -> dict[str, object]:
     """A session of ``count`` scenario-1 tests recording VmRSS after each one.
 
-    A session of ``count`` empty tests is the control: what pytest itself keeps per test.
+    A session of ``count`` empty tests is the control: what pytest itself keeps per test. Both
+    run again with ``PYTHONMALLOC=malloc``: Python's small-object allocator keeps a whole arena
+    resident while any object in it lives (pytest keeps every test's reports, allocated among
+    the plugin's short-lived objects), so without it VmRSS follows more closely what is kept.
     """
     control = where.session("empty", count, session, collect=True)
     done = where.session("scenario1", count, session, collect=True)
+    malloc = {"PYTHONMALLOC": "malloc"}
+    control_malloc = where.session("empty", count, session, collect=True, env=malloc)
+    done_malloc = where.session("scenario1", count, session, collect=True, env=malloc)
     return {
         "tests": count,
         "seconds": done.seconds,
@@ -239,4 +245,6 @@ def memory_session(where: SuiteDir, count: int, session: BenchSession) -> dict[s
         "maxrss_kb": done.maxrss_kb,
         "empty_vmrss_kb": control.vmrss_kb,
         "empty_objects": control.objects,
+        "malloc_vmrss_kb": done_malloc.vmrss_kb,
+        "malloc_empty_vmrss_kb": control_malloc.vmrss_kb,
     }
