@@ -272,11 +272,10 @@ def targets(results: Results) -> list[str]:
         )
         malloc, malloc_empty = session.get("malloc_vmrss_kb"), session.get("malloc_empty_vmrss_kb")
         if malloc and malloc_empty:
-            kept = _slope(malloc[10:]) - _slope(malloc_empty[10:])
+            plugin, empty = _slope(malloc[10:]), _slope(malloc_empty[10:])
             line += (
-                f"; with PYTHONMALLOC=malloc {_slope(malloc[10:]):+.1f} against the empty "
-                f"tests' {_slope(malloc_empty[10:]):+.1f}: the plugin keeps {kept:+.1f} "
-                "KiB/test beyond pytest's own"
+                f"; with PYTHONMALLOC=malloc {plugin:+.1f} against the empty tests' "
+                f"{empty:+.1f}: the plugin keeps {plugin - empty:+.1f} KiB/test beyond pytest's own"
             )
         lines.append(line)
     return lines

@@ -26,9 +26,9 @@ from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple
 from ..addressing import IPAddress
 from ..engine.netns import conntrack_socket
 from ..errors import PrivilegeError
+from .ports import IPPROTO
 
 Endpoint = tuple[IPAddress, int]
-_PROTO_NUMBERS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
 NEEDS_ROOT = "reading connection tracking needs CAP_NET_ADMIN: run pytest as root"
 _FAMILIES = {4: (socket.AF_INET, "CTA_IP_V4_SRC"), 6: (socket.AF_INET6, "CTA_IP_V6_SRC")}
 
@@ -78,7 +78,7 @@ def tracked(
         family=family,
         saddr=str(client[0]),
         daddr=str(sent_to[0]),
-        proto=_PROTO_NUMBERS[proto],
+        proto=IPPROTO[proto],
         sport=client[1],
         dport=sent_to[1],
     )

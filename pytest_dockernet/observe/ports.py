@@ -51,7 +51,8 @@ GRACE = 0.1
 PORT_UNREACHABLE = 3
 PORT_UNREACHABLE6 = 4
 _IPV6_HEADER = 40
-_IPPROTO = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
+IPPROTO = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
+"""The IP protocol number of each of ``PROTOS``, as packet headers and netlink carry it."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def quoted_error(
         return None
     inner = packet[ihl + 8 :]
     inner_ihl = (inner[0] & 0x0F) * 4 if inner else 0
-    if inner_ihl < 20 or len(inner) < inner_ihl + 4 or inner[9] != _IPPROTO[proto]:
+    if inner_ihl < 20 or len(inner) < inner_ihl + 4 or inner[9] != IPPROTO[proto]:
         return None
     if ipaddress.IPv4Address(inner[16:20]) != destination:
         return None
@@ -145,7 +146,7 @@ def quoted_error6(
     if len(packet) < 8 + _IPV6_HEADER + 4 or packet[0] not in (DEST_UNREACHABLE6, TIME_EXCEEDED6):
         return None
     inner = packet[8:]
-    if inner[6] != _IPPROTO[proto] or ipaddress.IPv6Address(inner[24:40]) != destination:
+    if inner[6] != IPPROTO[proto] or ipaddress.IPv6Address(inner[24:40]) != destination:
         return None
     if struct.unpack("!HH", inner[_IPV6_HEADER : _IPV6_HEADER + 4]) != (local_port, port):
         return None
