@@ -1,5 +1,5 @@
-"""The firewall lock: writers exclude everyone, readers share, a waiting writer goes before
-later readers, and a holder's death or exception releases it. Real flock(2) files in a
+"""The firewall lock: writers share, readers share, each kind keeps the other out, whoever
+waits goes before later comers of either kind, and a holder's death or exception releases it. Real flock(2) files in a
 temporary directory; threads and processes as the contenders."""
 
 from __future__ import annotations
@@ -123,16 +123,75 @@ def test_a_waiting_writer_goes_before_later_readers(tmp_path):
     assert order == ["first reader out", "writer", "late reader"]
 
 
-def test_one_thread_nests_reads_and_may_not_write_inside_a_read(lock):
+def test_writers_share_in_threads_and_processes(lock, tmp_path, other_writer):
+    """Docker changes do not wait for each other: dockerd does their work together."""
+    inside = threading.Barrier(2, timeout=5)
+
+    def write() -> None:
+        with FirewallLock(tmp_path, timeout=0.3).writing("a container start"):
+            inside.wait()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    with lock.writing("a network create"):  # beside the other process's writer too
+        inside.wait()
+    thread.join(5)
+
+
+def test_a_waiting_reader_goes_before_later_writers(tmp_path):
+    """Without the turnstile, overlapping Docker changes would hold a repeated probe off."""
+    lock = FirewallLock(tmp_path, timeout=10)
+    order: list[str] = []
+    first_writes = threading.Event()
+    release_first = threading.Event()
+
+    def first_writer() -> None:
+        with lock.writing():
+            first_writes.set()
+            release_first.wait(5)
+        order.append("first writer out")
+
+    def reader() -> None:
+        with lock.reading():
+            order.append("reader")
+
+    def late_writer() -> None:
+        with lock.writing():
+            order.append("late writer")
+
+    threads = [threading.Thread(target=first_writer)]
+    threads[0].start()
+    first_writes.wait(5)
+    threads.append(threading.Thread(target=reader))
+    threads[1].start()
+    time.sleep(0.2)  # the reader now waits, holding the turnstile
+    threads.append(threading.Thread(target=late_writer))
+    threads[2].start()
+    time.sleep(0.2)
+    assert order == []  # the late writer waits behind the reader
+    release_first.set()
+    for t in threads:
+        t.join(5)
+    assert order == ["first writer out", "reader", "late writer"]
+
+
+def test_one_thread_nests_each_kind_and_may_not_take_the_other_inside_it(lock):
     with (
         lock.reading(),
         lock.reading(),
-        pytest.raises(RuntimeError, match="it would wait for itself"),
+        pytest.raises(RuntimeError, match="as a writer while its thread holds it as a reader"),
         lock.writing("a"),
     ):
         pass
-    with lock.writing(), lock.writing(), lock.reading():
-        pass  # a read or a write inside a write: already exclusive
+    with (
+        lock.writing(),
+        lock.writing(),
+        pytest.raises(RuntimeError, match="as a reader while its thread holds it as a writer"),
+        lock.reading("b"),
+    ):
+        pass
+    with lock.writing(), lock.reading(when=False):
+        pass  # a probe that takes no lock may run anywhere
 
 
 def test_when_false_takes_nothing(lock, other_writer):
