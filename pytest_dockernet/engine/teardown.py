@@ -252,13 +252,17 @@ class Ledger:
             self.adopt(kind, docker_name)
             raise
 
-    def hand_over(self, container_id: str, to: Ledger) -> None:
-        """Make ``to`` the one that removes a container recorded here (a pooled container
-        handed to a test). Recorded there first: an interrupt between the two steps leaves it
-        in both, and removing it twice is harmless."""
-        to.containers.append(container_id)
-        self.containers.remove(container_id)
-        self.no_rules.discard(container_id)
+    def hand_over(self, resource_id: str, to: Ledger) -> None:
+        """Make ``to`` the one that removes a container or network recorded here (a pooled
+        container handed to a test, a kept network given back). Recorded there first: an
+        interrupt between the two steps leaves it in both, and removing it twice is harmless."""
+        if resource_id in self.networks:
+            to.networks.append(resource_id)
+            self.networks.remove(resource_id)
+            return
+        to.containers.append(resource_id)
+        self.containers.remove(resource_id)
+        self.no_rules.discard(resource_id)
 
     def _remove_container(self, cid: str) -> NotRemoved | None:
         return remove_container(self.client, cid, rewrites_firewall=cid not in self.no_rules)
@@ -280,8 +284,13 @@ class Ledger:
                     if f"/{docker_name}" in c["Names"] and c["Id"] not in self.containers:
                         self.containers.append(c["Id"])
 
-    def close(self, together: bool = False) -> list[NotRemoved]:
+    def close(
+        self, together: bool = False, keep: Callable[[str], bool] | None = None
+    ) -> list[NotRemoved]:
         """Remove every container, then every network, newest first. Idempotent.
+
+        ``keep(network_id)``, asked for each network once its containers are gone, may take it
+        over instead (it returns True once another ledger holds it): a kept network.
 
         Containers go one at a time unless ``together``: before Docker 28 concurrent removals
         of containers of one network corrupt the network's endpoint count (moby/moby#42119),
@@ -306,6 +315,9 @@ class Ledger:
                 problems.append(problem)
             self.containers.pop()
         while self.networks:
+            if keep is not None and keep(self.networks[-1]):
+                self.networks.pop()
+                continue
             problem = remove_network(self.client, self.networks[-1])
             if problem is not None:
                 problems.append(problem)

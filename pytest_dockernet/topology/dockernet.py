@@ -34,6 +34,7 @@ from . import (
     upstreams,
 )
 from .context import BuildContext
+from .kept_networks import KeptNetworks
 from .warm import WarmPool
 
 P = ParamSpec("P")
@@ -139,6 +140,7 @@ class DockerNet:
         allow_external: bool = False,
         settle: Callable[[], None] | None = None,
         warm: WarmPool | None = None,
+        kept_networks: KeptNetworks | None = None,
     ) -> None:
         self.client = client
         self.identity = identity or labels.RunIdentity.current()
@@ -155,6 +157,7 @@ class DockerNet:
             pool6=addressing.parse_subnet6(pool6, "IPv6 subnet pool"),
             settle=settle,
             warm=warm,
+            kept_networks=kept_networks,
             wanted_image=image,
         )
         self.leftovers: list[str] = []
@@ -259,6 +262,18 @@ class DockerNet:
         return self._ctx.image()
 
     # -- teardown ---------------------------------------------------------------------------
+
+    def ending(self) -> None:
+        """Say that close() follows (the fixtures run it in the background): the containers
+        and networks it will give back to the warm pool are then awaited by the next test's
+        requests instead of started or created again. close() says it itself otherwise.
+
+        Example::
+
+            dn.ending()
+            threading.Thread(target=dn.close).start()
+        """
+        self._ctx.announce(self.keep)
 
     def close(self) -> None:
         """Remove every container, then every network this DockerNet created. Idempotent.

@@ -17,6 +17,7 @@ from ..errors import DockernetError
 from ..model import Registry
 from ..settings import Settings
 from . import DockerNet, WarmPool, warm_pool
+from .kept_networks import KeptNetworks
 
 
 class DockerNetFactory:
@@ -35,6 +36,9 @@ class DockerNetFactory:
         self.warm: WarmPool | None = None
         """The run's warm pool, started with the first DockerNet (``--dockernet-warm``)."""
         self._warm_tried = False
+        self.kept_networks: KeptNetworks | None = None
+        """The run's kept networks: on with the warm pool, whose containers join and leave
+        them (Docker 28 and later)."""
 
     def open_registries(self) -> list[Registry]:
         """The resources of every DockerNet not closed yet: a test's own and the session's."""
@@ -51,6 +55,8 @@ class DockerNetFactory:
         if not self._warm_tried:
             self._warm_tried = True
             self.warm = self._warm_pool()
+            if self.warm is not None:
+                self.kept_networks = KeptNetworks(self.client)
         dn = DockerNet(
             self.client,
             self.identity,
@@ -63,6 +69,7 @@ class DockerNetFactory:
             allow_external=self.settings.allow_external,
             settle=self.settle,
             warm=self.warm,
+            kept_networks=self.kept_networks,
         )
         self._open.append(dn)
         return dn
@@ -93,6 +100,7 @@ class DockerNetFactory:
             self.kept += [n.name for n in dn.networks.values()]
             return None
         self._collect(wait=False)  # keep only unfinished teardowns: memory stays flat
+        dn.ending()  # before the next test asks: what comes back is awaited, not made again
         future = self._closer.submit(self._close, dn)
         self._closing.append((dn, future))
         return future
@@ -133,3 +141,5 @@ class DockerNetFactory:
         self.settle()
         if self.warm is not None:
             self.leftovers += [str(problem) for problem in self.warm.close()]
+        if self.kept_networks is not None:
+            self.leftovers += [str(problem) for problem in self.kept_networks.close()]

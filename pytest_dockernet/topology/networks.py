@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import docker
 import docker.errors
@@ -231,6 +231,14 @@ def create_network(
     opts = _options(ctx, masquerade, routable, given)
     if not ipv4:
         opts[ENABLE_IPV4_OPTION] = "false"
+    key = None
+    # Only a network whose subnet comes from the pool: nobody asks for one of those by address.
+    fixed = wanted is not None or gw is not None or ipv6 or routable or BRIDGE_NAME_OPTION in opts
+    if ctx.kept_networks is not None and not fixed:
+        key = (name, internal, tuple(sorted(opts.items())))
+        kept = _kept(ctx, name, key, internal, masquerade)
+        if kept is not None:
+            return kept
     docker_name = ctx.docker_name(name)
     candidates6: list[ipaddress.IPv6Network | None] = [None]
     if ipv6:
@@ -292,12 +300,46 @@ def create_network(
             gateway6=gw6_here,
         )
         ctx.registry.networks[name] = net
+        if key is not None:
+            ctx.keys[net_id] = key
         return net
     pool, option = (ctx.pool, "--dockernet-pool") if ipv4 else (ctx.pool6, "--dockernet-pool6")
     raise DockernetError(
         f"every free subnet of the pool {pool} was taken by other processes while "
         f"creating network {name!r}: widen {option}"
     )
+
+
+def _kept(
+    ctx: BuildContext, name: str, key: Hashable, internal: bool, masquerade: bool
+) -> Network | None:
+    """A kept network asked for as ``key`` (``kept_networks``), now this test's; None when
+    there is none (or it is gone meanwhile): the caller creates one."""
+    assert ctx.kept_networks is not None
+    net_id = ctx.kept_networks.take(key, ctx.ledger)
+    if net_id is None:
+        return None
+    try:
+        found = ctx.client.api.inspect_network(net_id)
+    except docker.errors.NotFound:
+        return None
+    config = found["IPAM"]["Config"][0]
+    subnet = ipaddress.IPv4Network(config["Subnet"])
+    net = Network(
+        alias=name,
+        name=found["Name"],
+        id=net_id,
+        subnet=subnet,
+        gateway=ipaddress.IPv4Address(config.get("Gateway") or next(subnet.hosts())),
+        bridge=bridge_of(found),
+        internal=internal,
+        masquerade=masquerade,
+        routable=False,
+        registry=ctx.registry,
+    )
+    ctx.registry.networks[name] = net
+    ctx.keys[net_id] = key
+    return net
 
 
 def _check_ipv6_only(ctx: BuildContext, name: str, subnet: object, gateway: object) -> None:

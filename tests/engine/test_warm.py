@@ -1,10 +1,13 @@
 """The warm pool: a pooled container is one the test cannot tell from a fresh one, also after it
 served an earlier test; only exact requests take one; a test gives it back only as it started;
-and every pooled container is removed at the end (handed out or not)."""
+and every pooled container is removed at the end (handed out or not). Kept networks likewise:
+a network an ended test gave back serves the next request of the same name and options as a
+fresh one would, is refused where the host holds anything of its past, and goes at the end."""
 
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Iterator
 
 import docker
@@ -24,9 +27,11 @@ from pytest_dockernet.errors import DockernetError
 from pytest_dockernet.model import Container
 from pytest_dockernet.observe.container_state import processes_of
 from pytest_dockernet.observe.links import links
+from pytest_dockernet.observe.network_state import leftovers
 from pytest_dockernet.observe.routes import routes
 from pytest_dockernet.retry import NotYet, wait_until
 from pytest_dockernet.topology import WarmPool, warm_pool
+from pytest_dockernet.topology.kept_networks import KeptNetworks
 from pytest_dockernet.topology.warm import POOL_API
 from tests.conftest import labelled
 
@@ -174,6 +179,66 @@ def test_requests_a_pooled_container_cannot_answer_start_fresh(client, pool, ide
         taken = dn.container("plain", networks=[a])
         taken.wait_started()
         assert pool.served == 1
+
+
+@pytest.fixture
+def kept(client: docker.DockerClient, pool: WarmPool) -> Iterator[KeptNetworks]:
+    made = KeptNetworks(client)
+    yield made
+    assert [str(p) for p in made.close()] == []
+
+
+def test_a_kept_network_serves_the_next_test_as_a_fresh_one(client, pool, kept, identity):
+    """The second test's network is the first's, emptied; its containers get the addresses,
+    names and paths the same test got on a fresh network, and the host holds nothing of the
+    first test's containers (moby's local IPAM hands out the lowest free address)."""
+    seen = []
+    for i in range(3):  # each test's DockerNet has a scope of its own, as the fixtures' do
+        with DockerNet(
+            client, identity, warm=ready(pool, 2), kept_networks=kept, scope=f"k{i}"
+        ) as dn:
+            lan = dn.network("lan", icc=True)
+            a, b = dn.container("a", networks=[lan]), dn.container("b", networks=[lan])
+            assert_bridge_members(lan, [a, b])
+            assert_reachable(a, b)
+            assert_resolves(a, "b", to=b)
+            both = {a.addresses[lan], b.addresses[lan]}  # started together: either order
+            seen.append((lan.id, lan.subnet, lan.gateway, both))
+    first, second, third = seen
+    assert second == first and third == first  # the same network, the same addresses
+    assert first[3] == {lan.subnet[2], lan.subnet[3]}  # as on a fresh network
+    with DockerNet(client, identity, warm=pool, kept_networks=kept, scope="k3") as dn:
+        assert dn.network("lan", mtu=1400).id != first[0]  # other options: another network
+    assert (kept.kept, kept.served, kept.refused) == (4, 2, [])
+    assert leftovers(lan.bridge, lan.subnet, lan.gateway) == []
+    net = client.api.inspect_network(first[0])
+    assert net["Containers"] == {}
+    assert net["Labels"][labels.NAME] == "lan"
+
+
+def test_a_network_the_host_remembers_is_removed_not_kept(client, pool, kept, identity):
+    with DockerNet(client, identity, warm=ready(pool, 2), kept_networks=kept) as dn:
+        lan = dn.network("lan")
+        dn.container("a", networks=[lan]).wait_started()
+        stranger = lan.subnet[200]  # a neighbour entry the containers' leaving does not take
+        subprocess.run(
+            [
+                "ip",
+                "neigh",
+                "add",
+                str(stranger),
+                "lladdr",
+                "02:00:00:00:00:c8",
+                "dev",
+                lan.bridge,
+                "nud",
+                "permanent",
+            ],
+            check=True,
+        )
+    assert kept.refused == [f"{lan.name}: neighbour {stranger} on {lan.bridge}"]
+    with pytest.raises(docker.errors.NotFound):  # removed with its test
+        client.api.inspect_network(lan.id)
 
 
 PLUGIN_RUN = """
