@@ -39,6 +39,8 @@ def test_reachable_within_waits_for_a_route_added_later(dockernet, routed):
 
 def test_reachable_within_fails_with_every_attempt_and_the_rule(routed):
     a, b, r, h1, h2 = routed
+    for started in (r, h1, h2):  # the first attempt would wait for the starts otherwise: under
+        started.wait_started()  # load (CI, -n 4) that alone took the whole 0.8 s
     with pytest.raises(AssertionError) as info:
         assert_reachable(h1, h2, timeout=0.2, within=0.8)
     text = str(info.value)
