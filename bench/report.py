@@ -101,12 +101,14 @@ def table(results: Results, scenario: str) -> str:
     """min / median / max per implementation and phase, and plugin median / baseline median."""
     per_impl = results.samples[scenario]
     impls = sorted(per_impl, key=lambda i: (i == PLUGIN, i))
+    phases = _phases(per_impl)
+    wide = max([16, *(len(phase) for phase in phases)])
     lines = [
         f"== {scenario}: {results.titles.get(scenario, '')} (seconds)",
-        f"{'phase':<16} {'impl':<10} {'runs':>4} {'min':>8} {'median':>8} {'max':>8}"
+        f"{'phase':<{wide}} {'impl':<11} {'runs':>4} {'min':>8} {'median':>8} {'max':>8}"
         f" {'plugin/impl':>12}",
     ]
-    for phase in _phases(per_impl):
+    for phase in phases:
         plugin = results.median(scenario, PLUGIN, phase)
         label = phase
         for impl in impls:
@@ -116,7 +118,7 @@ def table(results: Results, scenario: str) -> str:
             med = statistics.median(values)
             ratio = "" if impl == PLUGIN or plugin is None or med <= 0 else _ratio(plugin / med)
             lines.append(
-                f"{label:<16} {impl:<10} {len(values):>4} {min(values):>8.3f} {med:>8.3f}"
+                f"{label:<{wide}} {impl:<11} {len(values):>4} {min(values):>8.3f} {med:>8.3f}"
                 f" {max(values):>8.3f} {ratio:>12}"
             )
             label = ""
