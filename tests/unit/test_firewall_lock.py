@@ -85,42 +85,43 @@ def test_readers_share_and_writers_wait_for_them(lock, tmp_path):
     assert "a network create waited 0.3 s" in str(failure[0])
 
 
-def test_a_waiting_writer_goes_before_later_readers(tmp_path):
+@pytest.mark.parametrize(("inside", "waiting"), [("reading", "writing"), ("writing", "reading")])
+def test_a_waiter_goes_before_later_comers_of_the_kind_inside(tmp_path, inside, waiting):
     """Without the turnstile, a stream of overlapping probes would hold a network create off
-    for as long as it lasts."""
+    for as long as it lasts, and a stream of Docker changes a repeated probe."""
     lock = FirewallLock(tmp_path, timeout=10)
     order: list[str] = []
-    first_reads = threading.Event()
+    first_in = threading.Event()
     release_first = threading.Event()
 
-    def first_reader() -> None:
-        with lock.reading():
-            first_reads.set()
+    def first() -> None:
+        with getattr(lock, inside)():
+            first_in.set()
             release_first.wait(5)
-        order.append("first reader out")
+        order.append("first out")
 
-    def writer() -> None:
-        with lock.writing():
-            order.append("writer")
+    def waiter() -> None:
+        with getattr(lock, waiting)():
+            order.append("waiter")
 
-    def late_reader() -> None:
-        with lock.reading():
-            order.append("late reader")
+    def late() -> None:
+        with getattr(lock, inside)():  # would share with the first, were nobody waiting
+            order.append("late")
 
-    threads = [threading.Thread(target=first_reader)]
+    threads = [threading.Thread(target=first)]
     threads[0].start()
-    first_reads.wait(5)
-    threads.append(threading.Thread(target=writer))
+    first_in.wait(5)
+    threads.append(threading.Thread(target=waiter))
     threads[1].start()
-    time.sleep(0.2)  # the writer now waits, holding the turnstile
-    threads.append(threading.Thread(target=late_reader))
+    time.sleep(0.2)  # the waiter now waits, holding the turnstile
+    threads.append(threading.Thread(target=late))
     threads[2].start()
     time.sleep(0.2)
-    assert order == []  # the late reader waits behind the writer
+    assert order == []  # the late one waits behind the waiter
     release_first.set()
     for t in threads:
         t.join(5)
-    assert order == ["first reader out", "writer", "late reader"]
+    assert order == ["first out", "waiter", "late"]
 
 
 def test_writers_share_in_threads_and_processes(lock, tmp_path, other_writer):
@@ -136,43 +137,6 @@ def test_writers_share_in_threads_and_processes(lock, tmp_path, other_writer):
     with lock.writing("a network create"):  # beside the other process's writer too
         inside.wait()
     thread.join(5)
-
-
-def test_a_waiting_reader_goes_before_later_writers(tmp_path):
-    """Without the turnstile, overlapping Docker changes would hold a repeated probe off."""
-    lock = FirewallLock(tmp_path, timeout=10)
-    order: list[str] = []
-    first_writes = threading.Event()
-    release_first = threading.Event()
-
-    def first_writer() -> None:
-        with lock.writing():
-            first_writes.set()
-            release_first.wait(5)
-        order.append("first writer out")
-
-    def reader() -> None:
-        with lock.reading():
-            order.append("reader")
-
-    def late_writer() -> None:
-        with lock.writing():
-            order.append("late writer")
-
-    threads = [threading.Thread(target=first_writer)]
-    threads[0].start()
-    first_writes.wait(5)
-    threads.append(threading.Thread(target=reader))
-    threads[1].start()
-    time.sleep(0.2)  # the reader now waits, holding the turnstile
-    threads.append(threading.Thread(target=late_writer))
-    threads[2].start()
-    time.sleep(0.2)
-    assert order == []  # the late writer waits behind the reader
-    release_first.set()
-    for t in threads:
-        t.join(5)
-    assert order == ["first writer out", "reader", "late writer"]
 
 
 def test_one_thread_nests_each_kind_and_may_not_take_the_other_inside_it(lock):
