@@ -147,9 +147,12 @@ class BuildContext:
         if net_id not in offered or self.kept_networks is None:
             return False
         key = offered.pop(net_id)
-        net = next(n for n in self.registry.networks.values() if n.id == net_id)
+        net = next((n for n in self.registry.networks.values() if n.id == net_id), None)
+        if net is None or net.subnet is None:
+            self.kept_networks.lost(key, f"{net_id[:12]}: not this test's network any more")
+            return False
         try:
-            found = leftovers(net.bridge, net.subnet, net.gateway) if net.subnet else ["no subnet"]
+            found = leftovers(net.bridge, net.subnet, net.gateway)
         except Exception as exc:  # unproven clean is not clean: a fresh one instead
             found = [f"the host could not be read: {exc!r}"]
         if found:

@@ -4,18 +4,19 @@ for the same one, instead of being removed and created again.
 A network's create and remove are about 0.3 s of dockerd's work per test on 2 cores (Docker
 28.5: 0.43 s for create, two connects, two disconnects and remove, against 0.17 s for the
 connects and disconnects alone on a network kept). Only a network the test gave no subnet,
-gateway, bridge name or IPv6 for is kept (its subnet came from the pool, so no later request
-can be asking for it by address), keyed by everything else the test asked for: its name, whether
-internal, and its driver options. Its Docker name stays the first test's (Docker cannot rename a
-network), its labels are the same (they carry the test's name for it, which the key holds), and
-it is handed out only once the host holds nothing of its past containers
-(``observe.network_state.leftovers``). Docker 28 and later only: it goes with the warm pool,
-whose containers are the ones that join and leave it.
+gateway, bridge name, IPv6 or ``routable=True`` is kept (its subnet came from the pool, so no
+later request can be asking for it by address), keyed by everything else the test asked for:
+its name, whether internal, its driver options, and the pool and prefix its subnet came from.
+Its Docker name stays the first test's (Docker cannot rename a network), its labels are the
+same (they carry the test's name for it, which the key holds), and it is handed out only once
+the host holds nothing of its past containers (``observe.network_state.leftovers``). Docker 28
+and later only: it goes with the warm pool, whose containers are the ones that join and leave
+it.
 
 Example::
 
     kept = KeptNetworks(client)
-    key = ("lan", False, (("com.docker.network.bridge.enable_icc", "true"),))
+    key = ("lan", False, (), IPv4Network("10.199.0.0/16"), 24)  # as networks.py makes it
     kept.take(key, ledger)  # None: nothing kept yet, the caller creates one
     kept.close()
 """

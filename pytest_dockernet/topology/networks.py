@@ -235,7 +235,7 @@ def create_network(
     # Only a network whose subnet comes from the pool: nobody asks for one of those by address.
     fixed = wanted is not None or gw is not None or ipv6 or routable or BRIDGE_NAME_OPTION in opts
     if ctx.kept_networks is not None and not fixed:
-        key = (name, internal, tuple(sorted(opts.items())))
+        key = (name, internal, tuple(sorted(opts.items())), ctx.pool, ctx.prefix)
         kept = _kept(ctx, name, key, internal, masquerade)
         if kept is not None:
             return kept
