@@ -29,10 +29,7 @@ from collections.abc import Hashable
 import docker
 
 from ..engine.teardown import Ledger, NotRemoved
-
-RETURN_WAIT = 5.0
-"""Seconds a request waits for a matching network that an ended test is giving back (its
-containers leave it first: about 0.2 s on Docker 28.5) before it creates one."""
+from .warm import RETURN_WAIT
 
 
 class KeptNetworks:
@@ -64,7 +61,8 @@ class KeptNetworks:
 
     def take(self, key: Hashable, to: Ledger) -> str | None:
         """The id of a kept network matching ``key``, now ``to``'s; None when there is none,
-        nor one given back within ``RETURN_WAIT`` (the caller creates one)."""
+        nor one given back within the warm pool's ``RETURN_WAIT`` (the caller creates one: a
+        network comes back once its containers have left it, about 0.2 s on Docker 28.5)."""
         with self._lock:
             if not self._closed and not self._ready.get(key) and self._returning.get(key):
                 self._lock.wait_for(

@@ -9,7 +9,8 @@ import threading
 import time
 
 from pytest_dockernet.engine.teardown import Ledger
-from pytest_dockernet.topology.kept_networks import RETURN_WAIT, KeptNetworks
+from pytest_dockernet.topology.kept_networks import KeptNetworks
+from pytest_dockernet.topology.warm import RETURN_WAIT
 
 LAN = ("lan", False, ())
 DMZ = ("dmz", True, ())
